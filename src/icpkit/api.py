@@ -1,0 +1,204 @@
+"""The Python API: the same engine the ``icp`` command runs, for notebooks and pipelines.
+
+>>> import icpkit
+>>> profile = icpkit.load_profile("examples/seed-rubric.yaml")
+>>> scores = icpkit.score(profile, "accounts.csv")          # a pyarrow.Table
+>>> scores = icpkit.score(profile, accounts_df)            # pandas in, pandas out (polars too)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import pyarrow as pa
+
+from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident
+from .errors import DataError, IcpError
+from .io.values import normalize_domain
+from .profile.load import load_profile
+from .profile.model import Profile
+from .scoring.plan import build_plan
+from .workspace import Workspace, is_table_name
+
+OnError = Literal["fail", "skip"]
+Accounts = Any  # a path, a pyarrow.Table, a pandas or polars DataFrame
+
+
+@dataclass
+class ScoreRun:
+    """What a scoring run did: where the results went, and what it left out or noticed."""
+
+    rows: int
+    output: str
+    profile_version: str
+    seconds: float
+    tiers: dict[str, int]
+    rejects: Rejects
+    rejects_file: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    crm_source: str | None = None
+    top: list[dict[str, Any]] = field(default_factory=list)
+
+
+def score(
+    profile: Profile | str | Path,
+    accounts: Accounts,
+    *,
+    on_error: OnError = "fail",
+    explain: bool = False,
+    scored_at: datetime | None = None,
+) -> Any:
+    """Score ``accounts`` with ``profile`` and return the scores with their reasons.
+
+    ``accounts`` is a file path (CSV, Parquet, JSON lines), a ``pyarrow.Table`` or a pandas
+    or polars DataFrame; the result is of the same kind as the input (a ``pyarrow.Table`` for
+    a path). ``explain=True`` adds one ``reason_<criterion>`` column per criterion.
+    """
+    prof = _profile(profile)
+    kind, table = _as_arrow(accounts)
+    backend = DuckDBBackend()
+    try:
+        loaded = backend.load_accounts(table if table is not None else accounts, prof, on_error=on_error)
+        result = backend.to_arrow(_plan_sql(backend, prof, loaded, explain, scored_at))
+    finally:
+        backend.close()
+    return _from_arrow(result, kind)
+
+
+def score_to(
+    profile: Profile | str | Path,
+    accounts: Accounts,
+    out: str | Path,
+    *,
+    workspace: Workspace | None = None,
+    on_error: OnError = "fail",
+    progress: ProgressFn | None = None,
+    scored_at: datetime | None = None,
+    top: int = 5,
+) -> ScoreRun:
+    """Score ``accounts`` into ``out``: a CSV, Parquet or JSON-lines file chosen by suffix, or a
+    table of the workspace when ``out`` is a bare name such as ``scores``.
+
+    Files are written atomically; with ``on_error="skip"`` the rows set aside are written
+    next to the output as ``<out>.rejects.csv``.
+    """
+    started = time.perf_counter()
+    prof = _profile(profile)
+    ws = workspace or Workspace()
+    to_table = is_table_name(str(out))
+    backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
+    try:
+        loaded = backend.load_accounts(_source(accounts), prof, on_error=on_error, progress=progress)
+        sql = _plan_sql(backend, prof, loaded, False, scored_at)
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_result AS {sql}", progress, "scoring")
+        if to_table:
+            backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS SELECT * FROM icp_result")
+            output = f"table '{out}' in workspace {ws.path}"
+        else:
+            backend.write("SELECT * FROM icp_result", Path(out), progress)
+            output = str(out)
+        tiers = dict(backend.rows("SELECT tier, count(*) FROM icp_result GROUP BY tier ORDER BY min(fit_score) DESC"))
+        best = backend.to_arrow(
+            "SELECT domain, fit_score, tier, abm_tier, reasons FROM icp_result "
+            f"ORDER BY fit_score DESC, domain LIMIT {int(top)}"
+        ).to_pylist()
+        rejects_file = None
+        if loaded.rejects.rows:
+            rejects_file = _rejects_path(out, ws)
+            _write_rejects(backend, loaded.rejects, rejects_file)
+    finally:
+        backend.close()
+    if not isinstance(accounts, (pa.Table,)) and isinstance(accounts, (str, Path)):
+        ws.update_settings(last_run={"profile": str(Path(profile).resolve()) if isinstance(profile, (str, Path)) else None,
+                                     "accounts": str(Path(accounts).resolve()), "output": output})
+    return ScoreRun(loaded.rows, output, prof.version_hash, time.perf_counter() - started, tiers,
+                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, best)
+
+
+def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> dict[str, Any]:
+    """The full breakdown of one account: every criterion's points and reason."""
+    prof = _profile(profile)
+    kind, table = _as_arrow(accounts)
+    backend = DuckDBBackend()
+    try:
+        loaded = backend.load_accounts(table if table is not None else _source(accounts), prof, on_error="skip")
+        sql = _plan_sql(backend, prof, loaded, True, None)
+        wanted = _normal_domain(backend, domain) or domain.strip()
+        rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {_literal(wanted)}").to_pylist()
+    finally:
+        backend.close()
+    if not rows:
+        raise DataError(f"no account with domain '{wanted}' in the accounts",
+                        hint="check the spelling; domains are compared without scheme, www. and path")
+    return rows[0]
+
+
+def _plan_sql(backend: DuckDBBackend, profile: Profile, loaded: Loaded, explain: bool,
+              scored_at: datetime | None) -> str:
+    plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain,
+                      scored_at=scored_at or datetime.now(timezone.utc))
+    return plan.sql(backend.dialect)
+
+
+def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:
+    """``domain`` normalised exactly as input domains are (scheme, www., path, case)."""
+    backend.con.register("icp_probe", pa.table({"x": [domain]}))
+    probe = ibis.table({"x": "string"}, name="icp_probe")
+    return backend.rows(backend.compile(probe.select(d=normalize_domain(probe.x))))[0][0]
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _profile(profile: Profile | str | Path) -> Profile:
+    return profile if isinstance(profile, Profile) else load_profile(profile)
+
+
+def _source(accounts: Accounts) -> Any:
+    kind, table = _as_arrow(accounts)
+    return table if table is not None else accounts
+
+
+def _as_arrow(data: Accounts) -> tuple[str, pa.Table | None]:
+    """The kind of input ("path", "arrow", "pandas", "polars") and its Arrow table."""
+    if isinstance(data, (str, Path)):
+        return "path", None
+    if isinstance(data, pa.Table):
+        return "arrow", data
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return "pandas", pa.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return "polars", data.to_arrow()
+    if isinstance(data, pa.RecordBatch):
+        return "arrow", pa.Table.from_batches([data])
+    raise IcpError(f"cannot score a {type(data).__name__}",
+                   hint="pass a file path, a pyarrow.Table, or a pandas or polars DataFrame")
+
+
+def _from_arrow(table: pa.Table, kind: str) -> Any:
+    if kind == "pandas":
+        return table.to_pandas()
+    if kind == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    return table
+
+
+def _rejects_path(out: str | Path, ws: Workspace) -> Path:
+    if is_table_name(str(out)):
+        return ws.path / f"{out}.rejects.csv"
+    p = Path(out)
+    return p.with_name(p.name + ".rejects.csv")
+
+
+def _write_rejects(backend: DuckDBBackend, rejects: Rejects, path: Path) -> None:
+    backend.con.register("icp_rejects_arrow", rejects.to_arrow())
+    backend.write("SELECT * FROM icp_rejects_arrow", path)

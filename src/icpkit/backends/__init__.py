@@ -1,0 +1,1 @@
+"""Engines that run plans: DuckDB (embedded default)."""

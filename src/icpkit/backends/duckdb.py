@@ -1,0 +1,336 @@
+"""The embedded DuckDB backend: reads inputs, binds and runs plans, writes results.
+
+Plans arrive as ibis expressions over named, unbound tables; this backend creates those
+tables (temporary, per connection), compiles the plan to DuckDB SQL and runs it. No scoring
+logic lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError
+from ..io.canonical import ROW, CanonicalPlan, bad_flag, canonical_plan
+from ..io.sources import file_format, existing_file, sniff_csv
+from ..profile.model import Profile
+
+#: Called with a phase name and, while a query runs, its progress in percent (or None).
+ProgressFn = Callable[[str, float | None], None]
+
+_MAX_LISTED = 10
+_FORMULA_START = "^[=+\\-@\t\r]"
+
+
+@dataclass
+class Rejects:
+    """Rows left out with ``on_error="skip"``: data row, column, value and reason."""
+
+    rows: list[tuple[int | None, str, str, str]] = field(default_factory=list)
+
+    def add(self, row: int | None, column: str, value: object, reason: str) -> None:
+        self.rows.append((row, column, "" if value is None else str(value), reason))
+
+    def to_arrow(self) -> pa.Table:
+        cols = list(zip(*self.rows)) if self.rows else [[], [], [], []]
+        return pa.table({"row": pa.array(cols[0], pa.int64()), "column": pa.array(cols[1], pa.string()),
+                         "value": pa.array(cols[2], pa.string()), "reason": pa.array(cols[3], pa.string())})
+
+
+@dataclass
+class Loaded:
+    """Canonical accounts, ready to score as the table ``name``."""
+
+    name: str
+    rows: int
+    canonical: CanonicalPlan
+    rejects: Rejects
+    warnings: list[str]
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class DuckDBBackend:
+    """Scoring on DuckDB: an in-memory database, or a file (the workspace's) when given."""
+
+    dialect = "duckdb"
+
+    def __init__(self, database: str | Path = ":memory:", *, read_only: bool = False) -> None:
+        try:
+            self.con = duckdb.connect(str(database), read_only=read_only)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"cannot open the database {database}: {exc}",
+                                 hint="another icp process may hold it; DuckDB allows one writer") from None
+        self.con.execute("SET enable_progress_bar=true")
+        self.con.execute("SET enable_progress_bar_print=false")
+        self._seq = 0
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- running SQL -----------------------------------------------------------------
+
+    def execute(self, sql: str, progress: ProgressFn | None = None, phase: str = "") -> None:
+        with self._progress(progress, phase):
+            self._run(sql)
+
+    def to_arrow(self, sql: str, progress: ProgressFn | None = None, phase: str = "") -> pa.Table:
+        with self._progress(progress, phase):
+            try:
+                return self.con.sql(sql).to_arrow_table()
+            except duckdb.Error as exc:
+                raise _wrap(exc) from None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise _wrap(exc) from None
+
+    def _run(self, sql: str) -> None:
+        try:
+            self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise _wrap(exc) from None
+
+    @contextmanager
+    def _progress(self, progress: ProgressFn | None, phase: str) -> Iterator[None]:
+        if progress is None:
+            yield
+            return
+        progress(phase, None)
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.2):
+                try:
+                    pct = self.con.query_progress()
+                except duckdb.Error:
+                    return
+                if pct >= 0:
+                    progress(phase, pct)
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+            progress(phase, 100.0)
+
+    def table_ref(self, name: str) -> ir.Table:
+        """An unbound ibis table with the schema of the existing table or view ``name``."""
+        schema = self.to_arrow(f"SELECT * FROM {quote_ident(name)} LIMIT 0").schema
+        return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
+
+    def compile(self, expr: ir.Table) -> str:
+        return str(ibis.to_sql(expr, dialect=self.dialect))
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read_raw(self, source: str | Path | pa.Table, name: str, on_error: str = "fail") -> str:
+        """Create the view ``name`` over an input, with a 1-based ``_row`` column. Returns the
+        label used in messages (the file's path)."""
+        if isinstance(source, pa.Table):
+            self.con.register(f"{name}_arrow", source)
+            self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT row_number() OVER () AS {ROW}, * "
+                      f"FROM {name}_arrow")
+            return "input table"
+        path = existing_file(source)
+        fmt = file_format(path)
+        p = quote_str(str(path))
+        if fmt == "parquet":
+            scan = f"SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number) " \
+                   f"FROM read_parquet({p}, file_row_number=true)"
+        elif fmt == "jsonl":
+            scan = f"SELECT row_number() OVER () AS {ROW}, * FROM read_json({p}, format='newline_delimited')"
+        else:
+            d = sniff_csv(path)
+            columns = "{" + ", ".join(f"{quote_str(h)}: 'VARCHAR'" for h in d.header) + "}"
+            opts = (f"columns={columns}, header=true, auto_detect=false, delim={quote_str(d.delimiter)}, "
+                    f"quote='\"', escape='\"', encoding={quote_str(d.encoding)}")
+            if on_error == "skip":
+                opts += f", ignore_errors=true, store_rejects=true, rejects_table='{name}_rejects', " \
+                        f"rejects_scan='{name}_scan'"
+            scan = f"SELECT row_number() OVER () AS {ROW}, * FROM read_csv({p}, {opts})"
+        self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS {scan}")
+        return str(path)
+
+    def load_accounts(
+        self,
+        source: str | Path | pa.Table,
+        profile: Profile,
+        *,
+        on_error: str = "fail",
+        progress: ProgressFn | None = None,
+    ) -> Loaded:
+        """Read ``source`` into the canonical table ``icp_accounts``: checked, typed, unique.
+
+        With ``on_error="fail"`` the first bad rows stop the run with their file, row and
+        column; with ``"skip"`` they are left out and listed in ``Loaded.rejects``.
+        """
+        label = self.read_raw(source, "icp_raw", on_error)
+        try:
+            canon = canonical_plan(self.table_ref("icp_raw"), profile, source=label)
+        except IcpError as exc:
+            exc.where = exc.where or label
+            raise
+        try:
+            self.execute(f"CREATE OR REPLACE TEMP TABLE icp_canon AS {self.compile(canon.expr)}",
+                         progress, "reading accounts")
+        except DataError as exc:
+            raise DataError(f"cannot read {label}: {exc.message}", where=label,
+                            hint="fix the file, or use --on-error skip to set bad rows aside") from None
+        rejects = Rejects()
+        if on_error == "skip" and not isinstance(source, pa.Table) and file_format(label) == "csv":
+            for line, col, err, text in self.rows(
+                "SELECT line, column_name, error_message, csv_line FROM icp_raw_rejects ORDER BY line"
+            ):
+                rejects.add(None, col or "", text, f"line {line}: {err}")
+        self._check_values(canon, label, on_error, rejects)
+        self._check_duplicates(canon, label, on_error, rejects)
+        warnings = self._warnings(canon)
+        keep = ", ".join(quote_ident(f.name) for f in canon.fields)
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {keep} FROM icp_canon")
+        n = self.rows("SELECT count(*) FROM icp_canon")[0][0]
+        return Loaded("icp_accounts", n, canon, rejects, warnings)
+
+    def _check_values(self, canon: CanonicalPlan, label: str, on_error: str, rejects: Rejects) -> None:
+        checks = [(f, bad_flag(f.name)) for f in canon.fields]
+        checks.append((next(f for f in canon.fields if f.name == "domain"), "domain IS NULL"))
+        where = " OR ".join(quote_ident(c) if not c.endswith("IS NULL") else c for _, c in checks)
+        limit = "" if on_error == "skip" else f"LIMIT {_MAX_LISTED}"
+        bad_rows = [r[0] for r in self.rows(f"SELECT {ROW} FROM icp_canon WHERE {where} ORDER BY {ROW} {limit}")]
+        if not bad_rows:
+            return
+        problems: list[Problem] = []
+        in_list = ", ".join(str(r) for r in bad_rows)
+        headers = ", ".join(quote_ident(f.header) for f in canon.fields)
+        raw = {r[0]: r[1:] for r in self.rows(f"SELECT {ROW}, {headers} FROM icp_raw WHERE {ROW} IN ({in_list})")}
+        flags = ", ".join(quote_ident(c) if not c.endswith("IS NULL") else c for _, c in checks)
+        for row, *hits in self.rows(f"SELECT {ROW}, {flags} FROM icp_canon WHERE {ROW} IN ({in_list}) ORDER BY {ROW}"):
+            for (f, check), hit in zip(checks, hits):
+                if not hit:
+                    continue
+                value = raw[row][[x.name for x in canon.fields].index(f.name)]
+                reason = "the domain is missing" if check.endswith("IS NULL") else _reason(f.kind, f.name, value)
+                problems.append(Problem(reason, f"{label}, row {row}, column '{f.header}'"))
+                rejects.add(row, f.header, value, reason)
+        if on_error == "skip":
+            self._run(f"DELETE FROM icp_canon WHERE {ROW} IN ({in_list})")
+            return
+        raise DataError(f"{len(problems)} bad value(s) in {label}" if len(problems) > 1 else problems[0].message,
+                        where=problems[0].where, problems=problems,
+                        hint="fix them, or use --on-error skip to set these rows aside in a rejects file")
+
+    def _check_duplicates(self, canon: CanonicalPlan, label: str, on_error: str, rejects: Rejects) -> None:
+        limit = "" if on_error == "skip" else f"LIMIT {_MAX_LISTED}"
+        dupes = self.rows(
+            f"SELECT domain, list({ROW} ORDER BY {ROW}) FROM icp_canon GROUP BY domain "
+            f"HAVING count(*) > 1 ORDER BY min({ROW}) {limit}"
+        )
+        if not dupes:
+            return
+        header = canon.header_of("domain")
+        if on_error == "skip":
+            later = [r for _, rows in dupes for r in rows[1:]]
+            for domain, rows in dupes:
+                for r in rows[1:]:
+                    rejects.add(r, header, domain, f"duplicate domain: first seen on row {rows[0]}")
+            self._run(f"DELETE FROM icp_canon WHERE {ROW} IN ({', '.join(map(str, later))})")
+            return
+        problems = [Problem(f"domain '{d}' appears {len(rows)} times (rows {', '.join(map(str, rows[:8]))})",
+                            f"{label}, column '{header}'") for d, rows in dupes]
+        raise DuplicateKeyError(
+            f"{len(dupes)} duplicate domain(s) in {label}" if len(dupes) > 1 else problems[0].message,
+            where=problems[0].where, problems=problems,
+            hint="an account is keyed by its domain: merge the rows, or use --on-error skip to keep the first",
+        )
+
+    def _warnings(self, canon: CanonicalPlan) -> list[str]:
+        if not any(f.name == "country" for f in canon.fields):
+            return []
+        n, examples = self.rows(
+            "SELECT count(*), list(DISTINCT country)[1:5] FROM icp_canon WHERE _country_unknown"
+        )[0]
+        if not n:
+            return []
+        shown = ", ".join(f"'{e}'" for e in examples or [])
+        return [f"{n} row(s) have a country that is not recognised as an ISO code or name ({shown}); "
+                "they earn no country points"]
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, sql: str, out: Path, progress: ProgressFn | None = None) -> None:
+        """Write a query's result to ``out`` (CSV, Parquet or JSON lines by suffix), atomically:
+        a failed write leaves no partial file and an earlier ``out`` untouched."""
+        fmt = file_format(out, purpose="output")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        if fmt == "csv":
+            sql = self._neutralised(sql)
+            options = "FORMAT csv, HEADER true"
+        elif fmt == "parquet":
+            options = "FORMAT parquet, COMPRESSION zstd"
+        else:
+            options = "FORMAT json"
+        try:
+            self.execute(f"COPY ({sql}) TO {quote_str(str(tmp))} ({options})", progress, "writing results")
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _neutralised(self, sql: str) -> str:
+        """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
+        self._seq += 1
+        view = f"icp_out_{self._seq}"
+        self._run(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
+        parts = []
+        for col in self.to_arrow(f"SELECT * FROM {view} LIMIT 0").schema:
+            q = quote_ident(col.name)
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                parts.append(f"CASE WHEN regexp_matches({q}, {quote_str(_FORMULA_START)}) "
+                             f"THEN '''' || {q} ELSE {q} END AS {q}")
+            else:
+                parts.append(q)
+        return f"SELECT {', '.join(parts)} FROM {view}"
+
+
+def _reason(kind: str, name: str, value: object) -> str:
+    if name == "domain":
+        return f"'{value}' is not a domain name"
+    if kind == "number":
+        return f"cannot read '{value}' as a number"
+    return f"cannot read '{value}'"
+
+
+_DATA_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException,
+                duckdb.OutOfRangeException)
+
+
+def _wrap(exc: duckdb.Error) -> Exception:
+    """Errors caused by the data become DataError; anything else is a bug and stays as it is."""
+    if not isinstance(exc, _DATA_ERRORS):
+        return exc
+    text = str(exc).split("\n\n")[0].strip()
+    for prefix in ("Invalid Input Error: ", "Conversion Error: ", "Binder Error: ", "IO Error: "):
+        text = text.replace(prefix, "")
+    return DataError(text.replace("\n", "; "))

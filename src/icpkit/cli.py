@@ -1,0 +1,311 @@
+"""The ``icp`` command: one thin function per verb; parsing and rendering only.
+
+Exit codes: 0 ok, 1 user or data error (an ``IcpError`` or a usage error), 2 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .api import explain as explain_account
+from .api import score_to
+from .errors import IcpError, ProfileError
+from .profile.load import json_schema, load_profile
+from .workspace import DEFAULT_DIR, Workspace
+
+app = typer.Typer(
+    name="icp",
+    help="icpkit: score, tier, route and explain B2B accounts with an Ideal Customer Profile.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", envvar="ICP_WORKSPACE",
+                                            help="Workspace directory (database and settings).")]
+ProfileArg = Annotated[Path, typer.Argument(help="Profile file (YAML).", show_default=False)]
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"icpkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    """icpkit: score, tier, route and explain B2B accounts with an Ideal Customer Profile."""
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter profile.")] = Path("icp.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter profile to edit."""
+    from importlib.resources import files
+
+    if path.exists() and not force:
+        raise IcpError(f"{path} already exists", hint="use --force to overwrite it")
+    path.write_text(files("icpkit.profile").joinpath("starter.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out.print(f"Wrote a starter profile to [bold]{escape(str(path))}[/]. Check it with: icp validate {escape(str(path))}")
+
+
+@app.command()
+def validate(
+    profile: ProfileArg,
+    accounts: Annotated[Optional[Path], typer.Option("--accounts", "-a",
+                                                     help="Also check the columns and values of this file.")] = None,
+) -> None:
+    """Check a profile (and optionally that a data file has every column it uses)."""
+    from .backends.duckdb import DuckDBBackend
+
+    prof = load_profile(profile)
+    out.print(f"[green]ok[/] {escape(str(profile))}: {len(prof.criteria)} criteria, "
+              f"{len(prof.adjustments)} adjustments, {len(prof.disqualifiers)} disqualifiers, "
+              f"tiers {', '.join(t.name for t in prof.ordered_tiers)}; version {prof.version_hash}")
+    if accounts is not None:
+        backend = DuckDBBackend()
+        try:
+            loaded = backend.load_accounts(accounts, prof)
+        finally:
+            backend.close()
+        fields = ", ".join(f"{f.name} <- '{f.header}'" for f in loaded.canonical.fields)
+        found = f" (recognised a {loaded.canonical.crm_source} export)" if loaded.canonical.crm_source else ""
+        out.print(f"[green]ok[/] {escape(str(accounts))}: {loaded.rows:,} accounts{found}; columns: {escape(fields)}")
+        for w in loaded.warnings:
+            err.print(f"[yellow]warning:[/] {escape(w)}")
+
+
+@app.command()
+def schema(
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of profile files (for editor completion)."""
+    text = json_schema()
+    if out_file is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out_file.write_text(text + "\n", encoding="utf-8")
+        out.print(f"Wrote {escape(str(out_file))}")
+
+
+@app.command()
+def score(
+    profile: Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")],
+    accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],
+    out_path: Annotated[str, typer.Option("--out", "-o", help="Output .csv, .parquet or .jsonl file, or a table name.")],
+    on_error: Annotated[OnError, typer.Option(
+        "--on-error", help="fail: stop at bad rows; skip: set them aside in <out>.rejects.csv.")] = OnError.fail,
+    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Score accounts with a profile: fit score, tier, ABM tier, route and reasons."""
+    with _progress(quiet) as progress:
+        run = score_to(profile, accounts, out_path, workspace=Workspace(workspace), on_error=on_error.value,
+                       progress=progress)
+    for w in run.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
+    if run.rejects.rows:
+        err.print(f"[yellow]warning:[/] {len(run.rejects.rows):,} row(s) set aside; see {escape(str(run.rejects_file))}")
+    if quiet:
+        return
+    rate = run.rows / run.seconds if run.seconds else 0
+    found = f" ({run.crm_source} export)" if run.crm_source else ""
+    out.print(f"Scored [bold]{run.rows:,}[/] accounts{found} in {run.seconds:.1f} s ({rate:,.0f}/s) "
+              f"with profile version {run.profile_version} -> {escape(run.output)}")
+    _tier_table(run.tiers, run.rows)
+    if run.top:
+        t = Table(title="Top accounts", title_justify="left")
+        for col in ("domain", "fit", "tier", "abm", "reasons"):
+            t.add_column(col, overflow="fold")
+        for r in run.top:
+            t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
+        out.print(t)
+
+
+@app.command()
+def explain(
+    domain: Annotated[str, typer.Argument(help="The account's domain (any URL form).")],
+    profile: Annotated[Optional[Path], typer.Option("--profile", "-p", help="Default: the last run's.")] = None,
+    accounts: Annotated[Optional[Path], typer.Option("--accounts", "-a", help="Default: the last run's.")] = None,
+    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
+) -> None:
+    """Print one account's score breakdown: every criterion's points and reason."""
+    last = Workspace(workspace).settings().get("last_run", {})
+    profile = profile or (Path(last["profile"]) if last.get("profile") else None)
+    accounts = accounts or (Path(last["accounts"]) if last.get("accounts") else None)
+    if profile is None or accounts is None:
+        raise IcpError("no profile or accounts given and no earlier `icp score` run in this workspace",
+                       hint="pass --profile and --accounts")
+    prof = load_profile(profile)
+    row = explain_account(prof, accounts, domain)
+    title = f"{row['domain']}" + (f" ({row['name']})" if row.get("name") else "")
+    out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {row['tier']}"
+              + (f", ABM {row['abm_tier']}" if row.get("abm_tier") else "") + f", route {row['route']}")
+    if row.get("disqualified_by"):
+        out.print(f"[red]disqualified[/] by {escape(row['disqualified_by'])}")
+    t = Table(show_header=True)
+    t.add_column("criterion")
+    t.add_column("points", justify="right")
+    t.add_column("max", justify="right")
+    t.add_column("why", overflow="fold")
+    scale = 100.0 / prof.total_weight
+    for c in prof.criteria:
+        t.add_row(c.key, f"{row['points_' + c.key]:g}", f"{c.weight * scale:g}", escape(row["reason_" + c.key]))
+    for a in prof.adjustments:
+        pts = row["points_" + a.name]
+        t.add_row(a.name, f"{pts:g}", "", escape(row["reason_" + a.name] or "(does not apply)"))
+    out.print(t)
+    out.print(f"profile {escape(str(profile))} version {row['profile_version']}")
+
+
+@app.command()
+def doc(
+    profile: ProfileArg,
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write .md or .html (default: Markdown to stdout).")] = None,
+) -> None:
+    """Render the whole ICP as a one-page document (Markdown or self-contained HTML)."""
+    from .report.profile_doc import render_html, render_markdown
+
+    prof = load_profile(profile)
+    if out_file is None:
+        sys.stdout.write(render_markdown(prof))
+        return
+    suffix = out_file.suffix.lower()
+    if suffix not in (".md", ".html", ".htm"):
+        raise IcpError(f"cannot tell the document format from '{out_file.name}'", hint="use a .md or .html file")
+    text = render_html(prof) if suffix in (".html", ".htm") else render_markdown(prof)
+    _atomic_text(out_file, text)
+    out.print(f"Wrote {escape(str(out_file))}")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write the demo CRM and results.")] = Path("icp-demo"),
+    accounts: Annotated[int, typer.Option("--accounts", min=10, help="Number of synthetic accounts.")] = 3000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
+    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
+) -> None:
+    """Generate a synthetic CRM, score it with the demo profile and summarise the result."""
+    from .demo.run import run_demo
+
+    with _progress(False) as progress:
+        result = run_demo(directory, n_accounts=accounts, seed=seed, workspace=Workspace(workspace), progress=progress)
+    run = result.run
+    out.print(f"Generated a synthetic CRM in [bold]{escape(str(directory))}[/]: "
+              f"{run.rows:,} accounts ({run.crm_source or 'csv'} export), contacts, deals, outcomes, events.")
+    out.print(f"Scored it with {escape(str(result.profile))} (version {run.profile_version}) in {run.seconds:.1f} s.")
+    _tier_table(run.tiers, run.rows)
+    t = Table(title="Top accounts", title_justify="left")
+    for col in ("domain", "fit", "tier", "abm", "reasons"):
+        t.add_column(col, overflow="fold")
+    for r in run.top:
+        t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
+    out.print(t)
+    if result.win_rates:
+        rates = ", ".join(f"{tier} {rate:.0%}" for tier, rate in result.win_rates.items())
+        out.print(f"Win rate of closed deals by tier: {rates}")
+    out.print(f"Results: [bold]{escape(run.output)}[/]")
+    out.print(f"Next: icp explain {escape(run.top[0]['domain']) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
+              f"  ·  icp doc {escape(str(result.profile))}")
+
+
+def _tier_table(tiers: dict[str, int], total: int) -> None:
+    t = Table(title="Tiers", title_justify="left")
+    t.add_column("tier")
+    t.add_column("accounts", justify="right")
+    t.add_column("share", justify="right")
+    for name, n in tiers.items():
+        t.add_row(name, f"{n:,}", f"{n / total:.1%}" if total else "")
+    out.print(t)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar on stderr fed by the library's (phase, percent) callbacks."""
+    if quiet:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, pct: float | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=100)
+            if pct is not None:
+                bar.update(tasks[phase], completed=pct)
+
+        yield update
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``icp``: runs the app and maps errors to exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except IcpError as exc:
+        label = "invalid profile" if isinstance(exc, ProfileError) and len(exc.errors) > 1 else "error"
+        err.print(f"[red]{label}:[/] {escape(str(exc))}")
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err.print("aborted")
+        return 1
+    except typer.TyperException as exc:  # usage errors: a user error, exit 1
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            return 0
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            err.print(f"[red]error:[/] {escape(exc.format_message())}")
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - everything else is a bug: say so, exit 2
+        if os.environ.get("ICP_DEBUG"):
+            traceback.print_exc()
+        err.print(f"[red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+                  "This is a bug in icpkit; set ICP_DEBUG=1 for the traceback and please report it.")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

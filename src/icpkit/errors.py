@@ -1,0 +1,104 @@
+"""The one exception tree of icpkit.
+
+Every error a user can cause is an :class:`IcpError`; anything else escaping the
+library is a bug (the CLI exits 2 for those, 1 for ``IcpError``)::
+
+    IcpError                      user or data error; carries *where* and a *hint*
+    ├── ProfileError              the profile file is invalid (YAML key path, line)
+    ├── DataError                 input data cannot be used (file, row, column)
+    │   ├── MissingColumnError    a column the profile needs is not in the data
+    │   └── DuplicateKeyError     the same key appears on several rows
+    ├── WorkspaceError            the workspace directory or one of its tables
+    └── DependencyError           an optional engine is not installed
+
+Each error renders as one or more lines "where: message (hint)". ``errors`` holds
+every individual problem when several were found at once (e.g. a profile with
+three misspelt keys), so that a user can fix them all in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: where it is, what is wrong, and what to do."""
+
+    message: str
+    where: str = ""
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def as_dict(self) -> dict[str, str]:
+        return {"where": self.where, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class IcpError(Exception):
+    """Base of every error a user can cause. ``exit_code`` is what the CLI returns."""
+
+    message: str
+    where: str = ""
+    hint: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    exit_code = 1
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Every problem found; a single one is the error itself."""
+        return self.problems or [Problem(self.message, self.where, self.hint)]
+
+    def __str__(self) -> str:
+        if len(self.errors) > 1:
+            lines = [self.message] + [f"  - {p}" for p in self.errors]
+            return "\n".join(lines)
+        return str(self.errors[0])
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": False,
+            "error": self.message,
+            "errors": [p.as_dict() for p in self.errors],
+        }
+
+
+class ProfileError(IcpError):
+    """The profile (YAML) is invalid; ``where`` is the file, line and key path."""
+
+
+class DataError(IcpError):
+    """Input data cannot be used; ``where`` names the file, row and column."""
+
+
+class MissingColumnError(DataError):
+    """A column that the profile or the canonical schema needs is absent."""
+
+
+class DuplicateKeyError(DataError):
+    """The same key (e.g. an account's domain) appears on more than one row."""
+
+
+class WorkspaceError(IcpError):
+    """The workspace directory, its database or one of its tables is unusable."""
+
+
+class DependencyError(IcpError):
+    """An optional engine or library is not installed."""
+
+
+def located(path: str | None, row: int | None = None, column: str | None = None) -> str:
+    """Format a data location the same way everywhere: ``file, row 12, column 'x'``."""
+    parts = [str(path)] if path else []
+    if row is not None:
+        parts.append(f"row {row}")
+    if column is not None:
+        parts.append(f"column '{column}'")
+    return ", ".join(parts)

@@ -1,0 +1,1 @@
+"""Reading inputs: file formats, CRM export headers, value normalisation."""

@@ -1,0 +1,143 @@
+"""From a raw input table to canonical accounts: which column is which, and typed values.
+
+``canonical_plan`` is pure: given the raw table's schema (headers as read, all text for CSV,
+typed for Parquet and DataFrames) and a profile, it returns the ibis expression of the
+canonical table: ``_row`` (the 1-based data row of the input), ``domain``, ``name`` when
+present, and every field the profile uses, typed by its kind. Next to each parsed value it
+puts a ``_bad_<field>`` flag, true where a non-blank input could not be read, so a backend
+can name the row, the column and the value of every bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from ..errors import MissingColumnError
+from ..profile.model import CANONICAL_KINDS, Kind, Profile
+from . import values
+from .crm import canonical_mapping
+
+ROW = "_row"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # canonical or custom field name used by the profile
+    header: str  # column of the input it is read from
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class CanonicalPlan:
+    fields: tuple[Field, ...]
+    crm_source: str | None  # "hubspot", "salesforce", "apollo" when recognised
+    expr: ir.Table  # _row, fields, _bad_<field> flags, _country_unknown
+
+    def header_of(self, field: str) -> str:
+        return next(f.header for f in self.fields if f.name == field)
+
+
+def bad_flag(field: str) -> str:
+    return f"_bad_{field}"
+
+
+def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> CanonicalPlan:
+    """The canonical accounts expression over ``raw`` for the fields ``profile`` uses."""
+    headers = [c for c in raw.columns if c != ROW]
+    mapping = canonical_mapping(headers, explicit={k: v for k, v in profile.columns.items() if k in CANONICAL_KINDS})
+    wanted: dict[str, Kind] = {"domain": "text"}
+    if _resolve("name", headers, mapping.columns, profile.columns) is not None:
+        wanted["name"] = "text"
+    wanted.update(profile.field_kinds())
+
+    fields = []
+    missing = []
+    for name, kind in wanted.items():
+        header = _resolve(name, headers, mapping.columns, profile.columns)
+        if header is None:
+            missing.append(name)
+        else:
+            fields.append(Field(name, header, kind))
+    if missing:
+        raise _missing(missing, headers, source)
+
+    cols: dict[str, ir.Value] = {ROW: raw[ROW]}
+    for f in fields:
+        parsed, bad = _parse(f, raw[f.header])
+        cols[f.name] = parsed
+        cols[bad_flag(f.name)] = bad
+    if any(f.name == "country" for f in fields):
+        cols["_country_unknown"] = values.country_is_unrecognised(raw[_header(fields, "country")], cols["country"])
+    return CanonicalPlan(tuple(fields), mapping.source, raw.select(**cols))
+
+
+def _header(fields: list[Field], name: str) -> str:
+    return next(f.header for f in fields if f.name == name)
+
+
+def _parse(f: Field, col: ir.Value) -> tuple[ir.Value, ir.BooleanValue]:
+    """The canonical value of one field and its "could not be read" flag."""
+    false = ibis.literal(False)
+    dtype = col.type()
+    if f.name == "domain":
+        text = col if dtype.is_string() else col.cast("string")
+        parsed = values.normalize_domain(text)
+        return parsed, values.domain_is_invalid(text, parsed)
+    if f.kind == "number":
+        if dtype.is_numeric():
+            num = col.cast("float64")
+            return (num.isnan().ifelse(ibis.null("float64"), num) if dtype.is_floating() else num), false
+        text = col if dtype.is_string() else col.cast("string")
+        parsed = values.parse_number(text)
+        return parsed, values.number_is_invalid(text, parsed)
+    if f.kind == "list":
+        if dtype.is_array():
+            return values.normalize_list(col if dtype.value_type.is_string() else col.cast("array<string>")), false
+        text = col if dtype.is_string() else col.cast("string")
+        return values.split_list(text), false
+    text = col if dtype.is_string() else col.cast("string")
+    if f.name == "country":
+        return values.normalize_country(text), false
+    return values.normalize_text(text), false
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_.\-#()/]+", "", name.lower())
+
+
+def _resolve(name: str, headers: list[str], crm: dict[str, str], explicit: dict[str, str]) -> str | None:
+    """The input column a field is read from: the profile's mapping, a recognised CRM header,
+    the same name, or the same name ignoring case, spaces and punctuation."""
+    if name in explicit:
+        header = explicit[name]
+        if header not in headers:
+            close = difflib.get_close_matches(header, headers, n=1, cutoff=0.6)
+            raise MissingColumnError(
+                f"columns.{name} maps to '{header}', which the input does not have",
+                hint=f"did you mean '{close[0]}'?" if close else f"columns are: {', '.join(headers)}",
+            )
+        return header
+    if name in crm:
+        return crm[name]
+    if name in headers:
+        return name
+    by_key = {_key(h): h for h in headers}
+    return by_key.get(_key(name))
+
+
+def _missing(names: list[str], headers: list[str], source: str) -> MissingColumnError:
+    parts = []
+    for n in names:
+        close = difflib.get_close_matches(n, headers, n=1, cutoff=0.5)
+        parts.append(f"'{n}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    what = "column" if len(names) == 1 else "columns"
+    return MissingColumnError(
+        f"the input has no {what} {', '.join(parts)}",
+        where=source,
+        hint="map it in the profile, e.g. `columns: {" + f"{names[0]}: <your header>" + "}`",
+    )

@@ -1,0 +1,202 @@
+"""Recognise the column headers of CRM exports and map them onto canonical account columns.
+
+HubSpot, Salesforce and Apollo (and most hand-made spreadsheets) name the same things
+differently: ``Company Domain Name``, ``Website``, ``Account Website``... all mean the
+account's ``domain``. :func:`canonical_mapping` takes the headers of an input and returns
+which header fills which canonical column, which export format the headers look like, and
+which headers are left over (they stay available as custom columns under their own name).
+
+Headers are compared by a *key* that ignores case, whitespace, underscores, dots, hyphens,
+``#``, parentheses and slashes, so ``Country/Region``, ``country_region`` and
+``COUNTRY REGION`` are the same header. To recognise a new header, add it to
+:data:`KNOWN_HEADERS` in priority order.
+
+This module is pure Python: no data is read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import MissingColumnError
+
+__all__ = ["CANONICAL_ACCOUNT_COLUMNS", "KNOWN_HEADERS", "ColumnMapping", "canonical_mapping", "header_key"]
+
+CANONICAL_ACCOUNT_COLUMNS: tuple[str, ...] = (
+    "domain",
+    "name",
+    "industry",
+    "employees",
+    "revenue",
+    "country",
+    "region",
+    "technologies",
+    "founded_year",
+    "business_model",
+    "lifecycle_stage",
+    "owner",
+)
+
+# canonical column -> headers that fill it, best first. A header equal to the canonical
+# name itself (compared by key) always comes first. ``Type`` (Salesforce) is deliberately
+# absent: it may be a business model, a customer/prospect flag or a partner type. Funding
+# (``Total Funding``) is not revenue and is absent too.
+KNOWN_HEADERS: dict[str, tuple[str, ...]] = {
+    "domain": (
+        "Company Domain Name",  # HubSpot
+        "Primary Domain",
+        "Company domain",
+        "Website",  # Salesforce, Apollo
+        "Website URL",  # HubSpot
+        "Company Website",
+        "Account Website",
+    ),
+    "name": ("Company name", "Account Name", "Organization Name", "Company"),
+    "industry": ("Industry", "Account Industry", "Company Industry"),
+    "employees": (
+        "Number of Employees",  # HubSpot; also Salesforce's NumberOfEmployees
+        "# Employees",  # Apollo
+        "Employee Count",
+        "Estimated Num Employees",
+        "Headcount",
+        "Company Size",
+    ),
+    "revenue": ("Annual Revenue", "Annual Revenue (USD)", "Revenue (USD)"),
+    "country": ("Country/Region", "Billing Country", "Company Country", "HQ Country"),
+    "region": (
+        "State/Region",  # HubSpot
+        "Billing State/Province",  # Salesforce
+        "BillingState",
+        "State/Province",
+        "Company State",
+        "State",
+    ),
+    "technologies": ("Tech Stack", "Technology", "Web Technologies"),
+    "founded_year": ("Year Founded", "Founded"),
+    "business_model": (),
+    "lifecycle_stage": ("Lifecycle Stage", "Account Stage", "Stage"),
+    "owner": ("Company owner", "Account Owner", "Account Owner Name"),
+}
+
+# Headers that betray the tool an export comes from, compared after trimming and
+# lower-casing only (``# Employees`` must keep its ``#`` to be told from ``Employees``).
+_SIGNATURES: dict[str, tuple[frozenset[str], ...]] = {
+    "apollo": (
+        frozenset({"# employees"}),
+        frozenset({"apollo account id"}),
+        frozenset({"company linkedin url"}),
+    ),
+    "hubspot": (
+        frozenset({"company domain name"}),
+        frozenset({"record id", "company name"}),
+    ),
+    "salesforce": (
+        frozenset({"account name"}),
+        frozenset({"billingcountry"}),
+        frozenset({"billing country"}),
+        frozenset({"account id"}),
+    ),
+}
+
+_KEY_DROP = re.compile(r"[\s_.\-#()/\\]+")
+_EDGE = "\ufeff\u200b\u00a0 \t\r\n"  # BOM, zero-width and no-break spaces, whitespace
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which input header fills which canonical column.
+
+    ``columns`` maps canonical name -> source header (exactly as in the input);
+    ``source`` is the export format recognised from the headers (``"hubspot"``,
+    ``"salesforce"``, ``"apollo"``) or None; ``unmapped`` lists the other headers in
+    input order (they remain usable as custom columns under their own name).
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    unmapped: list[str] = field(default_factory=list)
+
+
+def header_key(header: str) -> str:
+    """The comparison key of a header: lower case, without spaces, ``_ . - # ( ) /``."""
+    return _KEY_DROP.sub("", header.strip(_EDGE).casefold())
+
+
+def _build_index() -> dict[str, tuple[str, int]]:
+    """header key -> (canonical column, rank); rank 0 is the canonical name itself."""
+    index: dict[str, tuple[str, int]] = {}
+    for canonical, headers in KNOWN_HEADERS.items():
+        for rank, text in enumerate((canonical, *headers)):
+            key = header_key(text)
+            previous = index.setdefault(key, (canonical, rank))
+            if previous[0] != canonical:
+                raise ValueError(f"header {text!r} is listed for both {previous[0]} and {canonical}")
+    return index
+
+
+_INDEX = _build_index()
+
+
+def _detect_source(headers: Sequence[str]) -> str | None:
+    seen = {h.strip(_EDGE).casefold() for h in headers}
+    seen |= {" ".join(h.split()) for h in seen}
+    best: tuple[int, str | None] = (0, None)
+    for source, signatures in _SIGNATURES.items():
+        hits = sum(1 for needed in signatures if needed <= seen)
+        if hits > best[0]:
+            best = (hits, source)
+    return best[1]
+
+
+def _resolve_explicit(canonical: str, wanted: str, headers: Sequence[str]) -> str:
+    if wanted in headers:
+        return wanted
+    stripped = [h for h in headers if h.strip(_EDGE) == wanted.strip(_EDGE)]
+    if stripped:
+        return stripped[0]
+    close = difflib.get_close_matches(wanted, [h.strip(_EDGE) for h in headers], n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "the input's columns are: " + ", ".join(headers)
+    raise MissingColumnError(
+        f"columns.{canonical} names the column '{wanted}', which the input does not have",
+        where=f"columns.{canonical}",
+        hint=hint,
+    )
+
+
+def canonical_mapping(headers: Sequence[str], explicit: Mapping[str, str] | None = None) -> ColumnMapping:
+    """Map the headers of an input onto canonical account columns.
+
+    ``explicit`` (canonical name -> header, from the profile's ``columns``) always wins;
+    a header it names that the input lacks raises :class:`MissingColumnError` with a
+    "did you mean" hint. Every other canonical column takes the best header found: one
+    equal to the canonical name (by key), else the first in :data:`KNOWN_HEADERS` order.
+    A header fills at most one column; a stray BOM or surrounding whitespace is ignored.
+    """
+    headers = list(headers)
+    columns: dict[str, str] = {}
+    used: set[str] = set()
+    for canonical, wanted in (explicit or {}).items():
+        header = _resolve_explicit(canonical, wanted, headers)
+        columns[canonical] = header
+        used.add(header)
+
+    candidates: dict[str, list[tuple[int, int, str]]] = {}
+    for position, header in enumerate(headers):
+        hit = _INDEX.get(header_key(header))
+        if hit is not None and header not in used:
+            canonical, rank = hit
+            candidates.setdefault(canonical, []).append((rank, position, header))
+    for canonical in CANONICAL_ACCOUNT_COLUMNS:
+        if canonical in columns or canonical not in candidates:
+            continue
+        for _, _, header in sorted(candidates[canonical]):
+            if header not in used:
+                columns[canonical] = header
+                used.add(header)
+                break
+
+    unmapped = [h for h in headers if h not in used]
+    return ColumnMapping(columns=columns, source=_detect_source(headers), unmapped=unmapped)

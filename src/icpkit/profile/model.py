@@ -1,0 +1,385 @@
+"""The Profile model: the one configuration of scoring, loaded from a YAML file.
+
+Every model forbids unknown keys, so a misspelt key is an error with its location rather
+than a silently ignored setting. Validation here checks what can be checked without data
+(points within weights, unique names, tier thresholds); what depends on the data (does the
+column exist, is it numeric) is checked when a profile is bound to a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Scalar = str | float | bool
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)]
+
+#: The kinds of column a profile can use; the kind decides how input values are parsed.
+Kind = Literal["text", "number", "list"]
+
+#: Canonical account columns and their kinds. Custom columns get the kind their use implies.
+CANONICAL_KINDS: dict[str, Kind] = {
+    "domain": "text",
+    "name": "text",
+    "industry": "text",
+    "employees": "number",
+    "revenue": "number",
+    "country": "text",
+    "region": "text",
+    "technologies": "list",
+    "founded_year": "number",
+    "business_model": "text",
+    "lifecycle_stage": "text",
+    "owner": "text",
+}
+
+_COMPARISONS = ("eq", "in", "lt", "lte", "gt", "gte", "between", "contains_any", "is_missing")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Strict):
+    """A test on one account: a field comparison, or all / any / not of conditions.
+
+    Comparisons of text ignore case and surrounding whitespace. A comparison on a missing
+    value is false (so ``not`` of it is true); use ``is_missing`` to test for absence.
+    """
+
+    field: str | None = Field(None, description="Column compared (with one comparison key).")
+    eq: Scalar | None = Field(None, description="Equal to this value.")
+    in_: list[Scalar] | None = Field(None, alias="in", description="Equal to one of these.")
+    lt: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    gte: float | None = None
+    between: tuple[float, float] | None = Field(None, description="Inclusive [low, high].")
+    contains_any: list[str] | None = Field(
+        None, description="A list column holds one of these; a text column contains one."
+    )
+    is_missing: bool | None = Field(None, description="True: the value is absent or an empty list.")
+    all: list[Condition] | None = Field(None, description="Every condition holds.")
+    any: list[Condition] | None = Field(None, description="At least one condition holds.")
+    not_: Condition | None = Field(None, alias="not", description="The condition does not hold.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        ops = [op for op in _COMPARISONS if getattr(self, "in_" if op == "in" else op) is not None]
+        groups = [g for g in ("all", "any", "not") if getattr(self, "not_" if g == "not" else g) is not None]
+        if self.field is not None:
+            if len(ops) != 1 or groups:
+                raise ValueError(
+                    f"a comparison on field '{self.field}' needs exactly one of "
+                    f"{', '.join(_COMPARISONS)} (found {', '.join(ops + groups) or 'none'})"
+                )
+        elif ops:
+            raise ValueError(f"'{ops[0]}' needs a 'field' to compare")
+        elif len(groups) != 1:
+            raise ValueError("a condition needs a 'field' comparison or exactly one of all, any, not")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("between: the low bound is above the high bound")
+        if self.all is not None and not self.all or self.any is not None and not self.any:
+            raise ValueError("all/any need at least one condition")
+        return self
+
+    @property
+    def op(self) -> str | None:
+        for op in _COMPARISONS:
+            if getattr(self, "in_" if op == "in" else op) is not None:
+                return op
+        return None
+
+    def fields(self) -> list[tuple[str, str]]:
+        """Every (field, comparison) this condition reads, nested ones included."""
+        if self.field is not None:
+            return [(self.field, self.op or "")]
+        out: list[tuple[str, str]] = []
+        for sub in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            out.extend(sub.fields())
+        return out
+
+
+class Level(_Strict):
+    """Categorical partial credit: any of ``values`` earns ``points``."""
+
+    values: list[str] = Field(min_length=1)
+    points: float
+    label: str | None = Field(None, description="Shown in reasons; default: the first value.")
+
+
+class Range(_Strict):
+    """A numeric band [min, max] earning the full weight, with an optional tolerance band.
+
+    A value within ``tolerance`` (a fraction) outside the band earns ``tolerance_points``:
+    ``min * (1 - tolerance) <= v < min`` or ``max < v <= max * (1 + tolerance)``.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    points: float | None = Field(None, description="Points inside the band; default: the weight.")
+    tolerance: float = Field(0.0, ge=0, le=1)
+    tolerance_points: float = 0.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Range:
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("range: min is above max")
+        return self
+
+
+class Bin(_Strict):
+    """An explicit numeric bin; bins are tried in order and the first that holds wins."""
+
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    points: float
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Bin:
+        if self.gt is not None and self.gte is not None or self.lt is not None and self.lte is not None:
+            raise ValueError("a bin takes at most one lower bound (gt/gte) and one upper (lt/lte)")
+        if all(b is None for b in (self.gt, self.gte, self.lt, self.lte)):
+            raise ValueError("a bin needs at least one bound (gt, gte, lt, lte)")
+        return self
+
+    def describe(self, unit: str = "") -> str:
+        if self.label:
+            return self.label
+        low = f">= {_num(self.gte)}" if self.gte is not None else f"> {_num(self.gt)}" if self.gt is not None else ""
+        high = f"<= {_num(self.lte)}" if self.lte is not None else f"< {_num(self.lt)}" if self.lt is not None else ""
+        return " and ".join(p for p in (low, high) if p) + unit
+
+
+class Item(_Strict):
+    """List membership credit: the list holds any of ``values``; the best matching item counts."""
+
+    values: list[str] = Field(min_length=1)
+    points: float
+    label: str | None = None
+
+
+class Criterion(_Strict):
+    """One weighted attribute of fit. Exactly one rule: levels, range, bins or items."""
+
+    name: Identifier | None = Field(None, description="Column suffix and label; default: the field.")
+    field: str
+    weight: float = Field(gt=0, description="Maximum points of this criterion.")
+    description: str | None = None
+    levels: list[Level] | None = None
+    aliases: dict[str, str] | None = Field(
+        None, description="Other spellings mapped onto a level value (levels only)."
+    )
+    range: Range | None = None
+    bins: list[Bin] | None = None
+    items: list[Item] | None = None
+    otherwise: float = Field(0.0, description="Points when a value is present but no rule matches.")
+    missing: float = Field(0.0, description="Points when the value is missing.")
+
+    @property
+    def key(self) -> str:
+        return self.name or re.sub(r"[^a-z0-9_]+", "_", self.field.lower()).strip("_")
+
+    @property
+    def rule(self) -> str:
+        return next(r for r in ("levels", "range", "bins", "items") if getattr(self, r) is not None)
+
+    @property
+    def kind(self) -> Kind:
+        return {"levels": "text", "range": "number", "bins": "number", "items": "list"}[self.rule]  # type: ignore[return-value]
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Criterion:
+        rules = [r for r in ("levels", "range", "bins", "items") if getattr(self, r) is not None]
+        if len(rules) != 1:
+            raise ValueError(
+                f"criterion '{self.field}' needs exactly one rule of levels, range, bins, items "
+                f"(found {', '.join(rules) or 'none'})"
+            )
+        if self.aliases is not None and self.levels is None:
+            raise ValueError("aliases only apply to levels")
+        if self.levels is not None and self.aliases:
+            known = {v.strip().lower() for lv in self.levels for v in lv.values}
+            for alias, target in self.aliases.items():
+                if target.strip().lower() not in known:
+                    raise ValueError(f"alias '{alias}' points to '{target}', which is not a level value")
+        for what, pts in self._points():
+            if not 0 <= pts <= self.weight:
+                raise ValueError(f"{what}: {_num(pts)} points is outside 0..weight ({_num(self.weight)})")
+        return self
+
+    def _points(self) -> list[tuple[str, float]]:
+        pts: list[tuple[str, float]] = [("otherwise", self.otherwise), ("missing", self.missing)]
+        pts += [(f"levels[{i}]", lv.points) for i, lv in enumerate(self.levels or [])]
+        pts += [(f"bins[{i}]", b.points) for i, b in enumerate(self.bins or [])]
+        pts += [(f"items[{i}]", it.points) for i, it in enumerate(self.items or [])]
+        if self.range is not None:
+            pts += [("range.points", self.range.points if self.range.points is not None else self.weight)]
+            pts += [("range.tolerance_points", self.range.tolerance_points)]
+        return pts
+
+
+class Adjustment(_Strict):
+    """Points added (or taken away, when negative) whenever ``when`` holds."""
+
+    name: Identifier
+    when: Condition
+    points: float
+    reason: str | None = Field(None, description="Shown in reasons; default: the name.")
+
+    @field_validator("points")
+    @classmethod
+    def _nonzero(cls, v: float) -> float:
+        if v == 0:
+            raise ValueError("an adjustment of 0 points does nothing")
+        return v
+
+
+class Disqualifier(_Strict):
+    """A kill-list entry: when ``when`` holds, the tier is forced and the reason shown."""
+
+    name: Identifier
+    when: Condition
+    reason: str
+    tier: str | None = Field(None, description="Forced tier; default: the lowest tier.")
+
+
+class Tier(_Strict):
+    name: Identifier
+    min: float = Field(ge=0, le=100, description="Lowest fit score of this tier.")
+    route: str = Field(description="Routing action for accounts in this tier.")
+
+
+class Abm(_Strict):
+    """ABM tiers: the ``tier`` is split by fit score into A (top ``a``), B (next ``b``), C (the rest)."""
+
+    tier: str = "high"
+    a: int = Field(50, ge=0)
+    b: int = Field(200, ge=0)
+
+
+class Reasons(_Strict):
+    positive: int = Field(3, ge=0, description="How many of the largest positive contributions to show.")
+    negative: int = Field(2, ge=0, description="How many of the largest negative contributions to show.")
+
+
+class Narrative(_Strict):
+    """The descriptive half of an ICP that no score captures."""
+
+    summary: str | None = None
+    pain_points: list[str] = []
+    buying_triggers: list[str] = []
+    key_roles: list[str] = []
+    buying_behaviour: list[str] = []
+    psychographics: list[str] = []
+    anti_icp: list[str] = []
+
+
+DEFAULT_TIERS = (
+    Tier(name="high", min=70, route="ae_queue"),
+    Tier(name="monitor", min=40, route="nurture"),
+    Tier(name="disqualify", min=0, route="suppress"),
+)
+
+
+class Profile(_Strict):
+    """An Ideal Customer Profile: how to score, tier, route and describe accounts."""
+
+    name: str
+    version: str | None = Field(None, description="Your label for this version (the hash is computed).")
+    description: str | None = None
+    columns: dict[str, str] = Field(
+        {}, description="Column mapping: canonical or custom name -> header in the input file."
+    )
+    criteria: list[Criterion] = Field(min_length=1)
+    adjustments: list[Adjustment] = []
+    disqualifiers: list[Disqualifier] = []
+    tiers: list[Tier] = Field(list(DEFAULT_TIERS), min_length=1)
+    abm: Abm | None = Abm()
+    reasons: Reasons = Reasons()
+    narrative: Narrative = Narrative()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        names = [c.key for c in self.criteria] + [a.name for a in self.adjustments]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"names must be unique across criteria and adjustments: {', '.join(dupes)}")
+        tier_names = [t.name for t in self.tiers]
+        if len(set(tier_names)) != len(tier_names):
+            raise ValueError("tier names must be unique")
+        if len({t.min for t in self.tiers}) != len(self.tiers):
+            raise ValueError("tier thresholds (min) must be distinct")
+        if min(t.min for t in self.tiers) != 0:
+            raise ValueError("the lowest tier must start at min: 0 so that every score has a tier")
+        for d in self.disqualifiers:
+            if d.tier is not None and d.tier not in tier_names:
+                raise ValueError(f"disqualifier '{d.name}': tier '{d.tier}' is not one of {tier_names}")
+        if self.abm is not None and self.abm.tier not in tier_names:
+            raise ValueError(f"abm.tier '{self.abm.tier}' is not one of {tier_names}")
+        self.field_kinds()  # raises on conflicting uses of one field
+        return self
+
+    @property
+    def ordered_tiers(self) -> list[Tier]:
+        """Tiers from the highest threshold to the lowest."""
+        return sorted(self.tiers, key=lambda t: -t.min)
+
+    @property
+    def total_weight(self) -> float:
+        return sum(c.weight for c in self.criteria)
+
+    def conditions(self) -> list[Condition]:
+        return [a.when for a in self.adjustments] + [d.when for d in self.disqualifiers]
+
+    def field_kinds(self) -> dict[str, Kind]:
+        """The kind each referenced field must have, from how the profile uses it."""
+        uses: dict[str, set[Kind]] = {}
+        for c in self.criteria:
+            uses.setdefault(c.field, set()).add(c.kind)
+        for cond in self.conditions():
+            for fld, op in cond.fields():
+                kind: Kind | None = "number" if op in ("lt", "lte", "gt", "gte", "between") else None
+                if kind is not None:
+                    uses.setdefault(fld, set()).add(kind)
+                else:
+                    uses.setdefault(fld, set())
+        kinds: dict[str, Kind] = {}
+        for fld, found in uses.items():
+            fixed = CANONICAL_KINDS.get(fld)
+            wanted = found | ({fixed} if fixed else set())
+            if len(wanted) > 1:
+                raise ValueError(
+                    f"field '{fld}' is used as {' and as '.join(sorted(wanted))}"
+                    + (f" (it is a {fixed} column)" if fixed else "")
+                )
+            kinds[fld] = next(iter(wanted)) if wanted else "text"
+        return kinds
+
+    def scoring_json(self) -> str:
+        """The parts of the profile that decide scores, as canonical JSON."""
+        data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def version_hash(self) -> str:
+        """12 hex digits that change exactly when scores could change."""
+        return hashlib.sha256(self.scoring_json().encode()).hexdigest()[:12]
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+Condition.model_rebuild()

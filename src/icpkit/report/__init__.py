@@ -1,0 +1,1 @@
+"""Documents and reports rendered from profiles and results."""

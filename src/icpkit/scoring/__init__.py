@@ -1,0 +1,1 @@
+"""Scoring: a profile compiled into an ibis plan (pure; no I/O)."""

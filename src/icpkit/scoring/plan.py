@@ -1,0 +1,238 @@
+"""The scoring plan: a Profile compiled into one ibis expression over an accounts table.
+
+``build_plan`` is pure: it reads no data and touches no database. A backend binds the
+input table, turns the plan into SQL for its engine (``ibis.to_sql``) and runs it.
+
+The input is a table of canonical accounts (see ``icpkit.io``): text trimmed with blanks as
+NULL, lists lower-cased. The result has one row per account:
+
+``domain`` · ``name`` (when the input has one) · ``fit_score`` (0-100, 2 decimals) · ``tier``
+· ``abm_tier`` (A/B/C within the ABM tier, else NULL) · ``route`` · ``disqualified_by`` (the
+first disqualifier that holds, else NULL) · ``reasons`` (the largest positive then negative
+contributions, e.g. ``industry: computer software (+25); agency (-15)``) · ``points_<criterion>``
+and ``points_<adjustment>`` · ``profile_version`` · ``scored_at``.
+
+The fit score is the sum of criterion points, scaled so that every criterion at its weight
+makes 100, plus adjustment points, rounded to 2 decimals and clamped to 0..100.
+
+How it runs: each row is reduced to small integers (which branch of each criterion applied,
+which adjustments and which disqualifier held). Everything else (points, score, tier,
+route, reasons) depends only on that combination, so it is computed once per distinct
+combination (a few hundred, typically) and joined back. ABM ranks need only the top
+``a + b`` eligible rows, found with a top-N query instead of ranking every row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import ibis
+import ibis.expr.types as ir
+
+from ..profile.model import Adjustment, Profile
+from .columns import column
+from .conditions import compile_condition
+from .criteria import CriterionPlan, plan_criterion, points_literal, signed
+
+#: Output columns before the per-criterion points.
+HEAD_COLUMNS = ("domain", "name", "fit_score", "tier", "abm_tier", "route", "disqualified_by", "reasons")
+
+
+#: Dialects whose CTEs accept ``AS MATERIALIZED`` (computed once, however often referenced).
+_MATERIALIZING = {"duckdb", "postgres"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named stage of a plan; later stages read it as a table of that name."""
+
+    name: str
+    expr: ir.Table
+    materialize: bool = False
+
+
+@dataclass(frozen=True)
+class ScoringPlan:
+    """The compiled plan: named steps, the last of which is the scored table.
+
+    Steps read earlier steps as unbound tables of the same name, so the plan runs as one
+    SQL statement with a CTE per step (``sql()``), on any engine ibis compiles for.
+    """
+
+    profile: Profile
+    steps: tuple[Step, ...]
+
+    @property
+    def expr(self) -> ir.Table:
+        return self.steps[-1].expr
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        ctes = []
+        for step in self.steps[:-1]:
+            body = str(ibis.to_sql(step.expr, dialect=dialect))
+            mat = " MATERIALIZED" if step.materialize and dialect in _MATERIALIZING else ""
+            ctes.append(f"{step.name} AS{mat} (\n{body}\n)")
+        last = str(ibis.to_sql(self.steps[-1].expr, dialect=dialect))
+        return ("WITH " + ",\n".join(ctes) + "\n" + last) if ctes else last
+
+
+def points_column(key: str) -> str:
+    return f"points_{key}"
+
+
+def reason_column(key: str) -> str:
+    return f"reason_{key}"
+
+
+def build_plan(
+    profile: Profile,
+    accounts: ir.Table,
+    *,
+    scored_at: datetime | None = None,
+    explain: bool = False,
+) -> ScoringPlan:
+    """Compile ``profile`` into the scoring expression over ``accounts`` (canonical columns).
+
+    ``explain=True`` also emits ``reason_<name>`` for every criterion and adjustment (the
+    full breakdown that ``icp explain`` prints). ``scored_at`` defaults to now (UTC).
+    """
+    t = accounts
+    column(t, "domain")
+    scale = 100.0 / profile.total_weight
+    crit = [plan_criterion(c, column(t, c.field), scale) for c in profile.criteria]
+    adj = [(a, compile_condition(a.when, t)) for a in profile.adjustments]
+    disq = [(d, compile_condition(d.when, t)) for d in profile.disqualifiers]
+
+    # Stage 1, per row: which outcome of each criterion, which adjustments, which disqualifier,
+    # packed into one integer key when the combinations fit in 62 bits (one-column joins are
+    # much faster than six-column ones).
+    keys: dict[str, ir.IntegerValue] = {f"_c_{p.key}": p.index for p in crit}
+    keys.update({f"_a_{a.name}": holds.ifelse(1, 0).cast("int8") for a, holds in adj})
+    keys["_dq"] = ibis.cases(*[(holds, i + 1) for i, (_, holds) in enumerate(disq)], else_=0).cast("int8") \
+        if disq else ibis.literal(0, type="int8")
+    sizes = {f"_c_{p.key}": len(p.outcomes) for p in crit} | {f"_a_{a.name}": 2 for a, _ in adj}
+    sizes["_dq"] = len(disq) + 1
+    keep = [c for c in ("domain", "name") if c in t.columns]
+    packed = math.prod(sizes.values()) < 2**62
+    if packed:
+        radix, key = 1, ibis.literal(0, type="int64")
+        radices = {}
+        for name, size in sizes.items():
+            radices[name] = radix
+            key = key + keys[name].cast("int64") * radix
+            radix *= size
+        rows_step = Step("icp_rows", t.select(*keep, _key=key), materialize=True)
+        join_on = ["_key"]
+    else:
+        rows_step = Step("icp_rows", t.select(*keep, **keys), materialize=True)
+        join_on = list(keys)
+    rows = _ref(rows_step)
+
+    # Stage 2, once per distinct combination: points, score, tier, route, reasons.
+    combos = rows.select(*join_on).distinct()
+    if packed:
+        combos = combos.mutate(**{n: ((combos._key // radices[n]) % size).cast("int8") for n, size in sizes.items()})
+    points = {points_column(p.key): p.lookup(combos[f"_c_{p.key}"], "points") for p in crit}
+    points.update({points_column(a.name): (combos[f"_a_{a.name}"] == 1).ifelse(points_literal(a.points), points_literal(0.0))
+                   .cast("float64") for a, _ in adj})
+    combos = combos.mutate(**points)
+    total = sum((combos[c] for c in list(points)[1:]), combos[next(iter(points))])
+    combos = combos.mutate(fit_score=total.round(2).clip(lower=0, upper=100))
+    combos_step = Step("icp_combos", combos.mutate(**_verdict(profile, combos, crit, explain)))
+    combos = _ref(combos_step)
+
+    # Stage 3: back to rows, then ABM tiers from the top of the ABM tier.
+    scored = rows.join(combos, join_on).select(
+        *keep, *HEAD_COLUMNS[2:4], "route", "disqualified_by", "reasons", *points,
+        *[c for c in combos.columns if c.startswith("reason_")],
+    )
+    scored = _with_abm(profile, rows, combos, join_on, scored)
+    when = scored_at or datetime.now(timezone.utc)
+    out = scored.select(
+        *[c for c in HEAD_COLUMNS if c in scored.columns],
+        *points,
+        *[c for c in scored.columns if c.startswith("reason_")],
+        profile_version=ibis.literal(profile.version_hash),
+        scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"),
+    )
+    return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)))
+
+
+def _ref(step: Step) -> ir.Table:
+    """An earlier step, as the unbound table that later steps read."""
+    return ibis.table(step.expr.schema(), name=step.name)
+
+
+def _verdict(profile: Profile, combos: ir.Table, crit: list[CriterionPlan], explain: bool) -> dict[str, ir.Value]:
+    """Tier, route, disqualifier and reasons of each combination."""
+    tiers = profile.ordered_tiers
+    by_score = ibis.cases(*[(combos.fit_score >= tr.min, tr.name) for tr in tiers[:-1]], else_=tiers[-1].name) \
+        if len(tiers) > 1 else ibis.literal(tiers[0].name)
+    dq = combos._dq
+    forced = [(dq == i + 1, d.tier or tiers[-1].name) for i, d in enumerate(profile.disqualifiers)]
+    tier = ibis.cases(*forced, else_=by_score) if forced else by_score
+    route = ibis.cases(*[(tier == tr.name, tr.route) for tr in tiers], else_=ibis.null(str))
+    disq_name = ibis.cases(*[(dq == i + 1, d.name) for i, d in enumerate(profile.disqualifiers)],
+                           else_=ibis.null(str)) if forced else ibis.null(str)
+
+    texts = [p.lookup(combos[f"_c_{p.key}"], "text") for p in crit]
+    adj_texts = [(combos[f"_a_{a.name}"] == 1).ifelse(_adj_text(a), ibis.null(str)) for a in profile.adjustments]
+    out: dict[str, ir.Value] = {"tier": tier, "route": route, "disqualified_by": disq_name,
+                                "reasons": _reasons(profile, combos, crit, texts, adj_texts)}
+    if explain:
+        out.update({reason_column(p.key): txt for p, txt in zip(crit, texts)})
+        out.update({reason_column(a.name): txt for a, txt in zip(profile.adjustments, adj_texts)})
+    return out
+
+
+def _adj_text(a: Adjustment) -> str:
+    return f"{a.reason or a.name} ({signed(a.points)})"
+
+
+def _reasons(
+    profile: Profile, combos: ir.Table, crit: list[CriterionPlan], texts: list[ir.StringValue],
+    adj_texts: list[ir.StringValue],
+) -> ir.StringValue:
+    """The largest positive contributions, then the largest negative ones, as one line."""
+    entries = [ibis.struct({"p": combos[points_column(p.key)], "t": txt}) for p, txt in zip(crit, texts)]
+    entries += [ibis.struct({"p": combos[points_column(a.name)], "t": txt})
+                for a, txt in zip(profile.adjustments, adj_texts)]
+    arr = ibis.array(entries)
+    # Sorting structs orders by their first field: -points puts the largest first; ties by text.
+    pos = arr.filter(lambda s: s.p > 0).map(lambda s: ibis.struct({"k": -s.p, "t": s.t})).sort()
+    neg = arr.filter(lambda s: s.p < 0).map(lambda s: ibis.struct({"k": s.p, "t": s.t})).sort()
+    picked = pos[: profile.reasons.positive].concat(neg[: profile.reasons.negative]).map(lambda s: s.t)
+    line = picked.join("; ")
+    dq = combos._dq
+    for i, d in enumerate(profile.disqualifiers):
+        prefix = f"disqualified: {d.reason}"
+        line = (dq == i + 1).ifelse((line.length() > 0).ifelse(prefix + "; " + line, prefix), line)
+    return line
+
+
+def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str], scored: ir.Table) -> ir.Table:
+    """Add ``abm_tier``: A for the top ``a`` of the ABM tier by fit score (ties by domain), B for
+    the next ``b``, C for the rest of that tier; NULL outside it and for disqualified accounts.
+
+    Only the top ``a + b`` eligible rows are ranked (a top-N query over the rows whose
+    combination is eligible), never the whole table.
+    """
+    if profile.abm is None:
+        return scored.mutate(abm_tier=ibis.null(str))
+    abm = profile.abm
+    eligible = combos.filter((combos.tier == abm.tier) & combos.disqualified_by.isnull()).select(*keys, "fit_score")
+    candidates = rows.join(eligible, keys).select("domain", "fit_score")
+    top = candidates.order_by([ibis.desc("fit_score"), "domain"]).limit(abm.a + abm.b)
+    top = top.select(_abm_domain="domain", _abm_rank=ibis.row_number().over(
+        ibis.window(order_by=[ibis.desc(top.fit_score), top.domain])))
+    joined = scored.left_join(top, scored.domain == top._abm_domain)
+    rank = joined._abm_rank
+    abm_tier = ibis.cases(
+        (~((joined.tier == abm.tier) & joined.disqualified_by.isnull()), ibis.null(str)),
+        (rank.isnull(), "C"),
+        (rank < abm.a, "A"),
+        else_="B",
+    )
+    return joined.select(*scored.columns, abm_tier=abm_tier)

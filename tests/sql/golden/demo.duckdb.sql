@@ -1,0 +1,1499 @@
+WITH icp_rows AS MATERIALIZED (
+SELECT
+  "t0"."domain",
+  "t0"."name",
+  0 + (
+    CAST(CASE
+      WHEN "t0"."industry" IS NULL
+      THEN 0
+      WHEN LOWER("t0"."industry") IN ('computer software', 'software', 'saas')
+      THEN 1
+      WHEN LOWER("t0"."industry") IN ('internet')
+      THEN 2
+      WHEN LOWER("t0"."industry") IN ('information technology and services')
+      THEN 3
+      WHEN LOWER("t0"."industry") IN ('marketing and advertising')
+      THEN 4
+      WHEN LOWER("t0"."industry") IN ('financial services')
+      THEN 5
+      ELSE 6
+    END AS BIGINT) * 1
+  ) + (
+    CAST(CASE
+      WHEN "t0"."employees" IS NULL
+      THEN 0
+      WHEN (
+        "t0"."employees" >= 50.0
+      ) AND (
+        "t0"."employees" <= 500.0
+      )
+      THEN 1
+      WHEN (
+        (
+          "t0"."employees" >= 37.5
+        ) AND (
+          "t0"."employees" < 50.0
+        )
+      )
+      OR (
+        (
+          "t0"."employees" > 500.0
+        ) AND (
+          "t0"."employees" <= 625.0
+        )
+      )
+      THEN 2
+      ELSE 3
+    END AS BIGINT) * 7
+  ) + (
+    CAST(CASE
+      WHEN "t0"."technologies" IS NULL
+      THEN 0
+      WHEN ARRAY_CONTAINS("t0"."technologies", 'salesforce')
+      THEN 1
+      WHEN ARRAY_CONTAINS("t0"."technologies", 'hubspot')
+      THEN 2
+      ELSE 3
+    END AS BIGINT) * 28
+  ) + (
+    CAST(CASE
+      WHEN "t0"."country" IS NULL
+      THEN 0
+      WHEN LOWER("t0"."country") IN ('us')
+      THEN 1
+      WHEN LOWER("t0"."country") IN ('ca')
+      THEN 2
+      WHEN LOWER("t0"."country") IN ('gb')
+      THEN 3
+      WHEN LOWER("t0"."country") IN ('ie')
+      THEN 4
+      WHEN LOWER("t0"."country") IN ('au')
+      THEN 5
+      ELSE 6
+    END AS BIGINT) * 112
+  ) + (
+    CAST(CASE
+      WHEN "t0"."days_since_funding" IS NULL
+      THEN 0
+      WHEN "t0"."days_since_funding" <= 90.0
+      THEN 1
+      WHEN "t0"."days_since_funding" <= 365.0
+      THEN 2
+      WHEN "t0"."days_since_funding" <= 730.0
+      THEN 3
+      ELSE 4
+    END AS BIGINT) * 784
+  ) + (
+    CAST(CASE WHEN COALESCE(LOWER("t0"."business_model") = 'agency', FALSE) THEN 1 ELSE 0 END AS BIGINT) * 3920
+  ) + (
+    CAST(CASE WHEN COALESCE("t0"."employees" < 10.0, FALSE) THEN 1 ELSE 0 END AS BIGINT) * 7840
+  ) AS "_key"
+FROM "icp_accounts" AS "t0"
+),
+icp_combos AS (
+SELECT
+  "t4"."_key",
+  "t4"."_c_industry",
+  "t4"."_c_employees",
+  "t4"."_c_technologies",
+  "t4"."_c_country",
+  "t4"."_c_days_since_funding",
+  "t4"."_a_agency",
+  "t4"."_dq",
+  "t4"."points_industry",
+  "t4"."points_employees",
+  "t4"."points_technologies",
+  "t4"."points_country",
+  "t4"."points_days_since_funding",
+  "t4"."points_agency",
+  "t4"."fit_score",
+  CASE
+    WHEN "t4"."_dq" = 1
+    THEN 'disqualify'
+    ELSE CASE
+      WHEN "t4"."fit_score" >= 70.0
+      THEN 'high'
+      WHEN "t4"."fit_score" >= 40.0
+      THEN 'monitor'
+      ELSE 'disqualify'
+    END
+  END AS "tier",
+  CASE
+    WHEN CASE
+      WHEN "t4"."_dq" = 1
+      THEN 'disqualify'
+      ELSE CASE
+        WHEN "t4"."fit_score" >= 70.0
+        THEN 'high'
+        WHEN "t4"."fit_score" >= 40.0
+        THEN 'monitor'
+        ELSE 'disqualify'
+      END
+    END = 'high'
+    THEN 'ae_queue'
+    WHEN CASE
+      WHEN "t4"."_dq" = 1
+      THEN 'disqualify'
+      ELSE CASE
+        WHEN "t4"."fit_score" >= 70.0
+        THEN 'high'
+        WHEN "t4"."fit_score" >= 40.0
+        THEN 'monitor'
+        ELSE 'disqualify'
+      END
+    END = 'monitor'
+    THEN 'nurture'
+    WHEN CASE
+      WHEN "t4"."_dq" = 1
+      THEN 'disqualify'
+      ELSE CASE
+        WHEN "t4"."fit_score" >= 70.0
+        THEN 'high'
+        WHEN "t4"."fit_score" >= 40.0
+        THEN 'monitor'
+        ELSE 'disqualify'
+      END
+    END = 'disqualify'
+    THEN 'suppress'
+    ELSE CAST(NULL AS TEXT)
+  END AS "route",
+  CASE WHEN "t4"."_dq" = 1 THEN 'too_small' ELSE CAST(NULL AS TEXT) END AS "disqualified_by",
+  CASE
+    WHEN "t4"."_dq" = 1
+    THEN CASE
+      WHEN LENGTH(
+        ARRAY_TO_STRING(
+          LIST_APPLY(
+            CASE
+              WHEN LIST_SLICE(
+                LIST_SORT(
+                  LIST_APPLY(
+                    LIST_FILTER(
+                      CAST([
+                        {'p': "t4"."points_industry", 't': CASE
+                          WHEN "t4"."_c_industry" = 0
+                          THEN 'industry: missing (0)'
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 'industry: computer software (+25)'
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 'industry: internet (+25)'
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 'industry: information technology and services (+12)'
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 'industry: marketing and advertising (+6)'
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 'industry: financial services (+6)'
+                          ELSE 'industry: other value (0)'
+                        END},
+                        {'p': "t4"."points_employees", 't': CASE
+                          WHEN "t4"."_c_employees" = 0
+                          THEN 'employees: missing (0)'
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 'employees: in 50-500 (+20)'
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 'employees: within 25% of 50-500 (+10)'
+                          ELSE 'employees: outside 50-500 (0)'
+                        END},
+                        {'p': "t4"."points_technologies", 't': CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 'technologies: missing (+3)'
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 'technologies: has Salesforce (+20)'
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 'technologies: has HubSpot (competitor) (+8)'
+                          ELSE 'technologies: none of the listed (+3)'
+                        END},
+                        {'p': "t4"."points_country", 't': CASE
+                          WHEN "t4"."_c_country" = 0
+                          THEN 'country: missing (0)'
+                          WHEN "t4"."_c_country" = 1
+                          THEN 'country: US (+15)'
+                          WHEN "t4"."_c_country" = 2
+                          THEN 'country: CA (+15)'
+                          WHEN "t4"."_c_country" = 3
+                          THEN 'country: GB (+7)'
+                          WHEN "t4"."_c_country" = 4
+                          THEN 'country: IE (+7)'
+                          WHEN "t4"."_c_country" = 5
+                          THEN 'country: AU (+7)'
+                          ELSE 'country: other value (0)'
+                        END},
+                        {'p': "t4"."points_days_since_funding", 't': CASE
+                          WHEN "t4"."_c_days_since_funding" = 0
+                          THEN 'days_since_funding: missing (0)'
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 'days_since_funding: funded in the last 90 days (+20)'
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 'days_since_funding: funded in the last year (+14)'
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 'days_since_funding: funded in the last two years (+5)'
+                          ELSE 'days_since_funding: in no bin (0)'
+                        END},
+                        {'p': "t4"."points_agency", 't': CASE
+                          WHEN "t4"."_a_agency" = 1
+                          THEN 'agencies churn within a year (-15)'
+                          ELSE CAST(NULL AS TEXT)
+                        END}
+                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                      LAMBDA __ibis_param_s__ : (
+                        __ibis_param_s__
+                      )."p" > 0
+                    ),
+                    LAMBDA __ibis_param_s__ : {'k': -(
+                      (
+                        __ibis_param_s__
+                      )."p"
+                    ), 't': (
+                      __ibis_param_s__
+                    )."t"}
+                  )
+                ),
+                1,
+                3
+              ) IS NULL
+              OR LIST_SLICE(
+                LIST_SORT(
+                  LIST_APPLY(
+                    LIST_FILTER(
+                      CAST([
+                        {'p': "t4"."points_industry", 't': CASE
+                          WHEN "t4"."_c_industry" = 0
+                          THEN 'industry: missing (0)'
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 'industry: computer software (+25)'
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 'industry: internet (+25)'
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 'industry: information technology and services (+12)'
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 'industry: marketing and advertising (+6)'
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 'industry: financial services (+6)'
+                          ELSE 'industry: other value (0)'
+                        END},
+                        {'p': "t4"."points_employees", 't': CASE
+                          WHEN "t4"."_c_employees" = 0
+                          THEN 'employees: missing (0)'
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 'employees: in 50-500 (+20)'
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 'employees: within 25% of 50-500 (+10)'
+                          ELSE 'employees: outside 50-500 (0)'
+                        END},
+                        {'p': "t4"."points_technologies", 't': CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 'technologies: missing (+3)'
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 'technologies: has Salesforce (+20)'
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 'technologies: has HubSpot (competitor) (+8)'
+                          ELSE 'technologies: none of the listed (+3)'
+                        END},
+                        {'p': "t4"."points_country", 't': CASE
+                          WHEN "t4"."_c_country" = 0
+                          THEN 'country: missing (0)'
+                          WHEN "t4"."_c_country" = 1
+                          THEN 'country: US (+15)'
+                          WHEN "t4"."_c_country" = 2
+                          THEN 'country: CA (+15)'
+                          WHEN "t4"."_c_country" = 3
+                          THEN 'country: GB (+7)'
+                          WHEN "t4"."_c_country" = 4
+                          THEN 'country: IE (+7)'
+                          WHEN "t4"."_c_country" = 5
+                          THEN 'country: AU (+7)'
+                          ELSE 'country: other value (0)'
+                        END},
+                        {'p': "t4"."points_days_since_funding", 't': CASE
+                          WHEN "t4"."_c_days_since_funding" = 0
+                          THEN 'days_since_funding: missing (0)'
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 'days_since_funding: funded in the last 90 days (+20)'
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 'days_since_funding: funded in the last year (+14)'
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 'days_since_funding: funded in the last two years (+5)'
+                          ELSE 'days_since_funding: in no bin (0)'
+                        END},
+                        {'p': "t4"."points_agency", 't': CASE
+                          WHEN "t4"."_a_agency" = 1
+                          THEN 'agencies churn within a year (-15)'
+                          ELSE CAST(NULL AS TEXT)
+                        END}
+                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                      LAMBDA __ibis_param_s__ : (
+                        __ibis_param_s__
+                      )."p" < 0
+                    ),
+                    LAMBDA __ibis_param_s__ : {'k': (
+                      __ibis_param_s__
+                    )."p", 't': (
+                      __ibis_param_s__
+                    )."t"}
+                  )
+                ),
+                1,
+                2
+              ) IS NULL
+              THEN NULL
+              ELSE LIST_CONCAT(
+                LIST_SLICE(
+                  LIST_SORT(
+                    LIST_APPLY(
+                      LIST_FILTER(
+                        CAST([
+                          {'p': "t4"."points_industry", 't': CASE
+                            WHEN "t4"."_c_industry" = 0
+                            THEN 'industry: missing (0)'
+                            WHEN "t4"."_c_industry" = 1
+                            THEN 'industry: computer software (+25)'
+                            WHEN "t4"."_c_industry" = 2
+                            THEN 'industry: internet (+25)'
+                            WHEN "t4"."_c_industry" = 3
+                            THEN 'industry: information technology and services (+12)'
+                            WHEN "t4"."_c_industry" = 4
+                            THEN 'industry: marketing and advertising (+6)'
+                            WHEN "t4"."_c_industry" = 5
+                            THEN 'industry: financial services (+6)'
+                            ELSE 'industry: other value (0)'
+                          END},
+                          {'p': "t4"."points_employees", 't': CASE
+                            WHEN "t4"."_c_employees" = 0
+                            THEN 'employees: missing (0)'
+                            WHEN "t4"."_c_employees" = 1
+                            THEN 'employees: in 50-500 (+20)'
+                            WHEN "t4"."_c_employees" = 2
+                            THEN 'employees: within 25% of 50-500 (+10)'
+                            ELSE 'employees: outside 50-500 (0)'
+                          END},
+                          {'p': "t4"."points_technologies", 't': CASE
+                            WHEN "t4"."_c_technologies" = 0
+                            THEN 'technologies: missing (+3)'
+                            WHEN "t4"."_c_technologies" = 1
+                            THEN 'technologies: has Salesforce (+20)'
+                            WHEN "t4"."_c_technologies" = 2
+                            THEN 'technologies: has HubSpot (competitor) (+8)'
+                            ELSE 'technologies: none of the listed (+3)'
+                          END},
+                          {'p': "t4"."points_country", 't': CASE
+                            WHEN "t4"."_c_country" = 0
+                            THEN 'country: missing (0)'
+                            WHEN "t4"."_c_country" = 1
+                            THEN 'country: US (+15)'
+                            WHEN "t4"."_c_country" = 2
+                            THEN 'country: CA (+15)'
+                            WHEN "t4"."_c_country" = 3
+                            THEN 'country: GB (+7)'
+                            WHEN "t4"."_c_country" = 4
+                            THEN 'country: IE (+7)'
+                            WHEN "t4"."_c_country" = 5
+                            THEN 'country: AU (+7)'
+                            ELSE 'country: other value (0)'
+                          END},
+                          {'p': "t4"."points_days_since_funding", 't': CASE
+                            WHEN "t4"."_c_days_since_funding" = 0
+                            THEN 'days_since_funding: missing (0)'
+                            WHEN "t4"."_c_days_since_funding" = 1
+                            THEN 'days_since_funding: funded in the last 90 days (+20)'
+                            WHEN "t4"."_c_days_since_funding" = 2
+                            THEN 'days_since_funding: funded in the last year (+14)'
+                            WHEN "t4"."_c_days_since_funding" = 3
+                            THEN 'days_since_funding: funded in the last two years (+5)'
+                            ELSE 'days_since_funding: in no bin (0)'
+                          END},
+                          {'p': "t4"."points_agency", 't': CASE
+                            WHEN "t4"."_a_agency" = 1
+                            THEN 'agencies churn within a year (-15)'
+                            ELSE CAST(NULL AS TEXT)
+                          END}
+                        ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                        LAMBDA __ibis_param_s__ : (
+                          __ibis_param_s__
+                        )."p" > 0
+                      ),
+                      LAMBDA __ibis_param_s__ : {'k': -(
+                        (
+                          __ibis_param_s__
+                        )."p"
+                      ), 't': (
+                        __ibis_param_s__
+                      )."t"}
+                    )
+                  ),
+                  1,
+                  3
+                ),
+                LIST_SLICE(
+                  LIST_SORT(
+                    LIST_APPLY(
+                      LIST_FILTER(
+                        CAST([
+                          {'p': "t4"."points_industry", 't': CASE
+                            WHEN "t4"."_c_industry" = 0
+                            THEN 'industry: missing (0)'
+                            WHEN "t4"."_c_industry" = 1
+                            THEN 'industry: computer software (+25)'
+                            WHEN "t4"."_c_industry" = 2
+                            THEN 'industry: internet (+25)'
+                            WHEN "t4"."_c_industry" = 3
+                            THEN 'industry: information technology and services (+12)'
+                            WHEN "t4"."_c_industry" = 4
+                            THEN 'industry: marketing and advertising (+6)'
+                            WHEN "t4"."_c_industry" = 5
+                            THEN 'industry: financial services (+6)'
+                            ELSE 'industry: other value (0)'
+                          END},
+                          {'p': "t4"."points_employees", 't': CASE
+                            WHEN "t4"."_c_employees" = 0
+                            THEN 'employees: missing (0)'
+                            WHEN "t4"."_c_employees" = 1
+                            THEN 'employees: in 50-500 (+20)'
+                            WHEN "t4"."_c_employees" = 2
+                            THEN 'employees: within 25% of 50-500 (+10)'
+                            ELSE 'employees: outside 50-500 (0)'
+                          END},
+                          {'p': "t4"."points_technologies", 't': CASE
+                            WHEN "t4"."_c_technologies" = 0
+                            THEN 'technologies: missing (+3)'
+                            WHEN "t4"."_c_technologies" = 1
+                            THEN 'technologies: has Salesforce (+20)'
+                            WHEN "t4"."_c_technologies" = 2
+                            THEN 'technologies: has HubSpot (competitor) (+8)'
+                            ELSE 'technologies: none of the listed (+3)'
+                          END},
+                          {'p': "t4"."points_country", 't': CASE
+                            WHEN "t4"."_c_country" = 0
+                            THEN 'country: missing (0)'
+                            WHEN "t4"."_c_country" = 1
+                            THEN 'country: US (+15)'
+                            WHEN "t4"."_c_country" = 2
+                            THEN 'country: CA (+15)'
+                            WHEN "t4"."_c_country" = 3
+                            THEN 'country: GB (+7)'
+                            WHEN "t4"."_c_country" = 4
+                            THEN 'country: IE (+7)'
+                            WHEN "t4"."_c_country" = 5
+                            THEN 'country: AU (+7)'
+                            ELSE 'country: other value (0)'
+                          END},
+                          {'p': "t4"."points_days_since_funding", 't': CASE
+                            WHEN "t4"."_c_days_since_funding" = 0
+                            THEN 'days_since_funding: missing (0)'
+                            WHEN "t4"."_c_days_since_funding" = 1
+                            THEN 'days_since_funding: funded in the last 90 days (+20)'
+                            WHEN "t4"."_c_days_since_funding" = 2
+                            THEN 'days_since_funding: funded in the last year (+14)'
+                            WHEN "t4"."_c_days_since_funding" = 3
+                            THEN 'days_since_funding: funded in the last two years (+5)'
+                            ELSE 'days_since_funding: in no bin (0)'
+                          END},
+                          {'p': "t4"."points_agency", 't': CASE
+                            WHEN "t4"."_a_agency" = 1
+                            THEN 'agencies churn within a year (-15)'
+                            ELSE CAST(NULL AS TEXT)
+                          END}
+                        ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                        LAMBDA __ibis_param_s__ : (
+                          __ibis_param_s__
+                        )."p" < 0
+                      ),
+                      LAMBDA __ibis_param_s__ : {'k': (
+                        __ibis_param_s__
+                      )."p", 't': (
+                        __ibis_param_s__
+                      )."t"}
+                    )
+                  ),
+                  1,
+                  2
+                )
+              )
+            END,
+            LAMBDA __ibis_param_s__ : (
+              __ibis_param_s__
+            )."t"
+          ),
+          '; '
+        )
+      ) > 0
+      THEN 'disqualified: fewer than 10 employees cannot staff a revenue team; ' || ARRAY_TO_STRING(
+        LIST_APPLY(
+          CASE
+            WHEN LIST_SLICE(
+              LIST_SORT(
+                LIST_APPLY(
+                  LIST_FILTER(
+                    CAST([
+                      {'p': "t4"."points_industry", 't': CASE
+                        WHEN "t4"."_c_industry" = 0
+                        THEN 'industry: missing (0)'
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 'industry: computer software (+25)'
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 'industry: internet (+25)'
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 'industry: information technology and services (+12)'
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 'industry: marketing and advertising (+6)'
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 'industry: financial services (+6)'
+                        ELSE 'industry: other value (0)'
+                      END},
+                      {'p': "t4"."points_employees", 't': CASE
+                        WHEN "t4"."_c_employees" = 0
+                        THEN 'employees: missing (0)'
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 'employees: in 50-500 (+20)'
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 'employees: within 25% of 50-500 (+10)'
+                        ELSE 'employees: outside 50-500 (0)'
+                      END},
+                      {'p': "t4"."points_technologies", 't': CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 'technologies: missing (+3)'
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 'technologies: has Salesforce (+20)'
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 'technologies: has HubSpot (competitor) (+8)'
+                        ELSE 'technologies: none of the listed (+3)'
+                      END},
+                      {'p': "t4"."points_country", 't': CASE
+                        WHEN "t4"."_c_country" = 0
+                        THEN 'country: missing (0)'
+                        WHEN "t4"."_c_country" = 1
+                        THEN 'country: US (+15)'
+                        WHEN "t4"."_c_country" = 2
+                        THEN 'country: CA (+15)'
+                        WHEN "t4"."_c_country" = 3
+                        THEN 'country: GB (+7)'
+                        WHEN "t4"."_c_country" = 4
+                        THEN 'country: IE (+7)'
+                        WHEN "t4"."_c_country" = 5
+                        THEN 'country: AU (+7)'
+                        ELSE 'country: other value (0)'
+                      END},
+                      {'p': "t4"."points_days_since_funding", 't': CASE
+                        WHEN "t4"."_c_days_since_funding" = 0
+                        THEN 'days_since_funding: missing (0)'
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 'days_since_funding: funded in the last 90 days (+20)'
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 'days_since_funding: funded in the last year (+14)'
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 'days_since_funding: funded in the last two years (+5)'
+                        ELSE 'days_since_funding: in no bin (0)'
+                      END},
+                      {'p': "t4"."points_agency", 't': CASE
+                        WHEN "t4"."_a_agency" = 1
+                        THEN 'agencies churn within a year (-15)'
+                        ELSE CAST(NULL AS TEXT)
+                      END}
+                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                    LAMBDA __ibis_param_s__ : (
+                      __ibis_param_s__
+                    )."p" > 0
+                  ),
+                  LAMBDA __ibis_param_s__ : {'k': -(
+                    (
+                      __ibis_param_s__
+                    )."p"
+                  ), 't': (
+                    __ibis_param_s__
+                  )."t"}
+                )
+              ),
+              1,
+              3
+            ) IS NULL
+            OR LIST_SLICE(
+              LIST_SORT(
+                LIST_APPLY(
+                  LIST_FILTER(
+                    CAST([
+                      {'p': "t4"."points_industry", 't': CASE
+                        WHEN "t4"."_c_industry" = 0
+                        THEN 'industry: missing (0)'
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 'industry: computer software (+25)'
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 'industry: internet (+25)'
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 'industry: information technology and services (+12)'
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 'industry: marketing and advertising (+6)'
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 'industry: financial services (+6)'
+                        ELSE 'industry: other value (0)'
+                      END},
+                      {'p': "t4"."points_employees", 't': CASE
+                        WHEN "t4"."_c_employees" = 0
+                        THEN 'employees: missing (0)'
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 'employees: in 50-500 (+20)'
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 'employees: within 25% of 50-500 (+10)'
+                        ELSE 'employees: outside 50-500 (0)'
+                      END},
+                      {'p': "t4"."points_technologies", 't': CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 'technologies: missing (+3)'
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 'technologies: has Salesforce (+20)'
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 'technologies: has HubSpot (competitor) (+8)'
+                        ELSE 'technologies: none of the listed (+3)'
+                      END},
+                      {'p': "t4"."points_country", 't': CASE
+                        WHEN "t4"."_c_country" = 0
+                        THEN 'country: missing (0)'
+                        WHEN "t4"."_c_country" = 1
+                        THEN 'country: US (+15)'
+                        WHEN "t4"."_c_country" = 2
+                        THEN 'country: CA (+15)'
+                        WHEN "t4"."_c_country" = 3
+                        THEN 'country: GB (+7)'
+                        WHEN "t4"."_c_country" = 4
+                        THEN 'country: IE (+7)'
+                        WHEN "t4"."_c_country" = 5
+                        THEN 'country: AU (+7)'
+                        ELSE 'country: other value (0)'
+                      END},
+                      {'p': "t4"."points_days_since_funding", 't': CASE
+                        WHEN "t4"."_c_days_since_funding" = 0
+                        THEN 'days_since_funding: missing (0)'
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 'days_since_funding: funded in the last 90 days (+20)'
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 'days_since_funding: funded in the last year (+14)'
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 'days_since_funding: funded in the last two years (+5)'
+                        ELSE 'days_since_funding: in no bin (0)'
+                      END},
+                      {'p': "t4"."points_agency", 't': CASE
+                        WHEN "t4"."_a_agency" = 1
+                        THEN 'agencies churn within a year (-15)'
+                        ELSE CAST(NULL AS TEXT)
+                      END}
+                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                    LAMBDA __ibis_param_s__ : (
+                      __ibis_param_s__
+                    )."p" < 0
+                  ),
+                  LAMBDA __ibis_param_s__ : {'k': (
+                    __ibis_param_s__
+                  )."p", 't': (
+                    __ibis_param_s__
+                  )."t"}
+                )
+              ),
+              1,
+              2
+            ) IS NULL
+            THEN NULL
+            ELSE LIST_CONCAT(
+              LIST_SLICE(
+                LIST_SORT(
+                  LIST_APPLY(
+                    LIST_FILTER(
+                      CAST([
+                        {'p': "t4"."points_industry", 't': CASE
+                          WHEN "t4"."_c_industry" = 0
+                          THEN 'industry: missing (0)'
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 'industry: computer software (+25)'
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 'industry: internet (+25)'
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 'industry: information technology and services (+12)'
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 'industry: marketing and advertising (+6)'
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 'industry: financial services (+6)'
+                          ELSE 'industry: other value (0)'
+                        END},
+                        {'p': "t4"."points_employees", 't': CASE
+                          WHEN "t4"."_c_employees" = 0
+                          THEN 'employees: missing (0)'
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 'employees: in 50-500 (+20)'
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 'employees: within 25% of 50-500 (+10)'
+                          ELSE 'employees: outside 50-500 (0)'
+                        END},
+                        {'p': "t4"."points_technologies", 't': CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 'technologies: missing (+3)'
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 'technologies: has Salesforce (+20)'
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 'technologies: has HubSpot (competitor) (+8)'
+                          ELSE 'technologies: none of the listed (+3)'
+                        END},
+                        {'p': "t4"."points_country", 't': CASE
+                          WHEN "t4"."_c_country" = 0
+                          THEN 'country: missing (0)'
+                          WHEN "t4"."_c_country" = 1
+                          THEN 'country: US (+15)'
+                          WHEN "t4"."_c_country" = 2
+                          THEN 'country: CA (+15)'
+                          WHEN "t4"."_c_country" = 3
+                          THEN 'country: GB (+7)'
+                          WHEN "t4"."_c_country" = 4
+                          THEN 'country: IE (+7)'
+                          WHEN "t4"."_c_country" = 5
+                          THEN 'country: AU (+7)'
+                          ELSE 'country: other value (0)'
+                        END},
+                        {'p': "t4"."points_days_since_funding", 't': CASE
+                          WHEN "t4"."_c_days_since_funding" = 0
+                          THEN 'days_since_funding: missing (0)'
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 'days_since_funding: funded in the last 90 days (+20)'
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 'days_since_funding: funded in the last year (+14)'
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 'days_since_funding: funded in the last two years (+5)'
+                          ELSE 'days_since_funding: in no bin (0)'
+                        END},
+                        {'p': "t4"."points_agency", 't': CASE
+                          WHEN "t4"."_a_agency" = 1
+                          THEN 'agencies churn within a year (-15)'
+                          ELSE CAST(NULL AS TEXT)
+                        END}
+                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                      LAMBDA __ibis_param_s__ : (
+                        __ibis_param_s__
+                      )."p" > 0
+                    ),
+                    LAMBDA __ibis_param_s__ : {'k': -(
+                      (
+                        __ibis_param_s__
+                      )."p"
+                    ), 't': (
+                      __ibis_param_s__
+                    )."t"}
+                  )
+                ),
+                1,
+                3
+              ),
+              LIST_SLICE(
+                LIST_SORT(
+                  LIST_APPLY(
+                    LIST_FILTER(
+                      CAST([
+                        {'p': "t4"."points_industry", 't': CASE
+                          WHEN "t4"."_c_industry" = 0
+                          THEN 'industry: missing (0)'
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 'industry: computer software (+25)'
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 'industry: internet (+25)'
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 'industry: information technology and services (+12)'
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 'industry: marketing and advertising (+6)'
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 'industry: financial services (+6)'
+                          ELSE 'industry: other value (0)'
+                        END},
+                        {'p': "t4"."points_employees", 't': CASE
+                          WHEN "t4"."_c_employees" = 0
+                          THEN 'employees: missing (0)'
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 'employees: in 50-500 (+20)'
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 'employees: within 25% of 50-500 (+10)'
+                          ELSE 'employees: outside 50-500 (0)'
+                        END},
+                        {'p': "t4"."points_technologies", 't': CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 'technologies: missing (+3)'
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 'technologies: has Salesforce (+20)'
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 'technologies: has HubSpot (competitor) (+8)'
+                          ELSE 'technologies: none of the listed (+3)'
+                        END},
+                        {'p': "t4"."points_country", 't': CASE
+                          WHEN "t4"."_c_country" = 0
+                          THEN 'country: missing (0)'
+                          WHEN "t4"."_c_country" = 1
+                          THEN 'country: US (+15)'
+                          WHEN "t4"."_c_country" = 2
+                          THEN 'country: CA (+15)'
+                          WHEN "t4"."_c_country" = 3
+                          THEN 'country: GB (+7)'
+                          WHEN "t4"."_c_country" = 4
+                          THEN 'country: IE (+7)'
+                          WHEN "t4"."_c_country" = 5
+                          THEN 'country: AU (+7)'
+                          ELSE 'country: other value (0)'
+                        END},
+                        {'p': "t4"."points_days_since_funding", 't': CASE
+                          WHEN "t4"."_c_days_since_funding" = 0
+                          THEN 'days_since_funding: missing (0)'
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 'days_since_funding: funded in the last 90 days (+20)'
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 'days_since_funding: funded in the last year (+14)'
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 'days_since_funding: funded in the last two years (+5)'
+                          ELSE 'days_since_funding: in no bin (0)'
+                        END},
+                        {'p': "t4"."points_agency", 't': CASE
+                          WHEN "t4"."_a_agency" = 1
+                          THEN 'agencies churn within a year (-15)'
+                          ELSE CAST(NULL AS TEXT)
+                        END}
+                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                      LAMBDA __ibis_param_s__ : (
+                        __ibis_param_s__
+                      )."p" < 0
+                    ),
+                    LAMBDA __ibis_param_s__ : {'k': (
+                      __ibis_param_s__
+                    )."p", 't': (
+                      __ibis_param_s__
+                    )."t"}
+                  )
+                ),
+                1,
+                2
+              )
+            )
+          END,
+          LAMBDA __ibis_param_s__ : (
+            __ibis_param_s__
+          )."t"
+        ),
+        '; '
+      )
+      ELSE 'disqualified: fewer than 10 employees cannot staff a revenue team'
+    END
+    ELSE ARRAY_TO_STRING(
+      LIST_APPLY(
+        CASE
+          WHEN LIST_SLICE(
+            LIST_SORT(
+              LIST_APPLY(
+                LIST_FILTER(
+                  CAST([
+                    {'p': "t4"."points_industry", 't': CASE
+                      WHEN "t4"."_c_industry" = 0
+                      THEN 'industry: missing (0)'
+                      WHEN "t4"."_c_industry" = 1
+                      THEN 'industry: computer software (+25)'
+                      WHEN "t4"."_c_industry" = 2
+                      THEN 'industry: internet (+25)'
+                      WHEN "t4"."_c_industry" = 3
+                      THEN 'industry: information technology and services (+12)'
+                      WHEN "t4"."_c_industry" = 4
+                      THEN 'industry: marketing and advertising (+6)'
+                      WHEN "t4"."_c_industry" = 5
+                      THEN 'industry: financial services (+6)'
+                      ELSE 'industry: other value (0)'
+                    END},
+                    {'p': "t4"."points_employees", 't': CASE
+                      WHEN "t4"."_c_employees" = 0
+                      THEN 'employees: missing (0)'
+                      WHEN "t4"."_c_employees" = 1
+                      THEN 'employees: in 50-500 (+20)'
+                      WHEN "t4"."_c_employees" = 2
+                      THEN 'employees: within 25% of 50-500 (+10)'
+                      ELSE 'employees: outside 50-500 (0)'
+                    END},
+                    {'p': "t4"."points_technologies", 't': CASE
+                      WHEN "t4"."_c_technologies" = 0
+                      THEN 'technologies: missing (+3)'
+                      WHEN "t4"."_c_technologies" = 1
+                      THEN 'technologies: has Salesforce (+20)'
+                      WHEN "t4"."_c_technologies" = 2
+                      THEN 'technologies: has HubSpot (competitor) (+8)'
+                      ELSE 'technologies: none of the listed (+3)'
+                    END},
+                    {'p': "t4"."points_country", 't': CASE
+                      WHEN "t4"."_c_country" = 0
+                      THEN 'country: missing (0)'
+                      WHEN "t4"."_c_country" = 1
+                      THEN 'country: US (+15)'
+                      WHEN "t4"."_c_country" = 2
+                      THEN 'country: CA (+15)'
+                      WHEN "t4"."_c_country" = 3
+                      THEN 'country: GB (+7)'
+                      WHEN "t4"."_c_country" = 4
+                      THEN 'country: IE (+7)'
+                      WHEN "t4"."_c_country" = 5
+                      THEN 'country: AU (+7)'
+                      ELSE 'country: other value (0)'
+                    END},
+                    {'p': "t4"."points_days_since_funding", 't': CASE
+                      WHEN "t4"."_c_days_since_funding" = 0
+                      THEN 'days_since_funding: missing (0)'
+                      WHEN "t4"."_c_days_since_funding" = 1
+                      THEN 'days_since_funding: funded in the last 90 days (+20)'
+                      WHEN "t4"."_c_days_since_funding" = 2
+                      THEN 'days_since_funding: funded in the last year (+14)'
+                      WHEN "t4"."_c_days_since_funding" = 3
+                      THEN 'days_since_funding: funded in the last two years (+5)'
+                      ELSE 'days_since_funding: in no bin (0)'
+                    END},
+                    {'p': "t4"."points_agency", 't': CASE
+                      WHEN "t4"."_a_agency" = 1
+                      THEN 'agencies churn within a year (-15)'
+                      ELSE CAST(NULL AS TEXT)
+                    END}
+                  ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                  LAMBDA __ibis_param_s__ : (
+                    __ibis_param_s__
+                  )."p" > 0
+                ),
+                LAMBDA __ibis_param_s__ : {'k': -(
+                  (
+                    __ibis_param_s__
+                  )."p"
+                ), 't': (
+                  __ibis_param_s__
+                )."t"}
+              )
+            ),
+            1,
+            3
+          ) IS NULL
+          OR LIST_SLICE(
+            LIST_SORT(
+              LIST_APPLY(
+                LIST_FILTER(
+                  CAST([
+                    {'p': "t4"."points_industry", 't': CASE
+                      WHEN "t4"."_c_industry" = 0
+                      THEN 'industry: missing (0)'
+                      WHEN "t4"."_c_industry" = 1
+                      THEN 'industry: computer software (+25)'
+                      WHEN "t4"."_c_industry" = 2
+                      THEN 'industry: internet (+25)'
+                      WHEN "t4"."_c_industry" = 3
+                      THEN 'industry: information technology and services (+12)'
+                      WHEN "t4"."_c_industry" = 4
+                      THEN 'industry: marketing and advertising (+6)'
+                      WHEN "t4"."_c_industry" = 5
+                      THEN 'industry: financial services (+6)'
+                      ELSE 'industry: other value (0)'
+                    END},
+                    {'p': "t4"."points_employees", 't': CASE
+                      WHEN "t4"."_c_employees" = 0
+                      THEN 'employees: missing (0)'
+                      WHEN "t4"."_c_employees" = 1
+                      THEN 'employees: in 50-500 (+20)'
+                      WHEN "t4"."_c_employees" = 2
+                      THEN 'employees: within 25% of 50-500 (+10)'
+                      ELSE 'employees: outside 50-500 (0)'
+                    END},
+                    {'p': "t4"."points_technologies", 't': CASE
+                      WHEN "t4"."_c_technologies" = 0
+                      THEN 'technologies: missing (+3)'
+                      WHEN "t4"."_c_technologies" = 1
+                      THEN 'technologies: has Salesforce (+20)'
+                      WHEN "t4"."_c_technologies" = 2
+                      THEN 'technologies: has HubSpot (competitor) (+8)'
+                      ELSE 'technologies: none of the listed (+3)'
+                    END},
+                    {'p': "t4"."points_country", 't': CASE
+                      WHEN "t4"."_c_country" = 0
+                      THEN 'country: missing (0)'
+                      WHEN "t4"."_c_country" = 1
+                      THEN 'country: US (+15)'
+                      WHEN "t4"."_c_country" = 2
+                      THEN 'country: CA (+15)'
+                      WHEN "t4"."_c_country" = 3
+                      THEN 'country: GB (+7)'
+                      WHEN "t4"."_c_country" = 4
+                      THEN 'country: IE (+7)'
+                      WHEN "t4"."_c_country" = 5
+                      THEN 'country: AU (+7)'
+                      ELSE 'country: other value (0)'
+                    END},
+                    {'p': "t4"."points_days_since_funding", 't': CASE
+                      WHEN "t4"."_c_days_since_funding" = 0
+                      THEN 'days_since_funding: missing (0)'
+                      WHEN "t4"."_c_days_since_funding" = 1
+                      THEN 'days_since_funding: funded in the last 90 days (+20)'
+                      WHEN "t4"."_c_days_since_funding" = 2
+                      THEN 'days_since_funding: funded in the last year (+14)'
+                      WHEN "t4"."_c_days_since_funding" = 3
+                      THEN 'days_since_funding: funded in the last two years (+5)'
+                      ELSE 'days_since_funding: in no bin (0)'
+                    END},
+                    {'p': "t4"."points_agency", 't': CASE
+                      WHEN "t4"."_a_agency" = 1
+                      THEN 'agencies churn within a year (-15)'
+                      ELSE CAST(NULL AS TEXT)
+                    END}
+                  ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                  LAMBDA __ibis_param_s__ : (
+                    __ibis_param_s__
+                  )."p" < 0
+                ),
+                LAMBDA __ibis_param_s__ : {'k': (
+                  __ibis_param_s__
+                )."p", 't': (
+                  __ibis_param_s__
+                )."t"}
+              )
+            ),
+            1,
+            2
+          ) IS NULL
+          THEN NULL
+          ELSE LIST_CONCAT(
+            LIST_SLICE(
+              LIST_SORT(
+                LIST_APPLY(
+                  LIST_FILTER(
+                    CAST([
+                      {'p': "t4"."points_industry", 't': CASE
+                        WHEN "t4"."_c_industry" = 0
+                        THEN 'industry: missing (0)'
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 'industry: computer software (+25)'
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 'industry: internet (+25)'
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 'industry: information technology and services (+12)'
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 'industry: marketing and advertising (+6)'
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 'industry: financial services (+6)'
+                        ELSE 'industry: other value (0)'
+                      END},
+                      {'p': "t4"."points_employees", 't': CASE
+                        WHEN "t4"."_c_employees" = 0
+                        THEN 'employees: missing (0)'
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 'employees: in 50-500 (+20)'
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 'employees: within 25% of 50-500 (+10)'
+                        ELSE 'employees: outside 50-500 (0)'
+                      END},
+                      {'p': "t4"."points_technologies", 't': CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 'technologies: missing (+3)'
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 'technologies: has Salesforce (+20)'
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 'technologies: has HubSpot (competitor) (+8)'
+                        ELSE 'technologies: none of the listed (+3)'
+                      END},
+                      {'p': "t4"."points_country", 't': CASE
+                        WHEN "t4"."_c_country" = 0
+                        THEN 'country: missing (0)'
+                        WHEN "t4"."_c_country" = 1
+                        THEN 'country: US (+15)'
+                        WHEN "t4"."_c_country" = 2
+                        THEN 'country: CA (+15)'
+                        WHEN "t4"."_c_country" = 3
+                        THEN 'country: GB (+7)'
+                        WHEN "t4"."_c_country" = 4
+                        THEN 'country: IE (+7)'
+                        WHEN "t4"."_c_country" = 5
+                        THEN 'country: AU (+7)'
+                        ELSE 'country: other value (0)'
+                      END},
+                      {'p': "t4"."points_days_since_funding", 't': CASE
+                        WHEN "t4"."_c_days_since_funding" = 0
+                        THEN 'days_since_funding: missing (0)'
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 'days_since_funding: funded in the last 90 days (+20)'
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 'days_since_funding: funded in the last year (+14)'
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 'days_since_funding: funded in the last two years (+5)'
+                        ELSE 'days_since_funding: in no bin (0)'
+                      END},
+                      {'p': "t4"."points_agency", 't': CASE
+                        WHEN "t4"."_a_agency" = 1
+                        THEN 'agencies churn within a year (-15)'
+                        ELSE CAST(NULL AS TEXT)
+                      END}
+                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                    LAMBDA __ibis_param_s__ : (
+                      __ibis_param_s__
+                    )."p" > 0
+                  ),
+                  LAMBDA __ibis_param_s__ : {'k': -(
+                    (
+                      __ibis_param_s__
+                    )."p"
+                  ), 't': (
+                    __ibis_param_s__
+                  )."t"}
+                )
+              ),
+              1,
+              3
+            ),
+            LIST_SLICE(
+              LIST_SORT(
+                LIST_APPLY(
+                  LIST_FILTER(
+                    CAST([
+                      {'p': "t4"."points_industry", 't': CASE
+                        WHEN "t4"."_c_industry" = 0
+                        THEN 'industry: missing (0)'
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 'industry: computer software (+25)'
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 'industry: internet (+25)'
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 'industry: information technology and services (+12)'
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 'industry: marketing and advertising (+6)'
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 'industry: financial services (+6)'
+                        ELSE 'industry: other value (0)'
+                      END},
+                      {'p': "t4"."points_employees", 't': CASE
+                        WHEN "t4"."_c_employees" = 0
+                        THEN 'employees: missing (0)'
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 'employees: in 50-500 (+20)'
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 'employees: within 25% of 50-500 (+10)'
+                        ELSE 'employees: outside 50-500 (0)'
+                      END},
+                      {'p': "t4"."points_technologies", 't': CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 'technologies: missing (+3)'
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 'technologies: has Salesforce (+20)'
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 'technologies: has HubSpot (competitor) (+8)'
+                        ELSE 'technologies: none of the listed (+3)'
+                      END},
+                      {'p': "t4"."points_country", 't': CASE
+                        WHEN "t4"."_c_country" = 0
+                        THEN 'country: missing (0)'
+                        WHEN "t4"."_c_country" = 1
+                        THEN 'country: US (+15)'
+                        WHEN "t4"."_c_country" = 2
+                        THEN 'country: CA (+15)'
+                        WHEN "t4"."_c_country" = 3
+                        THEN 'country: GB (+7)'
+                        WHEN "t4"."_c_country" = 4
+                        THEN 'country: IE (+7)'
+                        WHEN "t4"."_c_country" = 5
+                        THEN 'country: AU (+7)'
+                        ELSE 'country: other value (0)'
+                      END},
+                      {'p': "t4"."points_days_since_funding", 't': CASE
+                        WHEN "t4"."_c_days_since_funding" = 0
+                        THEN 'days_since_funding: missing (0)'
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 'days_since_funding: funded in the last 90 days (+20)'
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 'days_since_funding: funded in the last year (+14)'
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 'days_since_funding: funded in the last two years (+5)'
+                        ELSE 'days_since_funding: in no bin (0)'
+                      END},
+                      {'p': "t4"."points_agency", 't': CASE
+                        WHEN "t4"."_a_agency" = 1
+                        THEN 'agencies churn within a year (-15)'
+                        ELSE CAST(NULL AS TEXT)
+                      END}
+                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
+                    LAMBDA __ibis_param_s__ : (
+                      __ibis_param_s__
+                    )."p" < 0
+                  ),
+                  LAMBDA __ibis_param_s__ : {'k': (
+                    __ibis_param_s__
+                  )."p", 't': (
+                    __ibis_param_s__
+                  )."t"}
+                )
+              ),
+              1,
+              2
+            )
+          )
+        END,
+        LAMBDA __ibis_param_s__ : (
+          __ibis_param_s__
+        )."t"
+      ),
+      '; '
+    )
+  END AS "reasons"
+FROM (
+  SELECT
+    "t3"."_key",
+    "t3"."_c_industry",
+    "t3"."_c_employees",
+    "t3"."_c_technologies",
+    "t3"."_c_country",
+    "t3"."_c_days_since_funding",
+    "t3"."_a_agency",
+    "t3"."_dq",
+    "t3"."points_industry",
+    "t3"."points_employees",
+    "t3"."points_technologies",
+    "t3"."points_country",
+    "t3"."points_days_since_funding",
+    "t3"."points_agency",
+    CASE
+      WHEN CASE
+        WHEN CAST(ROUND(
+          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+          2
+        ) AS DOUBLE) IS NULL
+        THEN CAST(ROUND(
+          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+          2
+        ) AS DOUBLE)
+        ELSE LEAST(
+          100,
+          CAST(ROUND(
+            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+            2
+          ) AS DOUBLE)
+        )
+      END IS NULL
+      THEN CASE
+        WHEN CAST(ROUND(
+          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+          2
+        ) AS DOUBLE) IS NULL
+        THEN CAST(ROUND(
+          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+          2
+        ) AS DOUBLE)
+        ELSE LEAST(
+          100,
+          CAST(ROUND(
+            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+            2
+          ) AS DOUBLE)
+        )
+      END
+      ELSE GREATEST(
+        0,
+        CASE
+          WHEN CAST(ROUND(
+            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+            2
+          ) AS DOUBLE) IS NULL
+          THEN CAST(ROUND(
+            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+            2
+          ) AS DOUBLE)
+          ELSE LEAST(
+            100,
+            CAST(ROUND(
+              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
+              2
+            ) AS DOUBLE)
+          )
+        END
+      )
+    END AS "fit_score"
+  FROM (
+    SELECT
+      "t2"."_key",
+      "t2"."_c_industry",
+      "t2"."_c_employees",
+      "t2"."_c_technologies",
+      "t2"."_c_country",
+      "t2"."_c_days_since_funding",
+      "t2"."_a_agency",
+      "t2"."_dq",
+      CAST(CASE
+        WHEN "t2"."_c_industry" = 0
+        THEN 0.0
+        WHEN "t2"."_c_industry" = 1
+        THEN 25.0
+        WHEN "t2"."_c_industry" = 2
+        THEN 25.0
+        WHEN "t2"."_c_industry" = 3
+        THEN 12.0
+        WHEN "t2"."_c_industry" = 4
+        THEN 6.0
+        WHEN "t2"."_c_industry" = 5
+        THEN 6.0
+        ELSE 0.0
+      END AS DOUBLE) AS "points_industry",
+      CAST(CASE
+        WHEN "t2"."_c_employees" = 0
+        THEN 0.0
+        WHEN "t2"."_c_employees" = 1
+        THEN 20.0
+        WHEN "t2"."_c_employees" = 2
+        THEN 10.0
+        ELSE 0.0
+      END AS DOUBLE) AS "points_employees",
+      CAST(CASE
+        WHEN "t2"."_c_technologies" = 0
+        THEN 3.0
+        WHEN "t2"."_c_technologies" = 1
+        THEN 20.0
+        WHEN "t2"."_c_technologies" = 2
+        THEN 8.0
+        ELSE 3.0
+      END AS DOUBLE) AS "points_technologies",
+      CAST(CASE
+        WHEN "t2"."_c_country" = 0
+        THEN 0.0
+        WHEN "t2"."_c_country" = 1
+        THEN 15.0
+        WHEN "t2"."_c_country" = 2
+        THEN 15.0
+        WHEN "t2"."_c_country" = 3
+        THEN 7.0
+        WHEN "t2"."_c_country" = 4
+        THEN 7.0
+        WHEN "t2"."_c_country" = 5
+        THEN 7.0
+        ELSE 0.0
+      END AS DOUBLE) AS "points_country",
+      CAST(CASE
+        WHEN "t2"."_c_days_since_funding" = 0
+        THEN 0.0
+        WHEN "t2"."_c_days_since_funding" = 1
+        THEN 20.0
+        WHEN "t2"."_c_days_since_funding" = 2
+        THEN 14.0
+        WHEN "t2"."_c_days_since_funding" = 3
+        THEN 5.0
+        ELSE 0.0
+      END AS DOUBLE) AS "points_days_since_funding",
+      CAST(CASE WHEN "t2"."_a_agency" = 1 THEN -15.0 ELSE 0.0 END AS DOUBLE) AS "points_agency"
+    FROM (
+      SELECT
+        "t1"."_key",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          1
+        )) AS BIGINT) % 7 AS TINYINT) AS "_c_industry",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          7
+        )) AS BIGINT) % 4 AS TINYINT) AS "_c_employees",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          28
+        )) AS BIGINT) % 4 AS TINYINT) AS "_c_technologies",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          112
+        )) AS BIGINT) % 7 AS TINYINT) AS "_c_country",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          784
+        )) AS BIGINT) % 5 AS TINYINT) AS "_c_days_since_funding",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          3920
+        )) AS BIGINT) % 2 AS TINYINT) AS "_a_agency",
+        CAST(CAST(FLOOR((
+          "t1"."_key"
+        ) / (
+          7840
+        )) AS BIGINT) % 2 AS TINYINT) AS "_dq"
+      FROM (
+        SELECT DISTINCT
+          "t0"."_key"
+        FROM "icp_rows" AS "t0"
+      ) AS "t1"
+    ) AS "t2"
+  ) AS "t3"
+) AS "t4"
+)
+SELECT
+  "t11"."domain",
+  "t11"."name",
+  "t11"."fit_score",
+  "t11"."tier",
+  "t11"."abm_tier",
+  "t11"."route",
+  "t11"."disqualified_by",
+  "t11"."reasons",
+  "t11"."points_industry",
+  "t11"."points_employees",
+  "t11"."points_technologies",
+  "t11"."points_country",
+  "t11"."points_days_since_funding",
+  "t11"."points_agency",
+  'f6555b6b4aa7' AS "profile_version",
+  MAKE_TIMESTAMP(2026, 1, 31, 12, 0, 0.0) AS "scored_at"
+FROM (
+  SELECT
+    "t2"."domain",
+    "t2"."name",
+    "t3"."fit_score",
+    "t3"."tier",
+    "t3"."route",
+    "t3"."disqualified_by",
+    "t3"."reasons",
+    "t3"."points_industry",
+    "t3"."points_employees",
+    "t3"."points_technologies",
+    "t3"."points_country",
+    "t3"."points_days_since_funding",
+    "t3"."points_agency",
+    CASE
+      WHEN NOT (
+        (
+          "t3"."tier" = 'high'
+        ) AND (
+          "t3"."disqualified_by" IS NULL
+        )
+      )
+      THEN CAST(NULL AS TEXT)
+      WHEN "t10"."_abm_rank" IS NULL
+      THEN 'C'
+      WHEN "t10"."_abm_rank" < 50
+      THEN 'A'
+      ELSE 'B'
+    END AS "abm_tier"
+  FROM "icp_rows" AS "t2"
+  INNER JOIN "icp_combos" AS "t3"
+    ON "t2"."_key" = "t3"."_key"
+  LEFT OUTER JOIN (
+    SELECT
+      "t8"."domain" AS "_abm_domain",
+      ROW_NUMBER() OVER (
+        ORDER BY "t8"."fit_score" DESC, "t8"."domain" ASC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+      ) - 1 AS "_abm_rank"
+    FROM (
+      SELECT
+        *
+      FROM (
+        SELECT
+          "t2"."domain",
+          "t5"."fit_score"
+        FROM "icp_rows" AS "t2"
+        INNER JOIN (
+          SELECT
+            "t1"."_key",
+            "t1"."fit_score"
+          FROM "icp_combos" AS "t1"
+          WHERE
+            "t1"."tier" = 'high' AND "t1"."disqualified_by" IS NULL
+        ) AS "t5"
+          ON "t2"."_key" = "t5"."_key"
+      ) AS "t6"
+      ORDER BY
+        "t6"."fit_score" DESC,
+        "t6"."domain" ASC
+      LIMIT 250
+    ) AS "t8"
+  ) AS "t10"
+    ON "t2"."domain" = "t10"."_abm_domain"
+) AS "t11"

@@ -1,0 +1,1851 @@
+WITH icp_rows AS MATERIALIZED (
+SELECT
+  "t0"."domain",
+  "t0"."name",
+  0 + (
+    CAST(CASE
+      WHEN "t0"."industry" IS NULL
+      THEN 0
+      WHEN LOWER("t0"."industry") IN ('computer software')
+      THEN 1
+      WHEN LOWER("t0"."industry") IN ('internet')
+      THEN 2
+      WHEN LOWER("t0"."industry") IN ('information technology and services')
+      THEN 3
+      WHEN LOWER("t0"."industry") IN ('marketing and advertising')
+      THEN 4
+      ELSE 5
+    END AS BIGINT) * 1
+  ) + (
+    CAST(CASE
+      WHEN "t0"."employees" IS NULL
+      THEN 0
+      WHEN (
+        "t0"."employees" >= 50.0
+      ) AND (
+        "t0"."employees" <= 500.0
+      )
+      THEN 1
+      WHEN (
+        (
+          "t0"."employees" >= 37.5
+        ) AND (
+          "t0"."employees" < 50.0
+        )
+      )
+      OR (
+        (
+          "t0"."employees" > 500.0
+        ) AND (
+          "t0"."employees" <= 625.0
+        )
+      )
+      THEN 2
+      ELSE 3
+    END AS BIGINT) * 6
+  ) + (
+    CAST(CASE
+      WHEN "t0"."technologies" IS NULL
+      THEN 0
+      WHEN CAST("t0"."technologies" AS VARCHAR[]) @> ARRAY[CAST('salesforce' AS VARCHAR)]
+      THEN 1
+      WHEN CAST("t0"."technologies" AS VARCHAR[]) @> ARRAY[CAST('hubspot' AS VARCHAR)]
+      THEN 2
+      ELSE 3
+    END AS BIGINT) * 24
+  ) + (
+    CAST(CASE
+      WHEN "t0"."country" IS NULL
+      THEN 0
+      WHEN LOWER("t0"."country") IN ('us')
+      THEN 1
+      WHEN LOWER("t0"."country") IN ('ca')
+      THEN 2
+      WHEN LOWER("t0"."country") IN ('gb')
+      THEN 3
+      WHEN LOWER("t0"."country") IN ('ie')
+      THEN 4
+      WHEN LOWER("t0"."country") IN ('au')
+      THEN 5
+      ELSE 6
+    END AS BIGINT) * 96
+  ) + (
+    CAST(CASE
+      WHEN "t0"."days_since_funding" IS NULL
+      THEN 0
+      WHEN "t0"."days_since_funding" <= 90.0
+      THEN 1
+      WHEN (
+        "t0"."days_since_funding" > 90.0
+      )
+      AND (
+        "t0"."days_since_funding" <= 365.0
+      )
+      THEN 2
+      ELSE 3
+    END AS BIGINT) * 672
+  ) + (
+    CAST(0 AS BIGINT) * 2688
+  ) AS "_key"
+FROM "icp_accounts" AS "t0"
+),
+icp_combos AS (
+SELECT
+  "t4"."_key",
+  "t4"."_c_industry",
+  "t4"."_c_employees",
+  "t4"."_c_technologies",
+  "t4"."_c_country",
+  "t4"."_c_days_since_funding",
+  "t4"."_dq",
+  "t4"."points_industry",
+  "t4"."points_employees",
+  "t4"."points_technologies",
+  "t4"."points_country",
+  "t4"."points_days_since_funding",
+  "t4"."fit_score",
+  CASE
+    WHEN "t4"."fit_score" >= 70.0
+    THEN 'high'
+    WHEN "t4"."fit_score" >= 40.0
+    THEN 'monitor'
+    ELSE 'disqualify'
+  END AS "tier",
+  CASE
+    WHEN CASE
+      WHEN "t4"."fit_score" >= 70.0
+      THEN 'high'
+      WHEN "t4"."fit_score" >= 40.0
+      THEN 'monitor'
+      ELSE 'disqualify'
+    END = 'high'
+    THEN 'ae_queue'
+    WHEN CASE
+      WHEN "t4"."fit_score" >= 70.0
+      THEN 'high'
+      WHEN "t4"."fit_score" >= 40.0
+      THEN 'monitor'
+      ELSE 'disqualify'
+    END = 'monitor'
+    THEN 'nurture'
+    WHEN CASE
+      WHEN "t4"."fit_score" >= 70.0
+      THEN 'high'
+      WHEN "t4"."fit_score" >= 40.0
+      THEN 'monitor'
+      ELSE 'disqualify'
+    END = 'disqualify'
+    THEN 'suppress'
+    ELSE CAST(NULL AS VARCHAR)
+  END AS "route",
+  CAST(NULL AS VARCHAR) AS "disqualified_by",
+  ARRAY_TO_STRING(
+    NULLIF(
+      CAST(ARRAY(SELECT
+        CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR)
+      FROM UNNEST(CASE
+        WHEN CAST((
+          ARRAY(SELECT
+            x
+          FROM UNNEST(ARRAY(SELECT
+            ROW(
+              CAST(-(
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+              ) AS DOUBLE PRECISION),
+              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+            )
+          FROM UNNEST(ARRAY(SELECT
+            __ibis_param_s__
+          FROM UNNEST(ARRAY[
+            ROW(
+              CAST("t4"."points_industry" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_industry" = 0
+                THEN 'industry: missing (0)'
+                WHEN "t4"."_c_industry" = 1
+                THEN 'industry: computer software (+25)'
+                WHEN "t4"."_c_industry" = 2
+                THEN 'industry: internet (+25)'
+                WHEN "t4"."_c_industry" = 3
+                THEN 'industry: information technology and services (+12)'
+                WHEN "t4"."_c_industry" = 4
+                THEN 'industry: marketing and advertising (+12)'
+                ELSE 'industry: other value (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_employees" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_employees" = 0
+                THEN 'employees: missing (0)'
+                WHEN "t4"."_c_employees" = 1
+                THEN 'employees: in 50-500 (+20)'
+                WHEN "t4"."_c_employees" = 2
+                THEN 'employees: within 25% of 50-500 (+10)'
+                ELSE 'employees: outside 50-500 (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_technologies" = 0
+                THEN 'technologies: missing (+5)'
+                WHEN "t4"."_c_technologies" = 1
+                THEN 'technologies: has Salesforce (+20)'
+                WHEN "t4"."_c_technologies" = 2
+                THEN 'technologies: has HubSpot (competitor) (+10)'
+                ELSE 'technologies: none of the listed (+5)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_country" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_country" = 0
+                THEN 'country: missing (0)'
+                WHEN "t4"."_c_country" = 1
+                THEN 'country: US (+15)'
+                WHEN "t4"."_c_country" = 2
+                THEN 'country: CA (+15)'
+                WHEN "t4"."_c_country" = 3
+                THEN 'country: GB (+7)'
+                WHEN "t4"."_c_country" = 4
+                THEN 'country: IE (+7)'
+                WHEN "t4"."_c_country" = 5
+                THEN 'country: AU (+7)'
+                ELSE 'country: other value (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_days_since_funding" = 0
+                THEN 'days_since_funding: missing (0)'
+                WHEN "t4"."_c_days_since_funding" = 1
+                THEN 'days_since_funding: funded in the last 90 days (+20)'
+                WHEN "t4"."_c_days_since_funding" = 2
+                THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                ELSE 'days_since_funding: in no bin (0)'
+              END AS VARCHAR)
+            )
+          ]) AS __ibis_param_s__
+          WHERE
+            CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+          ORDER BY
+            x NULLS FIRST)
+        )[LEAST(
+          CARDINALITY(
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(-(
+                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          ),
+          CASE
+            WHEN 0 < 0
+            THEN CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(-(
+                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                  ) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ) + 0
+            ELSE 0
+          END
+        ) + 1:CASE
+          WHEN 3 < 0
+          THEN CARDINALITY(
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(-(
+                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          ) + 3
+          ELSE 3
+        END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]) IS NULL
+        OR CAST((
+          ARRAY(SELECT
+            x
+          FROM UNNEST(ARRAY(SELECT
+            ROW(
+              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+            )
+          FROM UNNEST(ARRAY(SELECT
+            __ibis_param_s__
+          FROM UNNEST(ARRAY[
+            ROW(
+              CAST("t4"."points_industry" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_industry" = 0
+                THEN 'industry: missing (0)'
+                WHEN "t4"."_c_industry" = 1
+                THEN 'industry: computer software (+25)'
+                WHEN "t4"."_c_industry" = 2
+                THEN 'industry: internet (+25)'
+                WHEN "t4"."_c_industry" = 3
+                THEN 'industry: information technology and services (+12)'
+                WHEN "t4"."_c_industry" = 4
+                THEN 'industry: marketing and advertising (+12)'
+                ELSE 'industry: other value (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_employees" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_employees" = 0
+                THEN 'employees: missing (0)'
+                WHEN "t4"."_c_employees" = 1
+                THEN 'employees: in 50-500 (+20)'
+                WHEN "t4"."_c_employees" = 2
+                THEN 'employees: within 25% of 50-500 (+10)'
+                ELSE 'employees: outside 50-500 (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_technologies" = 0
+                THEN 'technologies: missing (+5)'
+                WHEN "t4"."_c_technologies" = 1
+                THEN 'technologies: has Salesforce (+20)'
+                WHEN "t4"."_c_technologies" = 2
+                THEN 'technologies: has HubSpot (competitor) (+10)'
+                ELSE 'technologies: none of the listed (+5)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_country" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_country" = 0
+                THEN 'country: missing (0)'
+                WHEN "t4"."_c_country" = 1
+                THEN 'country: US (+15)'
+                WHEN "t4"."_c_country" = 2
+                THEN 'country: CA (+15)'
+                WHEN "t4"."_c_country" = 3
+                THEN 'country: GB (+7)'
+                WHEN "t4"."_c_country" = 4
+                THEN 'country: IE (+7)'
+                WHEN "t4"."_c_country" = 5
+                THEN 'country: AU (+7)'
+                ELSE 'country: other value (0)'
+              END AS VARCHAR)
+            ),
+            ROW(
+              CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+              CAST(CASE
+                WHEN "t4"."_c_days_since_funding" = 0
+                THEN 'days_since_funding: missing (0)'
+                WHEN "t4"."_c_days_since_funding" = 1
+                THEN 'days_since_funding: funded in the last 90 days (+20)'
+                WHEN "t4"."_c_days_since_funding" = 2
+                THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                ELSE 'days_since_funding: in no bin (0)'
+              END AS VARCHAR)
+            )
+          ]) AS __ibis_param_s__
+          WHERE
+            CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+          ORDER BY
+            x NULLS FIRST)
+        )[LEAST(
+          CARDINALITY(
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          ),
+          CASE
+            WHEN 0 < 0
+            THEN CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ) + 0
+            ELSE 0
+          END
+        ) + 1:CASE
+          WHEN 2 < 0
+          THEN CARDINALITY(
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          ) + 2
+          ELSE 2
+        END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]) IS NULL
+        THEN NULL
+        ELSE ARRAY_CAT(
+          CAST((
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(-(
+                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          )[LEAST(
+            CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(-(
+                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                  ) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ),
+            CASE
+              WHEN 0 < 0
+              THEN CARDINALITY(
+                ARRAY(SELECT
+                  x
+                FROM UNNEST(ARRAY(SELECT
+                  ROW(
+                    CAST(-(
+                      CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                    ) AS DOUBLE PRECISION),
+                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                  )
+                FROM UNNEST(ARRAY(SELECT
+                  __ibis_param_s__
+                FROM UNNEST(ARRAY[
+                  ROW(
+                    CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_industry" = 0
+                      THEN 'industry: missing (0)'
+                      WHEN "t4"."_c_industry" = 1
+                      THEN 'industry: computer software (+25)'
+                      WHEN "t4"."_c_industry" = 2
+                      THEN 'industry: internet (+25)'
+                      WHEN "t4"."_c_industry" = 3
+                      THEN 'industry: information technology and services (+12)'
+                      WHEN "t4"."_c_industry" = 4
+                      THEN 'industry: marketing and advertising (+12)'
+                      ELSE 'industry: other value (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_employees" = 0
+                      THEN 'employees: missing (0)'
+                      WHEN "t4"."_c_employees" = 1
+                      THEN 'employees: in 50-500 (+20)'
+                      WHEN "t4"."_c_employees" = 2
+                      THEN 'employees: within 25% of 50-500 (+10)'
+                      ELSE 'employees: outside 50-500 (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_technologies" = 0
+                      THEN 'technologies: missing (+5)'
+                      WHEN "t4"."_c_technologies" = 1
+                      THEN 'technologies: has Salesforce (+20)'
+                      WHEN "t4"."_c_technologies" = 2
+                      THEN 'technologies: has HubSpot (competitor) (+10)'
+                      ELSE 'technologies: none of the listed (+5)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_country" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_country" = 0
+                      THEN 'country: missing (0)'
+                      WHEN "t4"."_c_country" = 1
+                      THEN 'country: US (+15)'
+                      WHEN "t4"."_c_country" = 2
+                      THEN 'country: CA (+15)'
+                      WHEN "t4"."_c_country" = 3
+                      THEN 'country: GB (+7)'
+                      WHEN "t4"."_c_country" = 4
+                      THEN 'country: IE (+7)'
+                      WHEN "t4"."_c_country" = 5
+                      THEN 'country: AU (+7)'
+                      ELSE 'country: other value (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_days_since_funding" = 0
+                      THEN 'days_since_funding: missing (0)'
+                      WHEN "t4"."_c_days_since_funding" = 1
+                      THEN 'days_since_funding: funded in the last 90 days (+20)'
+                      WHEN "t4"."_c_days_since_funding" = 2
+                      THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                      ELSE 'days_since_funding: in no bin (0)'
+                    END AS VARCHAR)
+                  )
+                ]) AS __ibis_param_s__
+                WHERE
+                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+                ORDER BY
+                  x NULLS FIRST)
+              ) + 0
+              ELSE 0
+            END
+          ) + 1:CASE
+            WHEN 3 < 0
+            THEN CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(-(
+                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
+                  ) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ) + 3
+            ELSE 3
+          END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]),
+          CAST((
+            ARRAY(SELECT
+              x
+            FROM UNNEST(ARRAY(SELECT
+              ROW(
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+              )
+            FROM UNNEST(ARRAY(SELECT
+              __ibis_param_s__
+            FROM UNNEST(ARRAY[
+              ROW(
+                CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_industry" = 0
+                  THEN 'industry: missing (0)'
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 'industry: computer software (+25)'
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 'industry: internet (+25)'
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 'industry: information technology and services (+12)'
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 'industry: marketing and advertising (+12)'
+                  ELSE 'industry: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_employees" = 0
+                  THEN 'employees: missing (0)'
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 'employees: in 50-500 (+20)'
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 'employees: within 25% of 50-500 (+10)'
+                  ELSE 'employees: outside 50-500 (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 'technologies: missing (+5)'
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 'technologies: has Salesforce (+20)'
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 'technologies: has HubSpot (competitor) (+10)'
+                  ELSE 'technologies: none of the listed (+5)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_country" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_country" = 0
+                  THEN 'country: missing (0)'
+                  WHEN "t4"."_c_country" = 1
+                  THEN 'country: US (+15)'
+                  WHEN "t4"."_c_country" = 2
+                  THEN 'country: CA (+15)'
+                  WHEN "t4"."_c_country" = 3
+                  THEN 'country: GB (+7)'
+                  WHEN "t4"."_c_country" = 4
+                  THEN 'country: IE (+7)'
+                  WHEN "t4"."_c_country" = 5
+                  THEN 'country: AU (+7)'
+                  ELSE 'country: other value (0)'
+                END AS VARCHAR)
+              ),
+              ROW(
+                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                CAST(CASE
+                  WHEN "t4"."_c_days_since_funding" = 0
+                  THEN 'days_since_funding: missing (0)'
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 'days_since_funding: funded in the last 90 days (+20)'
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                  ELSE 'days_since_funding: in no bin (0)'
+                END AS VARCHAR)
+              )
+            ]) AS __ibis_param_s__
+            WHERE
+              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+            ORDER BY
+              x NULLS FIRST)
+          )[LEAST(
+            CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ),
+            CASE
+              WHEN 0 < 0
+              THEN CARDINALITY(
+                ARRAY(SELECT
+                  x
+                FROM UNNEST(ARRAY(SELECT
+                  ROW(
+                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                  )
+                FROM UNNEST(ARRAY(SELECT
+                  __ibis_param_s__
+                FROM UNNEST(ARRAY[
+                  ROW(
+                    CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_industry" = 0
+                      THEN 'industry: missing (0)'
+                      WHEN "t4"."_c_industry" = 1
+                      THEN 'industry: computer software (+25)'
+                      WHEN "t4"."_c_industry" = 2
+                      THEN 'industry: internet (+25)'
+                      WHEN "t4"."_c_industry" = 3
+                      THEN 'industry: information technology and services (+12)'
+                      WHEN "t4"."_c_industry" = 4
+                      THEN 'industry: marketing and advertising (+12)'
+                      ELSE 'industry: other value (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_employees" = 0
+                      THEN 'employees: missing (0)'
+                      WHEN "t4"."_c_employees" = 1
+                      THEN 'employees: in 50-500 (+20)'
+                      WHEN "t4"."_c_employees" = 2
+                      THEN 'employees: within 25% of 50-500 (+10)'
+                      ELSE 'employees: outside 50-500 (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_technologies" = 0
+                      THEN 'technologies: missing (+5)'
+                      WHEN "t4"."_c_technologies" = 1
+                      THEN 'technologies: has Salesforce (+20)'
+                      WHEN "t4"."_c_technologies" = 2
+                      THEN 'technologies: has HubSpot (competitor) (+10)'
+                      ELSE 'technologies: none of the listed (+5)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_country" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_country" = 0
+                      THEN 'country: missing (0)'
+                      WHEN "t4"."_c_country" = 1
+                      THEN 'country: US (+15)'
+                      WHEN "t4"."_c_country" = 2
+                      THEN 'country: CA (+15)'
+                      WHEN "t4"."_c_country" = 3
+                      THEN 'country: GB (+7)'
+                      WHEN "t4"."_c_country" = 4
+                      THEN 'country: IE (+7)'
+                      WHEN "t4"."_c_country" = 5
+                      THEN 'country: AU (+7)'
+                      ELSE 'country: other value (0)'
+                    END AS VARCHAR)
+                  ),
+                  ROW(
+                    CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                    CAST(CASE
+                      WHEN "t4"."_c_days_since_funding" = 0
+                      THEN 'days_since_funding: missing (0)'
+                      WHEN "t4"."_c_days_since_funding" = 1
+                      THEN 'days_since_funding: funded in the last 90 days (+20)'
+                      WHEN "t4"."_c_days_since_funding" = 2
+                      THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                      ELSE 'days_since_funding: in no bin (0)'
+                    END AS VARCHAR)
+                  )
+                ]) AS __ibis_param_s__
+                WHERE
+                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+                ORDER BY
+                  x NULLS FIRST)
+              ) + 0
+              ELSE 0
+            END
+          ) + 1:CASE
+            WHEN 2 < 0
+            THEN CARDINALITY(
+              ARRAY(SELECT
+                x
+              FROM UNNEST(ARRAY(SELECT
+                ROW(
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
+                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
+                )
+              FROM UNNEST(ARRAY(SELECT
+                __ibis_param_s__
+              FROM UNNEST(ARRAY[
+                ROW(
+                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_industry" = 0
+                    THEN 'industry: missing (0)'
+                    WHEN "t4"."_c_industry" = 1
+                    THEN 'industry: computer software (+25)'
+                    WHEN "t4"."_c_industry" = 2
+                    THEN 'industry: internet (+25)'
+                    WHEN "t4"."_c_industry" = 3
+                    THEN 'industry: information technology and services (+12)'
+                    WHEN "t4"."_c_industry" = 4
+                    THEN 'industry: marketing and advertising (+12)'
+                    ELSE 'industry: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_employees" = 0
+                    THEN 'employees: missing (0)'
+                    WHEN "t4"."_c_employees" = 1
+                    THEN 'employees: in 50-500 (+20)'
+                    WHEN "t4"."_c_employees" = 2
+                    THEN 'employees: within 25% of 50-500 (+10)'
+                    ELSE 'employees: outside 50-500 (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_technologies" = 0
+                    THEN 'technologies: missing (+5)'
+                    WHEN "t4"."_c_technologies" = 1
+                    THEN 'technologies: has Salesforce (+20)'
+                    WHEN "t4"."_c_technologies" = 2
+                    THEN 'technologies: has HubSpot (competitor) (+10)'
+                    ELSE 'technologies: none of the listed (+5)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_country" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_country" = 0
+                    THEN 'country: missing (0)'
+                    WHEN "t4"."_c_country" = 1
+                    THEN 'country: US (+15)'
+                    WHEN "t4"."_c_country" = 2
+                    THEN 'country: CA (+15)'
+                    WHEN "t4"."_c_country" = 3
+                    THEN 'country: GB (+7)'
+                    WHEN "t4"."_c_country" = 4
+                    THEN 'country: IE (+7)'
+                    WHEN "t4"."_c_country" = 5
+                    THEN 'country: AU (+7)'
+                    ELSE 'country: other value (0)'
+                  END AS VARCHAR)
+                ),
+                ROW(
+                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
+                  CAST(CASE
+                    WHEN "t4"."_c_days_since_funding" = 0
+                    THEN 'days_since_funding: missing (0)'
+                    WHEN "t4"."_c_days_since_funding" = 1
+                    THEN 'days_since_funding: funded in the last 90 days (+20)'
+                    WHEN "t4"."_c_days_since_funding" = 2
+                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
+                    ELSE 'days_since_funding: in no bin (0)'
+                  END AS VARCHAR)
+                )
+              ]) AS __ibis_param_s__
+              WHERE
+                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
+              ORDER BY
+                x NULLS FIRST)
+            ) + 2
+            ELSE 2
+          END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[])
+        )
+      END) AS __ibis_param_s__) AS VARCHAR[]),
+      CAST(ARRAY[] AS VARCHAR[])
+    ),
+    '; '
+  ) AS "reasons"
+FROM (
+  SELECT
+    "t3"."_key",
+    "t3"."_c_industry",
+    "t3"."_c_employees",
+    "t3"."_c_technologies",
+    "t3"."_c_country",
+    "t3"."_c_days_since_funding",
+    "t3"."_dq",
+    "t3"."points_industry",
+    "t3"."points_employees",
+    "t3"."points_technologies",
+    "t3"."points_country",
+    "t3"."points_days_since_funding",
+    CASE
+      WHEN CASE
+        WHEN CAST(ROUND(
+          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+          2
+        ) AS DOUBLE PRECISION) IS NULL
+        THEN CAST(ROUND(
+          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+          2
+        ) AS DOUBLE PRECISION)
+        ELSE LEAST(
+          100,
+          CAST(ROUND(
+            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+            2
+          ) AS DOUBLE PRECISION)
+        )
+      END IS NULL
+      THEN CASE
+        WHEN CAST(ROUND(
+          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+          2
+        ) AS DOUBLE PRECISION) IS NULL
+        THEN CAST(ROUND(
+          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+          2
+        ) AS DOUBLE PRECISION)
+        ELSE LEAST(
+          100,
+          CAST(ROUND(
+            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+            2
+          ) AS DOUBLE PRECISION)
+        )
+      END
+      ELSE GREATEST(
+        0,
+        CASE
+          WHEN CAST(ROUND(
+            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+            2
+          ) AS DOUBLE PRECISION) IS NULL
+          THEN CAST(ROUND(
+            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+            2
+          ) AS DOUBLE PRECISION)
+          ELSE LEAST(
+            100,
+            CAST(ROUND(
+              CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
+              2
+            ) AS DOUBLE PRECISION)
+          )
+        END
+      )
+    END AS "fit_score"
+  FROM (
+    SELECT
+      "t2"."_key",
+      "t2"."_c_industry",
+      "t2"."_c_employees",
+      "t2"."_c_technologies",
+      "t2"."_c_country",
+      "t2"."_c_days_since_funding",
+      "t2"."_dq",
+      CAST(CASE
+        WHEN "t2"."_c_industry" = 0
+        THEN 0.0
+        WHEN "t2"."_c_industry" = 1
+        THEN 25.0
+        WHEN "t2"."_c_industry" = 2
+        THEN 25.0
+        WHEN "t2"."_c_industry" = 3
+        THEN 12.0
+        WHEN "t2"."_c_industry" = 4
+        THEN 12.0
+        ELSE 0.0
+      END AS DOUBLE PRECISION) AS "points_industry",
+      CAST(CASE
+        WHEN "t2"."_c_employees" = 0
+        THEN 0.0
+        WHEN "t2"."_c_employees" = 1
+        THEN 20.0
+        WHEN "t2"."_c_employees" = 2
+        THEN 10.0
+        ELSE 0.0
+      END AS DOUBLE PRECISION) AS "points_employees",
+      CAST(CASE
+        WHEN "t2"."_c_technologies" = 0
+        THEN 5.0
+        WHEN "t2"."_c_technologies" = 1
+        THEN 20.0
+        WHEN "t2"."_c_technologies" = 2
+        THEN 10.0
+        ELSE 5.0
+      END AS DOUBLE PRECISION) AS "points_technologies",
+      CAST(CASE
+        WHEN "t2"."_c_country" = 0
+        THEN 0.0
+        WHEN "t2"."_c_country" = 1
+        THEN 15.0
+        WHEN "t2"."_c_country" = 2
+        THEN 15.0
+        WHEN "t2"."_c_country" = 3
+        THEN 7.0
+        WHEN "t2"."_c_country" = 4
+        THEN 7.0
+        WHEN "t2"."_c_country" = 5
+        THEN 7.0
+        ELSE 0.0
+      END AS DOUBLE PRECISION) AS "points_country",
+      CAST(CASE
+        WHEN "t2"."_c_days_since_funding" = 0
+        THEN 0.0
+        WHEN "t2"."_c_days_since_funding" = 1
+        THEN 20.0
+        WHEN "t2"."_c_days_since_funding" = 2
+        THEN 10.0
+        ELSE 0.0
+      END AS DOUBLE PRECISION) AS "points_days_since_funding"
+    FROM (
+      SELECT
+        "t1"."_key",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          1
+        )) AS BIGINT) % 6 AS SMALLINT) AS "_c_industry",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          6
+        )) AS BIGINT) % 4 AS SMALLINT) AS "_c_employees",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          24
+        )) AS BIGINT) % 4 AS SMALLINT) AS "_c_technologies",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          96
+        )) AS BIGINT) % 7 AS SMALLINT) AS "_c_country",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          672
+        )) AS BIGINT) % 4 AS SMALLINT) AS "_c_days_since_funding",
+        CAST(CAST(FLOOR(CAST((
+          "t1"."_key"
+        ) AS DOUBLE PRECISION) / (
+          2688
+        )) AS BIGINT) % 1 AS SMALLINT) AS "_dq"
+      FROM (
+        SELECT DISTINCT
+          "t0"."_key"
+        FROM "icp_rows" AS "t0"
+      ) AS "t1"
+    ) AS "t2"
+  ) AS "t3"
+) AS "t4"
+)
+SELECT
+  "t11"."domain",
+  "t11"."name",
+  "t11"."fit_score",
+  "t11"."tier",
+  "t11"."abm_tier",
+  "t11"."route",
+  "t11"."disqualified_by",
+  "t11"."reasons",
+  "t11"."points_industry",
+  "t11"."points_employees",
+  "t11"."points_technologies",
+  "t11"."points_country",
+  "t11"."points_days_since_funding",
+  '14dc856ffb08' AS "profile_version",
+  CAST('2026-01-31T12:00:00' AS TIMESTAMP) AS "scored_at"
+FROM (
+  SELECT
+    "t2"."domain",
+    "t2"."name",
+    "t3"."fit_score",
+    "t3"."tier",
+    "t3"."route",
+    "t3"."disqualified_by",
+    "t3"."reasons",
+    "t3"."points_industry",
+    "t3"."points_employees",
+    "t3"."points_technologies",
+    "t3"."points_country",
+    "t3"."points_days_since_funding",
+    CASE
+      WHEN NOT (
+        (
+          "t3"."tier" = 'high'
+        ) AND (
+          "t3"."disqualified_by" IS NULL
+        )
+      )
+      THEN CAST(NULL AS VARCHAR)
+      WHEN "t10"."_abm_rank" IS NULL
+      THEN 'C'
+      WHEN "t10"."_abm_rank" < 50
+      THEN 'A'
+      ELSE 'B'
+    END AS "abm_tier"
+  FROM "icp_rows" AS "t2"
+  INNER JOIN "icp_combos" AS "t3"
+    ON "t2"."_key" = "t3"."_key"
+  LEFT OUTER JOIN (
+    SELECT
+      "t8"."domain" AS "_abm_domain",
+      ROW_NUMBER() OVER (
+        ORDER BY "t8"."fit_score" DESC NULLS LAST, "t8"."domain" ASC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+      ) - 1 AS "_abm_rank"
+    FROM (
+      SELECT
+        *
+      FROM (
+        SELECT
+          "t2"."domain",
+          "t5"."fit_score"
+        FROM "icp_rows" AS "t2"
+        INNER JOIN (
+          SELECT
+            "t1"."_key",
+            "t1"."fit_score"
+          FROM "icp_combos" AS "t1"
+          WHERE
+            "t1"."tier" = 'high' AND "t1"."disqualified_by" IS NULL
+        ) AS "t5"
+          ON "t2"."_key" = "t5"."_key"
+      ) AS "t6"
+      ORDER BY
+        "t6"."fit_score" DESC NULLS LAST,
+        "t6"."domain" ASC
+      LIMIT 250
+    ) AS "t8"
+  ) AS "t10"
+    ON "t2"."domain" = "t10"."_abm_domain"
+) AS "t11"
