@@ -76,7 +76,7 @@ SELECT
       WHEN "t0"."days_since_funding" <= 90.0
       THEN 1
       WHEN (
-        "t0"."days_since_funding" > 90.0
+        "t0"."days_since_funding" >= 91.0
       )
       AND (
         "t0"."days_since_funding" <= 365.0
@@ -646,7 +646,7 @@ SELECT
   "t11"."points_technologies",
   "t11"."points_country",
   "t11"."points_days_since_funding",
-  '14dc856ffb08' AS "profile_version",
+  'c901135ee6e0' AS "profile_version",
   MAKE_TIMESTAMP(2026, 1, 31, 12, 0, 0.0) AS "scored_at"
 FROM (
   SELECT

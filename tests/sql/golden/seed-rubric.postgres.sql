@@ -76,7 +76,7 @@ SELECT
       WHEN "t0"."days_since_funding" <= 90.0
       THEN 1
       WHEN (
-        "t0"."days_since_funding" > 90.0
+        "t0"."days_since_funding" >= 91.0
       )
       AND (
         "t0"."days_since_funding" <= 365.0
@@ -1782,7 +1782,7 @@ SELECT
   "t11"."points_technologies",
   "t11"."points_country",
   "t11"."points_days_since_funding",
-  '14dc856ffb08' AS "profile_version",
+  'c901135ee6e0' AS "profile_version",
   CAST('2026-01-31T12:00:00' AS TIMESTAMP) AS "scored_at"
 FROM (
   SELECT
