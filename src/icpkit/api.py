@@ -22,7 +22,7 @@ from .errors import DataError, IcpError
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
-from .scoring.plan import build_plan
+from .scoring.plan import ROW, build_plan
 from .workspace import Workspace, is_table_name
 
 OnError = Literal["fail", "skip"]
@@ -140,9 +140,10 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> d
 
 def _plan_sql(backend: DuckDBBackend, profile: Profile, loaded: Loaded, explain: bool,
               scored_at: datetime | None) -> str:
+    """The plan's SQL, with results in the order of the input rows."""
     plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain,
                       scored_at=scored_at or datetime.now(timezone.utc))
-    return plan.sql(backend.dialect)
+    return f"SELECT * EXCLUDE ({ROW}) FROM ({plan.sql(backend.dialect)}) ORDER BY {ROW}"
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

@@ -134,9 +134,9 @@ def score(
         err.print(f"[yellow]warning:[/] {len(run.rejects.rows):,} row(s) set aside; see {escape(str(run.rejects_file))}")
     if quiet:
         return
-    rate = run.rows / run.seconds if run.seconds else 0
+    rate = f" ({run.rows / run.seconds:,.0f}/s)" if run.rows >= 10_000 and run.seconds else ""
     found = f" ({run.crm_source} export)" if run.crm_source else ""
-    out.print(f"Scored [bold]{run.rows:,}[/] accounts{found} in {run.seconds:.1f} s ({rate:,.0f}/s) "
+    out.print(f"Scored [bold]{run.rows:,}[/] accounts{found} in {run.seconds:.1f} s{rate} "
               f"with profile version {run.profile_version} -> {escape(run.output)}")
     _tier_table(run.tiers, run.rows)
     if run.top:

@@ -208,7 +208,7 @@ class DuckDBBackend:
         self._check_values(canon, label, on_error, rejects)
         self._check_duplicates(canon, label, on_error, rejects)
         warnings = self._warnings(canon)
-        keep = ", ".join(quote_ident(f.name) for f in canon.fields)
+        keep = ", ".join([ROW] + [quote_ident(f.name) for f in canon.fields])
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {keep} FROM icp_canon")
         n = self.rows("SELECT count(*) FROM icp_canon")[0][0]
         return Loaded("icp_accounts", n, canon, rejects, warnings)
