@@ -40,7 +40,8 @@ __all__ = [
 
 # Whitespace as the engines see it, plus the no-break space and BOM that spreadsheets leave.
 _WS = "[\\s\u00a0\ufeff]"
-_BLANK_RE = f"(?i)^{_WS}*(n/a|na|null|none|-|--|nan|#n/a)?{_WS}*$"
+_BLANK_WORDS = ("n/a", "na", "null", "none", "-", "--", "nan", "#n/a")
+_BLANK_RE = f"(?i)^{_WS}*({'|'.join(_BLANK_WORDS)})?{_WS}*$"
 _TRIM_RE = f"^{_WS}+|{_WS}+$"
 # Letters outside ASCII, approximated by code-point ranges (Latin-1 letters up to the
 # general punctuation block; kana, CJK and Hangul; CJK compatibility ideographs).
@@ -66,23 +67,28 @@ def is_blank(s: ir.StringValue) -> ir.BooleanValue:
     return s.isnull() | s.re_search(_BLANK_RE)
 
 
+def _unless_blank(s: ir.StringValue) -> ir.StringValue:
+    # Blank values are turned into NULL *before* the costly steps rather than after:
+    # a CASE around a heavy expression costs DuckDB up to 2x (it evaluates the
+    # expression on a selection of rows and may hoist it, see parse_number).
+    return ibis.ifelse(is_blank(s), _null_string(), s)
+
+
 def normalize_text(s: ir.StringValue) -> ir.StringValue:
     """Trim ``s``; blank values (see :func:`is_blank`) become NULL. Case is kept."""
-    return ibis.ifelse(is_blank(s), _null_string(), _trim(s))
+    return _trim(_unless_blank(s))
 
 
 # ---------------------------------------------------------------------------------- domains
 
-# Host part of a URL, an e-mail address or a bare domain, after lower-casing:
-# optional ``<``, optional scheme (``xxx://`` or ``//``), optional user info / mailbox
-# (``...@``), optional ``www.`` / ``www2.``, then the host up to a path, query, fragment,
-# port or ``>``; the host must end in a character that is neither a dot nor whitespace,
-# which drops trailing dots. Inner spaces are kept so that :func:`domain_is_invalid`
-# flags them instead of hiding them.
-_DOMAIN_RE = (
-    f"^{_WS}*<?{_WS}*(?:[a-z][a-z0-9+.-]*://|//)?(?:[^/?#@]*@)?(?:www[0-9]*\\.)?"
-    f"([^/?#:@<>]*[^/?#:@<>.\\s\u00a0\ufeff])"
-)
+# A website, URL or e-mail address is reduced to its host by removing, after
+# lower-casing, a prefix (``<``, a scheme ``xxx://`` or ``//``, user info or the mailbox
+# of an e-mail address ``...@``, ``www.`` / ``www2.``) and a suffix (from the first
+# ``/ ? # : < > @`` to the end, and trailing dots and spaces). Inner spaces are kept so
+# that :func:`domain_is_invalid` flags them instead of hiding them. Two replacements
+# run 2x faster on DuckDB than one extraction of a capture group.
+_DOMAIN_PREFIX_RE = f"^{_WS}*<?{_WS}*(?:[a-z][a-z0-9+.-]*://|//)?(?:[^/?#@]*@)?(?:www[0-9]*\\.)?"
+_DOMAIN_SUFFIX_RE = f"[.\\s\u00a0\ufeff]*[/?#:<>@].*$|[.\\s\u00a0\ufeff]+$"
 _LABEL = f"[a-z0-9{_NON_ASCII_LETTERS}-]+"
 _VALID_HOST_RE = f"^{_LABEL}(\\.{_LABEL})+$"
 
@@ -96,8 +102,8 @@ def normalize_domain(s: ir.StringValue) -> ir.StringValue:
     port) and trailing dots. Subdomains are kept (no public-suffix logic here).
     Blank -> NULL. ``HTTPS://www.Acme.com/about`` -> ``acme.com``.
     """
-    host = s.lower().re_extract(_DOMAIN_RE, 1).nullif("")
-    return ibis.ifelse(is_blank(s), _null_string(), host)
+    text = _unless_blank(s).lower()
+    return text.re_replace(_DOMAIN_PREFIX_RE, "").re_replace(_DOMAIN_SUFFIX_RE, "").nullif("")
 
 
 def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.BooleanValue:
@@ -107,7 +113,9 @@ def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.Boo
     non-ASCII letters (internationalised names), hence no spaces.
     """
     bad = normalized.isnull() | ~normalized.re_search(_VALID_HOST_RE)
-    return ~is_blank(raw) & bad.fill_null(True)
+    # The costly side of AND first: DuckDB evaluates the right side on a selection of
+    # rows, which makes a heavy expression there several times slower.
+    return bad.fill_null(True) & ~is_blank(raw)
 
 
 # -------------------------------------------------------------------------------- countries
@@ -118,7 +126,7 @@ def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.Boo
 _COUNTRY_DROP_RE = f"^{_WS}*the{_WS}+|[^a-z0-9{_NON_ASCII_LETTERS}]+"
 _COUNTRY_DROP_PY = re.compile(f"^{_WS}*the{_WS}+|[^a-z0-9{_NON_ASCII_LETTERS}]+")
 
-# Most frequent countries in B2B data first: a CASE stops at the first match.
+# Most frequent countries in B2B data first: the lookup scans keys in order.
 _COMMON = "US GB DE CA FR AU IN NL ES IT BR SE CH IE SG IL JP DK NO BE PL MX FI AT NZ".split()
 
 
@@ -138,6 +146,8 @@ def _countries() -> _Countries:
     source = resources.files("icpkit.io").joinpath("countries.csv")
     with source.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    # "n/a", "#n/a" and "N.A." all have the key "na": never read it as Namibia.
+    blank_keys = {_country_key(text) for text in _BLANK_WORDS}
     rank = {code: i for i, code in enumerate(_COMMON)}
     rows.sort(key=lambda row: rank.get(row["code"], len(rank)))
     keys: dict[str, str] = {}
@@ -145,7 +155,7 @@ def _countries() -> _Countries:
         code = row["code"]
         for text in [code, row["alpha3"], row["name"], *row["aliases"].split("|")]:
             key = _country_key(text)
-            if not key:
+            if not key or key in blank_keys:
                 continue
             if keys.setdefault(key, code) != code:
                 raise ValueError(f"countries.csv: {text!r} names both {keys[key]} and {code}")
@@ -153,10 +163,23 @@ def _countries() -> _Countries:
 
 
 def _country_lookup(key: ir.StringValue) -> ir.StringValue:
-    # Measured on 10M rows (2 cores, DuckDB 2.0), see the module's report in the PR:
-    # a CASE (``substitute``) ordered by frequency is the only form that is both
-    # correct and reasonably fast on all three engines.
-    return key.substitute(_countries().keys, else_=_null_string())
+    """The alpha-2 code of a lookup key, or NULL: ``codes[position of key in keys]``.
+
+    Timings of ``normalize_country`` on 10M rows, DuckDB 2.0, 2 cores (median of 3; the
+    key itself takes ~1.3 s), on realistic data (names, codes and aliases of 25 common
+    countries, 4% others) / on all 1,006 keys drawn uniformly:
+      this array lookup            3.4 s / 3.9 s   (correct on DuckDB, PostgreSQL, Spark)
+      ibis.map(...).get(key)       4.0 s / 2.6 s   (compiles for PostgreSQL to
+                                                    jsonb_contains(jsonb, text): fails)
+      substitute() (CASE), by freq 9.6 s / 13.6 s
+      CASE of 25 countries + array 9.2 s / 3.7 s
+    Position 0 of ``codes`` is a NULL sentinel, so a missing key (index -1) reads it:
+    no negative index, which Spark's ELEMENT_AT rejects.
+    """
+    table = _countries().keys
+    keys = ibis.literal(list(table), type="array<string>")
+    codes = ibis.literal([None, *table.values()], type="array<string>")
+    return codes[keys.index(key) + 1]
 
 
 def normalize_country(s: ir.StringValue) -> ir.StringValue:
@@ -171,58 +194,67 @@ def normalize_country(s: ir.StringValue) -> ir.StringValue:
     visible (see :func:`country_is_unrecognised`). Blank -> NULL; note that ``NA``
     (Namibia) is one of the blank placeholders.
     """
-    key = s.lower().replace("&", "and").re_replace(_COUNTRY_DROP_RE, "")
-    found = _country_lookup(key)
-    return ibis.ifelse(is_blank(s), _null_string(), found.coalesce(_trim(s).upper()))
+    text = _unless_blank(s)
+    key = text.lower().replace("&", "and").re_replace(_COUNTRY_DROP_RE, "")
+    # The lookup must not sit inside another CASE: DuckDB 2.0 runs a large CASE nested
+    # in a CASE 30-40x slower.
+    return _country_lookup(key).coalesce(_trim(text).upper())
 
 
 def country_is_unrecognised(raw: ir.StringValue, normalized: ir.StringValue) -> ir.BooleanValue:
     """True when ``raw`` is not blank and ``normalized`` is not a known alpha-2 code."""
-    known = normalized.isin(list(_countries().codes)).fill_null(False)
-    return ~is_blank(raw) & ~known
+    # A regex over the 249 codes (one DFA pass) rather than ``isin``: DuckDB rewrites a
+    # long IN list into a join, which made this check 4x slower than the lookup itself.
+    known = normalized.re_search(f"^({'|'.join(_countries().codes)})$").fill_null(False)
+    return ~known & ~is_blank(raw)  # costly side first, see domain_is_invalid
 
 
 # ---------------------------------------------------------------------------------- numbers
 
-_SPACE_GROUP = "[ \u00a0\u202f]"  # thousands separators written as (no-break) spaces
+_GAP = "[ \t\u00a0\u202f]"  # spacing allowed inside an amount ("1 200", "36.9 M")
 _UNUM = (
-    "(?:[0-9]{1,3}(?:,[0-9]{3}){1,9}"
-    f"|[0-9]{{1,3}}(?:{_SPACE_GROUP}[0-9]{{3}}){{1,9}}"
-    "|[0-9]{1,30})(?:\\.[0-9]+)?"
+    "(?:[0-9]{1,3}(?:,[0-9]{3})+"
+    f"|[0-9]{{1,3}}(?:{_GAP}[0-9]{{3}})+"
+    "|[0-9]+)(?:\\.[0-9]+)?"
     "|\\.[0-9]+"
 )
-_NUM = f"([+-]?(?:{_UNUM})(?:e[+-]?[0-9]{{1,2}})?)"
-_SUF = "(thousand|trillion|billion|million|mio|mm|mn|bn|tn|k|m|b|t)?"
+_SUFFIX = "thousand|trillion|billion|million|mio|mm|mn|bn|tn|k|m|b|t"
+_AMOUNT = f"[+-]?(?:{_UNUM})(?:e[+-]?[0-9]{{1,2}})?{_GAP}*(?:{_SUFFIX})?"
 _CUR = "(?:[$€£¥]|usd|eur|gbp)?"
-_AMOUNT = f"{_CUR}{_WS}*{_NUM}{_WS}*{_SUF}{_WS}*{_CUR}"
+_SIGNED_CUR = f"(?:[+-]?{_WS}*[$€£¥]|{_CUR})"  # "-$5" as well as "$-5"
+_PREFIX_WORDS = "over|more than|at least|about|approx\\.?"
+_OPEN_END_WORDS = "or more|and more|and above|or above|plus"
+_PEOPLE = "employees|employee|people|staff"
+# The whole grammar, used only to validate (a DFA match, cheap): extracting groups
+# with it costs ~10x more on RE2 than the canonicalise-then-split steps below.
 _NUMBER_RE = (
-    f"^{_WS}*(?:(?:>=?|≥|over|more than|at least|~|about|approx)\\.?{_WS}*)?"
-    f"{_AMOUNT}(?:{_WS}*(?:-|–|—|to){_WS}*{_AMOUNT})?"
-    f"{_WS}*(?:\\+|or more|and more|and above|or above|plus)?"
-    f"{_WS}*(?:employees|employee|people|staff)?{_WS}*$"
+    f"^{_WS}*(?:(?:>=?|≥|~|{_PREFIX_WORDS}){_WS}*)?"
+    f"{_SIGNED_CUR}{_WS}*{_AMOUNT}{_WS}*{_CUR}"
+    f"(?:{_WS}*(?:-|–|—|to){_WS}*{_SIGNED_CUR}{_WS}*{_AMOUNT}{_WS}*{_CUR})?"
+    f"{_WS}*(?:\\+|{_OPEN_END_WORDS})?{_WS}*(?:{_PEOPLE})?{_WS}*$"
 )
-_PLAIN_NUMBER_RE = "^[+-]?[0-9]{1,30}(\\.[0-9]+)?$"
-_MULTIPLIERS = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "m": 1_000_000,
-    "mm": 1_000_000,
-    "mn": 1_000_000,
-    "mio": 1_000_000,
-    "million": 1_000_000,
-    "b": 1_000_000_000,
-    "bn": 1_000_000_000,
-    "billion": 1_000_000_000,
-    "t": 1_000_000_000_000,
-    "tn": 1_000_000_000_000,
-    "trillion": 1_000_000_000_000,
-}
+# Everything in a valid value that is not an amount or a range separator. Removing it
+# leaves "lo" or "lo-hi" with amounts like "-1.5e3", "36.9m", "2.5billion".
+_NOISE_RE = f"[\\s\u00a0\u202f\ufeff,+$€£¥=>≥~]|usd|eur|gbp|{_PEOPLE}|{_OPEN_END_WORDS}|{_PREFIX_WORDS}"
+_NUM_PART = "-?[0-9.]+(?:e-?[0-9]+)?"  # of a canonical amount; "e" is never a suffix
+_LO_NUM_RE = f"^{_NUM_PART}"
+_LO_SUFFIX_RE = f"^{_NUM_PART}([a-df-z]*)"
+_HI_NUM_RE = f"^{_NUM_PART}[a-df-z]*-({_NUM_PART})"
+_HI_SUFFIX_RE = f"^{_NUM_PART}[a-df-z]*-{_NUM_PART}([a-df-z]*)"
+_PLAIN_NUMBER_RE = "^[+-]?[0-9]+(\\.[0-9]+)?$"
+# Longer values are rejected, so the largest is below 1e64 * 1e99 (exponent) * 1e12
+# (suffix): no engine overflows (PostgreSQL raises on float overflow).
+_MAX_NUMBER_CHARS = 64
 
 
-def _to_float(digits: ir.StringValue) -> ir.FloatingValue:
-    for sep in (",", " ", "\u00a0", "\u202f"):
-        digits = digits.replace(sep, "")
-    return digits.try_cast("float64")
+def _scale(suffix: ir.StringValue) -> ir.NumericValue:
+    """1000 ** n for a suffix (k, thousand: n=1 ... t, trillion: n=4); NULL if empty.
+
+    String functions rather than a CASE: DuckDB 2.0 runs a CASE nested in boolean
+    logic (as in ``number_is_invalid``) several times slower.
+    """
+    position = ibis.literal("kmbt").find(suffix.replace("thousand", "k").left(1).nullif(""))
+    return ibis.literal(1000) ** (position + 1)
 
 
 def parse_number(s: ir.StringValue) -> ir.FloatingValue:
@@ -242,33 +274,33 @@ def parse_number(s: ir.StringValue) -> ir.FloatingValue:
     - A range (``51-200``, ``51 - 200``, ``51–200``, ``51 to 200``, ``$1M-$10M``) gives
       its midpoint (``51-200`` -> 125.5); a suffix written only on the upper end applies
       to both (``1-10M`` -> 5.5M).
-    - An open-ended value (``10001+``, ``10,001+``, ``>10000``, ``10000 or more``)
-      gives its lower bound.
+    - An open-ended value (``10001+``, ``10,001+``, ``>10000``, ``10000 or more``,
+      ``over 50``, ``at least 50``) gives its lower bound; ``~50``, ``about 50`` and
+      ``approx. 50`` give 50.
     - A trailing ``employees``, ``people`` or ``staff`` is ignored.
     - Blank values give NULL; so does anything else (``(1,200)``, ``12.5.3``, ``--5``,
-      more than 30 integer digits or a three-digit exponent). Use
+      more than 64 characters or a three-digit exponent). Use
       :func:`number_is_invalid` to find the rows that were not blank but gave NULL.
     """
+    short = s.length() <= _MAX_NUMBER_CHARS
+    is_plain = short & s.re_search(_PLAIN_NUMBER_RE)
+    plain = ibis.ifelse(is_plain, s.try_cast("float64"), ibis.null("float64"))
+    # DuckDB hoists repeated subexpressions out of CASE/COALESCE and computes them for
+    # every row, so the costly steps are skipped by feeding them NULL instead.
     text = s.lower()
-
-    def group(index: int) -> ir.StringValue:
-        return text.re_extract(_NUMBER_RE, index).nullif("")
-
-    def multiplier(suffix: ir.StringValue) -> ir.IntegerValue:
-        return suffix.substitute(_MULTIPLIERS, else_=ibis.null("int64"))
-
-    lo_suffix, hi_suffix = multiplier(group(2)), multiplier(group(4))
-    lo = _to_float(group(1)) * lo_suffix.coalesce(hi_suffix, 1)
-    hi_digits = group(3)
-    hi = _to_float(hi_digits) * hi_suffix.coalesce(1)
-    formatted = ibis.ifelse(hi_digits.isnull(), lo, (lo + hi) / 2)
-    plain = ibis.ifelse(s.re_search(_PLAIN_NUMBER_RE), s.try_cast("float64"), formatted)
-    return ibis.ifelse(is_blank(s), ibis.null("float64"), plain)
+    valid = ibis.ifelse(short & ~is_plain & text.re_search(_NUMBER_RE), text, _null_string())
+    canonical = valid.re_replace(_NOISE_RE, "").replace("–", "-").replace("—", "-").replace("to", "-")
+    lo_scale = _scale(canonical.re_extract(_LO_SUFFIX_RE, 1))
+    hi_scale = _scale(canonical.re_extract(_HI_SUFFIX_RE, 1))
+    lo = canonical.re_extract(_LO_NUM_RE, 0).try_cast("float64") * lo_scale.coalesce(hi_scale, 1)
+    hi = canonical.re_extract(_HI_NUM_RE, 1).nullif("").try_cast("float64") * hi_scale.coalesce(1)
+    # Blank values match neither pattern, so they come out NULL.
+    return plain.coalesce((lo + hi) / 2, lo)
 
 
 def number_is_invalid(raw: ir.StringValue, parsed: ir.FloatingValue) -> ir.BooleanValue:
     """True when ``raw`` is not blank but ``parsed`` is NULL (the row should be reported)."""
-    return ~is_blank(raw) & parsed.isnull()
+    return parsed.isnull() & ~is_blank(raw)  # costly side first, see domain_is_invalid
 
 
 # ------------------------------------------------------------------------------------ lists
@@ -284,5 +316,7 @@ def split_list(s: ir.StringValue) -> ir.ArrayValue:
 
     Blank -> NULL (missing); a non-blank string made only of separators -> empty list.
     """
-    items = normalize_list(s.re_split("[;,]"))
-    return ibis.ifelse(is_blank(s), ibis.null("array<string>"), items)
+    # Separators swallow the spaces around them, so items need no trimming one by one
+    # (2.5x faster on DuckDB than normalize_list over a plain split).
+    text = _trim(_unless_blank(s)).lower()
+    return text.re_split(f"{_WS}*[;,]{_WS}*").filter(lambda item: item != "")
