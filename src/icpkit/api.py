@@ -63,8 +63,9 @@ def score(
     kind, table = _as_arrow(accounts)
     backend = DuckDBBackend()
     try:
-        loaded = backend.load_accounts(table if table is not None else accounts, prof, on_error=on_error)
-        result = backend.to_arrow(_plan_sql(backend, prof, loaded, explain, scored_at))
+        scored = score_rows(backend, prof, table if table is not None else accounts, on_error=on_error,
+                            explain=explain, scored_at=scored_at)
+        result = backend.to_arrow(scored.sql(in_input_order=True))
     finally:
         backend.close()
     return _from_arrow(result, kind)
@@ -93,18 +94,18 @@ def score_to(
     to_table = is_table_name(str(out))
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
-        loaded = backend.load_accounts(_source(accounts), prof, on_error=on_error, progress=progress)
-        sql = _plan_sql(backend, prof, loaded, False, scored_at)
-        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_result AS {sql}", progress, "scoring")
+        scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
+                            scored_at=scored_at)
+        loaded, sql = scored.loaded, scored.sql()
         if to_table:
-            backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS SELECT * FROM icp_result")
+            backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
             output = f"table '{out}' in workspace {ws.path}"
         else:
-            backend.write("SELECT * FROM icp_result", Path(out), progress)
+            backend.write(sql, Path(out), progress)
             output = str(out)
-        tiers = dict(backend.rows("SELECT tier, count(*) FROM icp_result GROUP BY tier ORDER BY min(fit_score) DESC"))
+        tiers = dict(backend.rows(f"SELECT tier, count(*) FROM ({sql}) GROUP BY tier ORDER BY min(fit_score) DESC"))
         best = backend.to_arrow(
-            "SELECT domain, fit_score, tier, abm_tier, reasons FROM icp_result "
+            f"SELECT domain, fit_score, tier, abm_tier, reasons FROM ({sql}) "
             f"ORDER BY fit_score DESC, domain LIMIT {int(top)}"
         ).to_pylist()
         rejects_file = None
@@ -126,8 +127,8 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> d
     kind, table = _as_arrow(accounts)
     backend = DuckDBBackend()
     try:
-        loaded = backend.load_accounts(table if table is not None else _source(accounts), prof, on_error="skip")
-        sql = _plan_sql(backend, prof, loaded, True, None)
+        sql = score_rows(backend, prof, table if table is not None else _source(accounts), on_error="skip",
+                         explain=True).sql()
         wanted = _normal_domain(backend, domain) or domain.strip()
         rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {_literal(wanted)}").to_pylist()
     finally:
@@ -138,12 +139,43 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> d
     return rows[0]
 
 
-def _plan_sql(backend: DuckDBBackend, profile: Profile, loaded: Loaded, explain: bool,
-              scored_at: datetime | None) -> str:
-    """The plan's SQL, with results in the order of the input rows."""
+#: Columns of the scored rows that are for the engine, not for the user.
+PRIVATE = (ROW, "_bad", "_country_unknown")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What was read, and the SQL of the scored rows (the plan's final step)."""
+
+    loaded: Loaded
+    final_sql: str
+    columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
+
+    def sql(self, *, in_input_order: bool = False) -> str:
+        cols = ", ".join(quote_ident(c) for c in self.columns)
+        order = f" ORDER BY {ROW}" if in_input_order else ""
+        return f"SELECT {cols} FROM ({self.final_sql}){order}"
+
+
+def score_rows(
+    backend: DuckDBBackend, profile: Profile, source: Any, *, on_error: OnError = "fail",
+    progress: ProgressFn | None = None, explain: bool = False, scored_at: datetime | None = None,
+) -> Scored:
+    """Score ``source`` up to the rows' final step, which the caller streams where it wants.
+
+    Values are read and reduced to per-row outcomes in one pass (the plan's first step,
+    kept as a narrow table); bad values and duplicate domains are found there and stop the
+    run, or with ``on_error="skip"`` are set aside before anything is ranked. The returned
+    SQL streams the final rows, so they are never held in memory twice.
+    """
+    loaded = backend.prepare_accounts(source, profile, on_error=on_error)
     plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain,
                       scored_at=scored_at or datetime.now(timezone.utc))
-    return f"SELECT * EXCLUDE ({ROW}) FROM ({plan.sql(backend.dialect)}) ORDER BY {ROW}"
+    rows_step, combos_step, final = plan.steps
+    backend.materialize(rows_step, loaded, progress, "reading and scoring")
+    backend.check(loaded, on_error, rows_step.name)
+    backend.materialize(combos_step, loaded)
+    return Scored(loaded, backend.compile(final.expr), [c for c in final.expr.columns if c not in PRIVATE])
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

@@ -82,6 +82,7 @@ def validate(
                                                      help="Also check the columns and values of this file.")] = None,
 ) -> None:
     """Check a profile (and optionally that a data file has every column it uses)."""
+    from .api import score_rows
     from .backends.duckdb import DuckDBBackend
 
     prof = load_profile(profile)
@@ -91,7 +92,7 @@ def validate(
     if accounts is not None:
         backend = DuckDBBackend()
         try:
-            loaded = backend.load_accounts(accounts, prof)
+            loaded = score_rows(backend, prof, accounts).loaded
         finally:
             backend.close()
         fields = ", ".join(f"{f.name} <- '{f.header}'" for f in loaded.canonical.fields)

@@ -25,6 +25,7 @@ from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceE
 from ..io.canonical import ROW, CanonicalPlan, bad_flag, canonical_plan
 from ..io.sources import file_format, existing_file, sniff_csv
 from ..profile.model import Profile
+from ..scoring.plan import Step
 
 #: Called with a phase name and, while a query runs, its progress in percent (or None).
 ProgressFn = Callable[[str, float | None], None]
@@ -50,13 +51,24 @@ class Rejects:
 
 @dataclass
 class Loaded:
-    """Canonical accounts, ready to score as the table ``name``."""
+    """Canonical accounts, ready to score as the view ``name``; after :meth:`check`, the
+    number of rows scored, the rows set aside and warnings."""
 
     name: str
     rows: int
     canonical: CanonicalPlan
     rejects: Rejects
     warnings: list[str]
+    label: str
+    is_csv: bool = False
+
+    @property
+    def fields(self) -> list[str]:
+        return [f.name for f in self.canonical.fields]
+
+
+def _is_csv(source: object) -> bool:
+    return isinstance(source, (str, Path)) and file_format(source) == "csv"
 
 
 def quote_ident(name: str) -> str:
@@ -174,18 +186,12 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS {scan}")
         return str(path)
 
-    def load_accounts(
-        self,
-        source: str | Path | pa.Table,
-        profile: Profile,
-        *,
-        on_error: str = "fail",
-        progress: ProgressFn | None = None,
-    ) -> Loaded:
-        """Read ``source`` into the canonical table ``icp_accounts``: checked, typed, unique.
+    def prepare_accounts(self, source: str | Path | pa.Table, profile: Profile, *, on_error: str = "fail") -> Loaded:
+        """Open ``source`` as the canonical view ``icp_accounts``: ``_row``, the fields the
+        profile uses, typed, and ``_bad`` (a value could not be read or the domain is missing).
 
-        With ``on_error="fail"`` the first bad rows stop the run with their file, row and
-        column; with ``"skip"`` they are left out and listed in ``Loaded.rejects``.
+        Nothing is read yet: values are parsed once, when the plan's first step runs;
+        :meth:`check` then looks at that step's rows for bad values and duplicate domains.
         """
         label = self.read_raw(source, "icp_raw", on_error)
         try:
@@ -193,87 +199,91 @@ class DuckDBBackend:
         except IcpError as exc:
             exc.where = exc.where or label
             raise
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_canon AS {self.compile(canon.expr)}")
+        flags = [quote_ident(bad_flag(f.name)) for f in canon.fields] + ["domain IS NULL"]
+        fields = ", ".join(quote_ident(f.name) for f in canon.fields)
+        unknown = "_country_unknown" if any(f.name == "country" for f in canon.fields) else "false AS _country_unknown"
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {ROW}, {fields}, "
+                  f"({' OR '.join(flags)}) AS _bad, {unknown} FROM icp_canon")
+        return Loaded("icp_accounts", 0, canon, Rejects(), [], label, is_csv=_is_csv(source))
+
+    def materialize(self, step: Step, loaded: Loaded, progress: ProgressFn | None = None, phase: str = "") -> None:
+        """Run one step of a plan into a temporary table of the step's name; later steps read it."""
         try:
-            self.execute(f"CREATE OR REPLACE TEMP TABLE icp_canon AS {self.compile(canon.expr)}",
-                         progress, "reading accounts")
+            self.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {self.compile(step.expr)}", progress, phase)
         except DataError as exc:
-            raise DataError(f"cannot read {label}: {exc.message}", where=label,
+            raise DataError(f"cannot read {loaded.label}: {exc.message}", where=loaded.label,
                             hint="fix the file, or use --on-error skip to set bad rows aside") from None
-        rejects = Rejects()
-        if on_error == "skip" and not isinstance(source, pa.Table) and file_format(label) == "csv":
+
+    def check(self, loaded: Loaded, on_error: str, table: str) -> None:
+        """Bad values and duplicate domains among the scored rows of ``table`` (which has
+        ``_row``, ``domain`` and ``_bad``): raised with their file, row and column
+        (``on_error="fail"``), or recorded in ``loaded.rejects`` and deleted (``"skip"``)."""
+        if on_error == "skip" and loaded.is_csv and not loaded.rejects.rows:
             for line, col, err, text in self.rows(
                 "SELECT line, column_name, error_message, csv_line FROM icp_raw_rejects ORDER BY line"
             ):
-                rejects.add(None, col or "", text, f"line {line}: {err}")
-        self._check_values(canon, label, on_error, rejects)
-        self._check_duplicates(canon, label, on_error, rejects)
-        warnings = self._warnings(canon)
-        keep = ", ".join([ROW] + [quote_ident(f.name) for f in canon.fields])
-        self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {keep} FROM icp_canon")
-        n = self.rows("SELECT count(*) FROM icp_canon")[0][0]
-        return Loaded("icp_accounts", n, canon, rejects, warnings)
-
-    def _check_values(self, canon: CanonicalPlan, label: str, on_error: str, rejects: Rejects) -> None:
-        checks = [(f, bad_flag(f.name)) for f in canon.fields]
-        checks.append((next(f for f in canon.fields if f.name == "domain"), "domain IS NULL"))
-        where = " OR ".join(quote_ident(c) if not c.endswith("IS NULL") else c for _, c in checks)
+                loaded.rejects.add(None, col or "", text, f"line {line}: {err}")
         limit = "" if on_error == "skip" else f"LIMIT {_MAX_LISTED}"
-        bad_rows = [r[0] for r in self.rows(f"SELECT {ROW} FROM icp_canon WHERE {where} ORDER BY {ROW} {limit}")]
-        if not bad_rows:
-            return
-        problems: list[Problem] = []
+        bad = [r[0] for r in self.rows(f"SELECT {ROW} FROM {table} WHERE _bad ORDER BY {ROW} {limit}")]
+        dupes = self.rows(
+            f"SELECT domain, list({ROW} ORDER BY {ROW}) FROM {table} WHERE NOT _bad GROUP BY domain "
+            f"HAVING count(*) > 1 ORDER BY min({ROW}) {limit}"
+        )
+        if bad:
+            self._bad_values(loaded, bad, on_error)
+        if dupes:
+            self._duplicates(loaded, dupes, on_error)
+        rejected = bad + [r for _, rows in dupes for r in rows[1:]]
+        if rejected:
+            self._run(f"DELETE FROM {table} WHERE {ROW} IN ({', '.join(map(str, rejected))})")
+        loaded.rows = self.rows(f"SELECT count(*) FROM {table}")[0][0]
+        loaded.warnings = self._warnings(table)
+
+    def _bad_values(self, loaded: Loaded, bad_rows: list[int], on_error: str) -> None:
+        canon = loaded.canonical
+        checks = [(f, quote_ident(bad_flag(f.name))) for f in canon.fields]
+        checks.append((next(f for f in canon.fields if f.name == "domain"), "domain IS NULL"))
         in_list = ", ".join(str(r) for r in bad_rows)
         headers = ", ".join(quote_ident(f.header) for f in canon.fields)
         raw = {r[0]: r[1:] for r in self.rows(f"SELECT {ROW}, {headers} FROM icp_raw WHERE {ROW} IN ({in_list})")}
-        flags = ", ".join(quote_ident(c) if not c.endswith("IS NULL") else c for _, c in checks)
+        flags = ", ".join(c for _, c in checks)
+        names = [x.name for x in canon.fields]
+        problems: list[Problem] = []
         for row, *hits in self.rows(f"SELECT {ROW}, {flags} FROM icp_canon WHERE {ROW} IN ({in_list}) ORDER BY {ROW}"):
             for (f, check), hit in zip(checks, hits):
                 if not hit:
                     continue
-                value = raw[row][[x.name for x in canon.fields].index(f.name)]
-                reason = "the domain is missing" if check.endswith("IS NULL") else _reason(f.kind, f.name, value)
-                problems.append(Problem(reason, f"{label}, row {row}, column '{f.header}'"))
-                rejects.add(row, f.header, value, reason)
-        if on_error == "skip":
-            self._run(f"DELETE FROM icp_canon WHERE {ROW} IN ({in_list})")
-            return
-        raise DataError(f"{len(problems)} bad value(s) in {label}" if len(problems) > 1 else problems[0].message,
-                        where=problems[0].where, problems=problems,
-                        hint="fix them, or use --on-error skip to set these rows aside in a rejects file")
+                value = raw[row][names.index(f.name)]
+                reason = "the domain is missing" if check == "domain IS NULL" else _reason(f.kind, f.name, value)
+                problems.append(Problem(reason, f"{loaded.label}, row {row}, column '{f.header}'"))
+                loaded.rejects.add(row, f.header, value, reason)
+        if on_error != "skip":
+            raise DataError(f"{len(problems)} bad values in {loaded.label}" if len(problems) > 1 else problems[0].message,
+                            where=problems[0].where, problems=problems,
+                            hint="fix them, or use --on-error skip to set these rows aside in a rejects file")
 
-    def _check_duplicates(self, canon: CanonicalPlan, label: str, on_error: str, rejects: Rejects) -> None:
-        limit = "" if on_error == "skip" else f"LIMIT {_MAX_LISTED}"
-        dupes = self.rows(
-            f"SELECT domain, list({ROW} ORDER BY {ROW}) FROM icp_canon GROUP BY domain "
-            f"HAVING count(*) > 1 ORDER BY min({ROW}) {limit}"
-        )
-        if not dupes:
-            return
-        header = canon.header_of("domain")
+    def _duplicates(self, loaded: Loaded, dupes: list[tuple[Any, ...]], on_error: str) -> None:
+        header = loaded.canonical.header_of("domain")
         if on_error == "skip":
-            later = [r for _, rows in dupes for r in rows[1:]]
             for domain, rows in dupes:
                 for r in rows[1:]:
-                    rejects.add(r, header, domain, f"duplicate domain: first seen on row {rows[0]}")
-            self._run(f"DELETE FROM icp_canon WHERE {ROW} IN ({', '.join(map(str, later))})")
+                    loaded.rejects.add(r, header, domain, f"duplicate domain: first seen on row {rows[0]}")
             return
         problems = [Problem(f"domain '{d}' appears {len(rows)} times (rows {', '.join(map(str, rows[:8]))})",
-                            f"{label}, column '{header}'") for d, rows in dupes]
+                            f"{loaded.label}, column '{header}'") for d, rows in dupes]
         raise DuplicateKeyError(
-            f"{len(dupes)} duplicate domain(s) in {label}" if len(dupes) > 1 else problems[0].message,
+            f"{len(dupes)} duplicate domains in {loaded.label}" if len(dupes) > 1 else problems[0].message,
             where=problems[0].where, problems=problems,
             hint="an account is keyed by its domain: merge the rows, or use --on-error skip to keep the first",
         )
 
-    def _warnings(self, canon: CanonicalPlan) -> list[str]:
-        if not any(f.name == "country" for f in canon.fields):
-            return []
-        n, examples = self.rows(
-            "SELECT count(*), list(DISTINCT country)[1:5] FROM icp_canon WHERE _country_unknown"
-        )[0]
+    def _warnings(self, table: str) -> list[str]:
+        n = self.rows(f"SELECT count(*) FROM {table} WHERE _country_unknown")[0][0]
         if not n:
             return []
-        shown = ", ".join(f"'{e}'" for e in examples or [])
+        examples = self.rows("SELECT DISTINCT country FROM icp_accounts WHERE _country_unknown LIMIT 5")
+        shown = ", ".join(f"'{e[0]}'" for e in examples)
         return [f"{n} row(s) have a country that is not recognised as an ISO code or name ({shown}); "
                 "they earn no country points"]
 

@@ -74,9 +74,28 @@ def _unless_blank(s: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(is_blank(s), _null_string(), s)
 
 
+def _fast_path(s: ir.StringValue, canonical: ir.BooleanValue, normalize: ir.StringValue) -> ir.StringValue:
+    """``s`` itself where it is ``canonical`` already, else ``normalize``.
+
+    ``normalize`` must be built over :func:`_slow_input` of the same ``s`` and
+    ``canonical``: DuckDB evaluates both branches of a CASE for every row, so the costly
+    one is fed NULL for the rows that do not need it. Clean columns (a warehouse export,
+    a typed Parquet file) then cost one cheap check per value.
+    """
+    return ibis.ifelse(canonical, s, normalize)
+
+
+def _slow_input(s: ir.StringValue, canonical: ir.BooleanValue) -> ir.StringValue:
+    return ibis.ifelse(canonical, _null_string(), s)
+
+
+_EDGE_WS_RE = f"^{_WS}|{_WS}$"
+
+
 def normalize_text(s: ir.StringValue) -> ir.StringValue:
     """Trim ``s``; blank values (see :func:`is_blank`) become NULL. Case is kept."""
-    return _trim(_unless_blank(s))
+    clean = ~s.re_search(_EDGE_WS_RE) & ~is_blank(s)
+    return _fast_path(s, clean, _trim(_unless_blank(_slow_input(s, clean))))
 
 
 # ---------------------------------------------------------------------------------- domains
@@ -93,6 +112,15 @@ _LABEL = f"[a-z0-9{_NON_ASCII_LETTERS}-]+"
 _VALID_HOST_RE = f"^{_LABEL}(\\.{_LABEL})+$"
 
 
+# A host name already in canonical form (lower case, labels of a-z 0-9 -, at least one
+# dot): nothing to strip, unless it starts with "www".
+_CANONICAL_HOST_RE = "^[a-z0-9-]+(\\.[a-z0-9-]+)+$"
+
+
+def _clean_host(s: ir.StringValue) -> ir.BooleanValue:
+    return s.re_search(_CANONICAL_HOST_RE) & ~s.startswith("www")
+
+
 def normalize_domain(s: ir.StringValue) -> ir.StringValue:
     """Reduce a website, URL or e-mail address to the host name that keys an account.
 
@@ -102,8 +130,9 @@ def normalize_domain(s: ir.StringValue) -> ir.StringValue:
     port) and trailing dots. Subdomains are kept (no public-suffix logic here).
     Blank -> NULL. ``HTTPS://www.Acme.com/about`` -> ``acme.com``.
     """
-    text = _unless_blank(s).lower()
-    return text.re_replace(_DOMAIN_PREFIX_RE, "").re_replace(_DOMAIN_SUFFIX_RE, "").nullif("")
+    clean = _clean_host(s)
+    text = _unless_blank(_slow_input(s, clean)).lower()
+    return _fast_path(s, clean, text.re_replace(_DOMAIN_PREFIX_RE, "").re_replace(_DOMAIN_SUFFIX_RE, "").nullif(""))
 
 
 def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.BooleanValue:
@@ -112,10 +141,12 @@ def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.Boo
     Plausible: at least one dot, no empty label, only ``a-z``, ``0-9``, ``-`` and
     non-ASCII letters (internationalised names), hence no spaces.
     """
-    bad = normalized.isnull() | ~normalized.re_search(_VALID_HOST_RE)
+    clean = _clean_host(raw)  # canonical already, hence valid
+    checked = _slow_input(normalized, clean)
+    bad = checked.isnull() | ~checked.re_search(_VALID_HOST_RE)
     # The costly side of AND first: DuckDB evaluates the right side on a selection of
     # rows, which makes a heavy expression there several times slower.
-    return bad.fill_null(True) & ~is_blank(raw)
+    return ibis.ifelse(clean, False, bad.fill_null(True) & ~is_blank(raw))
 
 
 # -------------------------------------------------------------------------------- countries
@@ -194,18 +225,26 @@ def normalize_country(s: ir.StringValue) -> ir.StringValue:
     visible (see :func:`country_is_unrecognised`). Blank -> NULL; note that ``NA``
     (Namibia) is one of the blank placeholders.
     """
-    text = _unless_blank(s)
+    clean = s.re_search(_codes_re(fast_path=True))
+    text = _unless_blank(_slow_input(s, clean))
     key = text.lower().replace("&", "and").re_replace(_COUNTRY_DROP_RE, "")
     # The lookup must not sit inside another CASE: DuckDB 2.0 runs a large CASE nested
     # in a CASE 30-40x slower.
-    return _country_lookup(key).coalesce(_trim(text).upper())
+    return _fast_path(s, clean, _country_lookup(key).coalesce(_trim(text).upper()))
+
+
+def _codes_re(fast_path: bool = False) -> str:
+    """A regex matching exactly the ISO alpha-2 codes, upper case (for the fast path, not
+    "NA", which is read as a blank placeholder rather than Namibia)."""
+    codes = [c for c in _countries().codes if not (fast_path and c == "NA")]
+    return f"^({'|'.join(codes)})$"
 
 
 def country_is_unrecognised(raw: ir.StringValue, normalized: ir.StringValue) -> ir.BooleanValue:
     """True when ``raw`` is not blank and ``normalized`` is not a known alpha-2 code."""
     # A regex over the 249 codes (one DFA pass) rather than ``isin``: DuckDB rewrites a
     # long IN list into a join, which made this check 4x slower than the lookup itself.
-    known = normalized.re_search(f"^({'|'.join(_countries().codes)})$").fill_null(False)
+    known = normalized.re_search(_codes_re()).fill_null(False)
     return ~known & ~is_blank(raw)  # costly side first, see domain_is_invalid
 
 
@@ -307,8 +346,13 @@ def number_is_invalid(raw: ir.StringValue, parsed: ir.FloatingValue) -> ir.Boole
 
 
 def normalize_list(a: ir.ArrayValue) -> ir.ArrayValue:
-    """Trim and lower-case every item of a list column; drop empty and NULL items."""
-    return a.map(lambda item: _trim(item).lower()).filter(lambda item: item != "")
+    """Lower-case every item of a list column; drop empty and NULL items.
+
+    Items of a native list (Parquet, JSON, DataFrames) are not trimmed one by one: a
+    regex per item doubles the cost of the whole load. Lists read from text are trimmed
+    (see :func:`split_list`).
+    """
+    return a.map(lambda item: item.lower()).filter(lambda item: item.notnull() & (item != ""))
 
 
 def split_list(s: ir.StringValue) -> ir.ArrayValue:

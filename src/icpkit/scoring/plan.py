@@ -10,8 +10,8 @@ NULL, lists lower-cased. The result has one row per account:
 · ``abm_tier`` (A/B/C within the ABM tier, else NULL) · ``route`` · ``disqualified_by`` (the
 first disqualifier that holds, else NULL) · ``reasons`` (the largest positive then negative
 contributions, e.g. ``industry: computer software (+25); agency (-15)``) · ``points_<criterion>``
-and ``points_<adjustment>`` · ``profile_version`` · ``scored_at`` · ``_row`` (the input's row
-number, carried through when the input has one).
+and ``points_<adjustment>`` · ``profile_version`` · ``scored_at`` · and every input column whose name starts with
+``_`` (such as ``_row``, the input's row number), carried through unchanged.
 
 The fit score is the sum of criterion points, scaled so that every criterion at its weight
 makes 100, plus adjustment points, rounded to 2 decimals and clamped to 0..100.
@@ -37,7 +37,8 @@ from .columns import column
 from .conditions import compile_condition
 from .criteria import CriterionPlan, plan_criterion, points_literal, signed
 
-#: The input's row number: carried through when present, so results can follow input order.
+#: The input's row number. Like every input column whose name starts with "_", it is
+#: carried through to the result unchanged (backends use these for order and checks).
 ROW = "_row"
 
 #: Output columns before the per-criterion points.
@@ -118,7 +119,8 @@ def build_plan(
         if disq else ibis.literal(0, type="int8")
     sizes = {f"_c_{p.key}": len(p.outcomes) for p in crit} | {f"_a_{a.name}": 2 for a, _ in adj}
     sizes["_dq"] = len(disq) + 1
-    keep = [c for c in ("domain", "name", ROW) if c in t.columns]
+    private = [c for c in t.columns if c.startswith("_")]
+    keep = [c for c in ("domain", "name") if c in t.columns] + private
     packed = math.prod(sizes.values()) < 2**62
     if packed:
         radix, key = 1, ibis.literal(0, type="int64")
@@ -160,7 +162,7 @@ def build_plan(
         *[c for c in scored.columns if c.startswith("reason_")],
         profile_version=ibis.literal(profile.version_hash),
         scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"),
-        **({ROW: scored[ROW]} if ROW in keep else {}),
+        **{c: scored[c] for c in private},
     )
     return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)))
 
