@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from icpkit.io.values import country_code
 from icpkit.profile.model import Condition, Criterion, Profile
 
 
-def low(value: Any) -> str:
+def low(value: Any, field: str = "") -> str:
+    if field == "country" and isinstance(value, str):
+        value = country_code(value) or value  # a profile may name countries or codes
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -53,9 +56,9 @@ def holds(cond: Condition, rec: dict[str, Any]) -> bool:
     if op in ("eq", "in"):
         wanted = [cond.eq] if op == "eq" else list(cond.in_ or [])
         if isinstance(v, list):
-            return any(low(w) in v for w in wanted)
+            return any(low(w, cond.field) in v for w in wanted)
         if isinstance(v, str):
-            return v.lower() in [low(w) for w in wanted]
+            return v.lower() in [low(w, cond.field) for w in wanted]
         return any(v == w for w in wanted)
     if op == "contains_any":
         items = [low(w) for w in cond.contains_any or []]
@@ -81,10 +84,10 @@ def criterion(c: Criterion, v: Any, scale: float) -> tuple[float, str]:
         return out(c.missing, "missing")
     if c.levels is not None:
         s = v.lower()
-        aliases = {low(a): low(t) for a, t in (c.aliases or {}).items()}
+        aliases = {low(a, c.field): low(t, c.field) for a, t in (c.aliases or {}).items()}
         for lv in c.levels:
             for raw in lv.values:
-                if s == low(raw) or aliases.get(s) == low(raw):
+                if s == low(raw, c.field) or aliases.get(s) == low(raw, c.field):
                     return out(lv.points, lv.label or raw.strip())
         return out(c.otherwise, "other value")
     if c.range is not None:

@@ -223,3 +223,12 @@ def test_empty_file_and_unknown_suffix(tmp_path: Path) -> None:
         icpkit.score(SEED, write(tmp_path / "a.xlsx", "x"))
     with pytest.raises(DataError, match="not found"):
         icpkit.score(SEED, tmp_path / "missing.csv")
+
+
+def test_profile_may_name_countries(tmp_path: Path) -> None:
+    profile = parse_profile("name: x\ncriteria:\n  - field: country\n    weight: 10\n    levels:\n"
+                            "      - {values: [United States, Canada], points: 10}\n"
+                            "adjustments:\n  - {name: uk, when: {field: country, eq: United Kingdom}, points: -5}\n")
+    data = write(tmp_path / "a.csv", "domain,country\na.com,USA\nb.com,ca\nc.com,GB\n")
+    got = {d: r["fit_score"] for d, r in by_domain(icpkit.score(profile, data)).items()}
+    assert got == {"a.com": 100, "b.com": 100, "c.com": 0}

@@ -26,6 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 __all__ = [
+    "country_code",
     "country_is_unrecognised",
     "domain_is_invalid",
     "is_blank",
@@ -231,6 +232,11 @@ def normalize_country(s: ir.StringValue) -> ir.StringValue:
     # The lookup must not sit inside another CASE: DuckDB 2.0 runs a large CASE nested
     # in a CASE 30-40x slower.
     return _fast_path(s, clean, _country_lookup(key).coalesce(_trim(text).upper()))
+
+
+def country_code(text: str) -> str | None:
+    """The ISO alpha-2 code of a country name or code, in Python (for a profile's literals)."""
+    return _countries().keys.get(_country_key(text))
 
 
 def _codes_re(fast_path: bool = False) -> str:

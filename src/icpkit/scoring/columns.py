@@ -7,6 +7,7 @@ import difflib
 import ibis.expr.types as ir
 
 from ..errors import MissingColumnError
+from ..io.values import country_code
 from ..profile.model import Scalar
 
 
@@ -24,8 +25,14 @@ def norm_text(col: ir.StringValue) -> ir.StringValue:
     return col.lower()
 
 
-def norm_value(value: Scalar) -> str:
-    """A profile's literal, normalised the way :func:`norm_text` normalises data."""
+def norm_value(value: Scalar, field: str = "") -> str:
+    """A profile's literal, normalised the way :func:`norm_text` normalises data.
+
+    Countries are canonical ISO codes in the data, so a profile may name them either way
+    ("United States" or "US").
+    """
+    if field == "country" and isinstance(value, str):
+        value = country_code(value) or value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

@@ -23,10 +23,10 @@ def compile_condition(cond: Condition, t: ir.Table) -> ir.BooleanValue:
         return ~compile_condition(cond.not_, t)
     assert cond.field is not None
     col = column(t, cond.field)
-    return _compare(col, cond).fill_null(False)
+    return _compare(col, cond, cond.field).fill_null(False)
 
 
-def _compare(col: ir.Value, cond: Condition) -> ir.BooleanValue:
+def _compare(col: ir.Value, cond: Condition, field: str) -> ir.BooleanValue:
     op = cond.op
     if op == "is_missing":
         missing = col.isnull()
@@ -36,9 +36,9 @@ def _compare(col: ir.Value, cond: Condition) -> ir.BooleanValue:
     if op in ("eq", "in"):
         values: list[Scalar] = [cond.eq] if op == "eq" else list(cond.in_ or [])  # type: ignore[list-item]
         if col.type().is_array():
-            return _reduce([col.contains(norm_value(v)) for v in values], "or")
+            return _reduce([col.contains(norm_value(v, field)) for v in values], "or")
         if col.type().is_string():
-            wanted = [norm_value(v) for v in values]
+            wanted = [norm_value(v, field) for v in values]
             target = norm_text(col)
             return target == wanted[0] if len(wanted) == 1 else target.isin(wanted)
         return col == values[0] if len(values) == 1 else col.isin(values)

@@ -58,14 +58,16 @@ def plan_criterion(c: Criterion, col: ir.Value, scale: float) -> CriterionPlan:
         v = norm_text(col)
         branches = []
         for lv in c.levels:
-            values = [norm_value(x) for x in lv.values]
-            aliases = [norm_value(a) for a, target in (c.aliases or {}).items() if norm_value(target) in values]
+            values = [norm_value(x, c.field) for x in lv.values]
+            aliases = [norm_value(a, c.field) for a, target in (c.aliases or {}).items()
+                       if norm_value(target, c.field) in values]
             if lv.label:
                 branches.append(branch(v.isin(values + aliases), lv.points, lv.label))
                 continue
             for raw, val in zip(lv.values, values):
-                spelled = [a for a, t in (c.aliases or {}).items() if norm_value(t) == val]
-                branches.append(branch(v.isin([val] + [norm_value(a) for a in spelled]), lv.points, raw.strip()))
+                spelled = [a for a, t in (c.aliases or {}).items() if norm_value(t, c.field) == val]
+                branches.append(branch(v.isin([val] + [norm_value(a, c.field) for a in spelled]), lv.points,
+                                       raw.strip()))
         otherwise = branch(true, c.otherwise, "other value")
         missing_when = col.isnull()
     elif c.range is not None:
