@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -170,7 +170,7 @@ def score_rows(
     """
     loaded = backend.prepare_accounts(source, profile, on_error=on_error)
     plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain,
-                      scored_at=scored_at or datetime.now(timezone.utc))
+                      scored_at=scored_at or datetime.now(UTC))
     rows_step, combos_step, final = plan.steps
     backend.materialize(rows_step, loaded, progress, "reading and scoring")
     backend.check(loaded, on_error, rows_step.name)

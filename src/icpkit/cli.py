@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -55,8 +55,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     """icpkit: score, tier, route and explain B2B accounts with an Ideal Customer Profile."""
 
@@ -78,7 +78,7 @@ def init(
 @app.command()
 def validate(
     profile: ProfileArg,
-    accounts: Annotated[Optional[Path], typer.Option("--accounts", "-a",
+    accounts: Annotated[Path | None, typer.Option("--accounts", "-a",
                                                      help="Also check the columns and values of this file.")] = None,
 ) -> None:
     """Check a profile (and optionally that a data file has every column it uses)."""
@@ -104,7 +104,7 @@ def validate(
 
 @app.command()
 def schema(
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of profile files (for editor completion)."""
     text = json_schema()
@@ -152,8 +152,8 @@ def score(
 @app.command()
 def explain(
     domain: Annotated[str, typer.Argument(help="The account's domain (any URL form).")],
-    profile: Annotated[Optional[Path], typer.Option("--profile", "-p", help="Default: the last run's.")] = None,
-    accounts: Annotated[Optional[Path], typer.Option("--accounts", "-a", help="Default: the last run's.")] = None,
+    profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Default: the last run's.")] = None,
+    accounts: Annotated[Path | None, typer.Option("--accounts", "-a", help="Default: the last run's.")] = None,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
     """Print one account's score breakdown: every criterion's points and reason."""
@@ -188,7 +188,7 @@ def explain(
 @app.command()
 def doc(
     profile: ProfileArg,
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write .md or .html (default: Markdown to stdout).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write .md or .html (default: Markdown to stdout).")] = None,
 ) -> None:
     """Render the whole ICP as a one-page document (Markdown or self-contained HTML)."""
     from .report.profile_doc import render_html, render_markdown

@@ -96,7 +96,7 @@ def criteria(draw: st.DrawFn) -> list[dict[str, Any]]:
                                                 "days_since_funding", "business_model"]),
                                min_size=1, max_size=6, unique=True)):
         weight = draw(st.sampled_from([5, 10, 20, 25, 30]))
-        pts = points.filter(lambda p: p <= weight)
+        pts = points.filter(lambda p, w=weight: p <= w)
         c: dict[str, Any] = {"field": field, "weight": weight, "otherwise": draw(pts), "missing": draw(pts)}
         if field in ("industry", "country", "business_model"):
             pool = {"industry": INDUSTRIES, "country": COUNTRIES, "business_model": MODELS}[field]

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError
 from ..io.canonical import ROW, CanonicalPlan, bad_flag, canonical_plan
-from ..io.sources import file_format, existing_file, sniff_csv
+from ..io.sources import existing_file, file_format, sniff_csv
 from ..profile.model import Profile
 from ..scoring.plan import Step
 

@@ -58,7 +58,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from icpkit.demo.canonical import (
@@ -81,7 +81,7 @@ __all__ = [
 ICP_INDUSTRIES = ("computer software", "internet")
 TODAY = date(2026, 6, 30)
 START = date(2024, 1, 1)
-EVENT_END = datetime(2026, 6, 30, tzinfo=timezone.utc)
+EVENT_END = datetime(2026, 6, 30, tzinfo=UTC)
 
 ACCOUNT_HEADER = [
     "Record ID", "Company name", "Company Domain Name", "Industry", "Number of Employees",

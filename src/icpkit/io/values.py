@@ -108,7 +108,7 @@ def normalize_text(s: ir.StringValue) -> ir.StringValue:
 # that :func:`domain_is_invalid` flags them instead of hiding them. Two replacements
 # run 2x faster on DuckDB than one extraction of a capture group.
 _DOMAIN_PREFIX_RE = f"^{_WS}*<?{_WS}*(?:[a-z][a-z0-9+.-]*://|//)?(?:[^/?#@]*@)?(?:www[0-9]*\\.)?"
-_DOMAIN_SUFFIX_RE = f"[.\\s\u00a0\ufeff]*[/?#:<>@].*$|[.\\s\u00a0\ufeff]+$"
+_DOMAIN_SUFFIX_RE = "[.\\s\u00a0\ufeff]*[/?#:<>@].*$|[.\\s\u00a0\ufeff]+$"
 _LABEL = f"[a-z0-9{_NON_ASCII_LETTERS}-]+"
 _VALID_HOST_RE = f"^{_LABEL}(\\.{_LABEL})+$"
 

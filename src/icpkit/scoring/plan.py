@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -155,7 +155,7 @@ def build_plan(
         *[c for c in combos.columns if c.startswith("reason_")],
     )
     scored = _with_abm(profile, rows, combos, join_on, scored)
-    when = scored_at or datetime.now(timezone.utc)
+    when = scored_at or datetime.now(UTC)
     out = scored.select(
         *[c for c in HEAD_COLUMNS if c in scored.columns],
         *points,
