@@ -22,7 +22,7 @@ from .errors import DataError, IcpError
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
-from .scoring.plan import ROW, build_plan
+from .scoring.plan import ROW, ScoringPlan, build_plan
 from .workspace import Workspace, is_table_name
 
 OnError = Literal["fail", "skip"]
@@ -103,11 +103,9 @@ def score_to(
         else:
             backend.write(sql, Path(out), progress)
             output = str(out)
-        tiers = dict(backend.rows(f"SELECT tier, count(*) FROM ({sql}) GROUP BY tier ORDER BY min(fit_score) DESC"))
-        best = backend.to_arrow(
-            f"SELECT domain, fit_score, tier, abm_tier, reasons FROM ({sql}) "
-            f"ORDER BY fit_score DESC, domain LIMIT {int(top)}"
-        ).to_pylist()
+        tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
+        best = backend.to_arrow(backend.compile(
+            scored.plan.top(top).select("domain", "fit_score", "tier", "abm_tier", "reasons"))).to_pylist()
         rejects_file = None
         if loaded.rejects.rows:
             rejects_file = _rejects_path(out, ws)
@@ -148,6 +146,7 @@ class Scored:
     """What was read, and the SQL of the scored rows (the plan's final step)."""
 
     loaded: Loaded
+    plan: ScoringPlan
     final_sql: str
     columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
 
@@ -175,7 +174,7 @@ def score_rows(
     backend.materialize(rows_step, loaded, progress, "reading and scoring")
     backend.check(loaded, on_error, rows_step.name)
     backend.materialize(combos_step, loaded)
-    return Scored(loaded, backend.compile(final.expr), [c for c in final.expr.columns if c not in PRIVATE])
+    return Scored(loaded, plan, backend.compile(final.expr), [c for c in final.expr.columns if c not in PRIVATE])
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

@@ -68,10 +68,32 @@ class ScoringPlan:
 
     profile: Profile
     steps: tuple[Step, ...]
+    keys: tuple[str, ...]  # the columns joining a row of the first step to its combination
 
     @property
     def expr(self) -> ir.Table:
         return self.steps[-1].expr
+
+    def tier_counts(self) -> ir.Table:
+        """Accounts per tier (``tier``, ``accounts``), highest tier first, counted per
+        combination of outcomes rather than per scored row."""
+        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
+        per_combo = rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
+        counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum(), best=per_combo.fit_score.max())
+        return counts.order_by(ibis.desc("best")).select("tier", "accounts")
+
+    def top(self, n: int) -> ir.Table:
+        """The ``n`` best accounts of the result (fit score, then domain), found without
+        ranking every row: only combinations scoring at least the n-th best are joined."""
+        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
+        per_combo = rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
+        by_fit = per_combo.group_by("fit_score").agg(n=per_combo.n.sum())
+        reached = by_fit.mutate(seen=by_fit.n.sum().over(ibis.window(order_by=ibis.desc("fit_score"),
+                                                                      preceding=None, following=0)))
+        cutoff = reached.filter(reached.seen >= n).fit_score.max().as_scalar()
+        final = self.expr
+        return final.filter(final.fit_score >= cutoff.fill_null(0)).order_by(
+            [ibis.desc("fit_score"), "domain"]).limit(n)
 
     def sql(self, dialect: str = "duckdb") -> str:
         ctes = []
@@ -164,7 +186,7 @@ def build_plan(
         scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"),
         **{c: scored[c] for c in private},
     )
-    return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)))
+    return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)), tuple(join_on))
 
 
 def _ref(step: Step) -> ir.Table:
