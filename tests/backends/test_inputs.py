@@ -232,3 +232,22 @@ def test_profile_may_name_countries(tmp_path: Path) -> None:
     data = write(tmp_path / "a.csv", "domain,country\na.com,USA\nb.com,ca\nc.com,GB\n")
     got = {d: r["fit_score"] for d, r in by_domain(icpkit.score(profile, data)).items()}
     assert got == {"a.com": 100, "b.com": 100, "c.com": 0}
+
+
+def test_wrong_types_in_json_lines_name_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    rows = [{"domain": "a.com", "employees": 120}, {"domain": "b.com", "employees": "lots"}]
+    path.write_text("\n".join(json.dumps(r | {c: None for c in SEED_COLUMNS if c not in r}) for r in rows) + "\n")
+    with pytest.raises(DataError) as info:
+        icpkit.score(SEED, path)
+    assert "a.jsonl, row 2, column 'employees'" in str(info.value) and "lots" in str(info.value)
+
+
+def test_hostile_headers_and_values_are_data_not_sql(tmp_path: Path) -> None:
+    header = 'domain,"we\'ird ""col"";--",industry'
+    path = seed_file(tmp_path / "a.csv", header, "a.com,\"x'); DROP TABLE t;--\",internet")
+    text = (ROOT / "examples" / "seed-rubric.yaml").read_text()
+    profile = parse_profile(text.replace("criteria:", "columns:\n  name: 'we''ird \"col\";--'\ncriteria:", 1))
+    got = by_domain(icpkit.score(profile, path))
+    assert got["a.com"]["name"] == "x'); DROP TABLE t;--"
+    assert got["a.com"]["points_industry"] == 25

@@ -68,12 +68,19 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
 
     cols: dict[str, ir.Value] = {ROW: raw[ROW]}
     for f in fields:
-        parsed, bad = _parse(f, raw[f.header])
+        parsed, bad = _parse(f, _column(raw, f.header))
         cols[f.name] = parsed
         cols[bad_flag(f.name)] = bad
     if any(f.name == "country" for f in fields):
-        cols["_country_unknown"] = values.country_is_unrecognised(raw[_header(fields, "country")], cols["country"])
+        cols["_country_unknown"] = values.country_is_unrecognised(_column(raw, _header(fields, "country")),
+                                                                  cols["country"])
     return CanonicalPlan(tuple(fields), mapping.source, raw.select(**cols))
+
+
+def _column(raw: ir.Table, header: str) -> ir.Value:
+    """A raw column; one with no values at all (typed NULL by JSON readers) reads as text."""
+    col = raw[header]
+    return col.cast("string") if col.type().is_null() else col
 
 
 def _header(fields: list[Field], name: str) -> str:
