@@ -92,6 +92,9 @@ def score_to(
     prof = _profile(profile)
     ws = workspace or Workspace()
     to_table = is_table_name(str(out))
+    if to_table and str(out).lower().startswith("icp_"):
+        raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
+                       hint="choose another name, e.g. scores")
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,

@@ -251,3 +251,17 @@ def test_hostile_headers_and_values_are_data_not_sql(tmp_path: Path) -> None:
     got = by_domain(icpkit.score(profile, path))
     assert got["a.com"]["name"] == "x'); DROP TABLE t;--"
     assert got["a.com"]["points_industry"] == 25
+
+
+def test_failed_run_keeps_the_earlier_workspace_table(tmp_path: Path) -> None:
+    ws = icpkit.api.Workspace(tmp_path / "ws")
+    icpkit.score_to(SEED, seed_csv(tmp_path / "good.csv"), "scores", workspace=ws)
+    with pytest.raises(DataError):
+        icpkit.score_to(SEED, seed_file(tmp_path / "bad.csv", "domain,employees", "a.com,lots"), "scores", workspace=ws)
+    import duckdb
+
+    con = duckdb.connect(str(ws.database), read_only=True)
+    assert con.execute("SELECT count(*) FROM scores").fetchone()[0] == len(SEED_CASES)
+    con.close()
+    with pytest.raises(icpkit.IcpError, match="reserved"):
+        icpkit.score_to(SEED, seed_csv(tmp_path / "good.csv"), "icp_rows", workspace=ws)
