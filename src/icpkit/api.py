@@ -17,7 +17,7 @@ from typing import Any, Literal
 import ibis
 import pyarrow as pa
 
-from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident
+from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
 from .io.values import normalize_domain
 from .profile.load import load_profile
@@ -125,13 +125,12 @@ def score_to(
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> dict[str, Any]:
     """The full breakdown of one account: every criterion's points and reason."""
     prof = _profile(profile)
-    kind, table = _as_arrow(accounts)
     backend = DuckDBBackend()
     try:
-        sql = score_rows(backend, prof, table if table is not None else _source(accounts), on_error="skip",
+        sql = score_rows(backend, prof, _source(accounts), on_error="skip",
                          explain=True).sql()
         wanted = _normal_domain(backend, domain) or domain.strip()
-        rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {_literal(wanted)}").to_pylist()
+        rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {quote_str(wanted)}").to_pylist()
     finally:
         backend.close()
     if not rows:
@@ -187,16 +186,13 @@ def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:
     return backend.rows(backend.compile(probe.select(d=normalize_domain(probe.x))))[0][0]
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _profile(profile: Profile | str | Path) -> Profile:
     return profile if isinstance(profile, Profile) else load_profile(profile)
 
 
 def _source(accounts: Accounts) -> Any:
-    kind, table = _as_arrow(accounts)
+    """A path as it is, anything else as an Arrow table."""
+    _, table = _as_arrow(accounts)
     return table if table is not None else accounts
 
 
