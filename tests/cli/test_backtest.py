@@ -1,0 +1,122 @@
+"""`icp backtest` on the demo CRM: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from icpkit.demo.generate import generate_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+ICP = shutil.which("icp", path=str(Path(sys.executable).parent)) or "icp"
+PROFILE = ROOT / "src" / "icpkit" / "demo" / "profile.yaml"
+
+# A domain the way the demo export writes it (https://www.x.com, X.COM, x.com/) -> x.com
+DOMAIN = "regexp_replace(regexp_replace(lower(trim(a.\"Company Domain Name\")), '^https?://(www\\.)?', ''), '/.*$', '')"
+
+
+def icp(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("ICP_WORKSPACE", None)
+    return subprocess.run([ICP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo accounts (HubSpot headers) plus `won`: the outcome of each account's latest
+    closed deal (won 1, lost 0), and `closed_at`, its date; accounts without one dropped."""
+    tmp = tmp_path_factory.mktemp("backtest")
+    demo = generate_demo(tmp / "demo", n_accounts=1500, seed=7)
+    out = tmp / "labelled.csv"
+    con = duckdb.connect()
+    con.execute(f"""
+        COPY (
+            WITH latest AS (
+                SELECT domain, arg_max(outcome, closed_at) AS outcome, max(closed_at) AS closed_at
+                FROM read_csv('{demo.deals}', all_varchar=true)
+                WHERE outcome IN ('won', 'lost') GROUP BY domain)
+            SELECT a.*, CASE l.outcome WHEN 'won' THEN 1 ELSE 0 END AS won, l.closed_at
+            FROM read_csv('{demo.accounts}', all_varchar=true) a JOIN latest l ON l.domain = {DOMAIN}
+            ORDER BY a."Record ID"
+        ) TO '{out}' (HEADER)""")
+    con.close()
+    return out
+
+
+def _edit_labels(src: Path, dst: Path, value: str | None = None, *, at: int | None = None) -> Path:
+    """``src`` with the `won` column set to ``value`` on data row ``at`` (1-based), or on every row."""
+    con = duckdb.connect()
+    row = "true" if at is None else f"_n = {at}"
+    con.execute(f"""
+        COPY (SELECT * EXCLUDE (won, _n), CASE WHEN {row} THEN '{value}' ELSE won END AS won
+              FROM (SELECT *, row_number() OVER () AS _n FROM read_csv('{src}', all_varchar=true)))
+        TO '{dst}' (HEADER)""")
+    con.close()
+    return dst
+
+
+def test_backtest_on_the_demo_crm(tmp_path: Path, labelled: Path) -> None:
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--json", "out.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for text in ("AUC", "KS", "Win rate by tier", "95% interval", "Gains by decile", "MadKudu validation bar:"):
+        assert text in run.stdout
+    result = json.loads((tmp_path / "out.json").read_text())
+    for key in ("auc", "ks", "tiers", "top_share", "top_recall", "top_bottom_ratio", "gains", "calibration",
+                "madkudu_pass", "madkudu"):
+        assert key in result
+    assert result["auc"] > 0.65 and 0 < result["ks"] <= 1
+    tiers = result["tiers"]
+    assert [t["tier"] for t in tiers] == ["high", "monitor", "disqualify"]
+    assert tiers[0]["win_rate"] > tiers[-1]["win_rate"]
+    assert all(t["ci_low"] <= t["win_rate"] <= t["ci_high"] for t in tiers)
+    assert sum(t["n"] for t in tiers) == result["rows"] == result["rows_total"]
+    assert len(result["gains"]) == 10 and result["gains"][-1]["cum_share_wins"] == pytest.approx(1.0)
+    assert set(result["madkudu"]["checks"]) == {"top_share", "top_recall", "top_bottom_ratio"}
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_backtest_out_of_sample(tmp_path: Path, labelled: Path) -> None:
+    full = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--json", "all.json", cwd=tmp_path)
+    split = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--date", "closed_at",
+                "--split-at", "2025-07-01", "--json", "oos.json", cwd=tmp_path)
+    assert full.returncode == 0 and split.returncode == 0, split.stderr
+    everything, later = (json.loads((tmp_path / f).read_text()) for f in ("all.json", "oos.json"))
+    assert 0 < later["rows"] < everything["rows"]
+    assert later["split"]["rows_before"] == everything["rows"] - later["rows"]
+    assert "on or after 2025-07-01" in " ".join(split.stdout.split())
+
+
+def test_a_bad_label_exits_1_naming_the_row(tmp_path: Path, labelled: Path) -> None:
+    bad = _edit_labels(labelled, tmp_path / "bad.csv", "maybe", at=7)
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(bad), "-l", "won", cwd=tmp_path)
+    assert run.returncode == 1
+    message = " ".join(run.stderr.split())
+    assert "row 7" in message and "'maybe'" in message and "column 'won'" in message
+
+
+def test_all_losses_exit_1_with_one_class(tmp_path: Path, labelled: Path) -> None:
+    zeros = _edit_labels(labelled, tmp_path / "zeros.csv", "0")
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(zeros), "-l", "won", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "no positives" in run.stderr and "one class" in run.stderr
+
+
+def test_a_missing_label_column_suggests_the_nearest(tmp_path: Path, labelled: Path) -> None:
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "wonn", cwd=tmp_path)
+    assert run.returncode == 1
+    assert "no label column 'wonn'" in run.stderr and "did you mean 'won'" in run.stderr
+
+
+def test_split_needs_both_options_and_a_date(tmp_path: Path, labelled: Path) -> None:
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--split-at", "2025-07-01", cwd=tmp_path)
+    assert run.returncode == 1 and "--date and --split-at go together" in run.stderr
+    run = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--date", "closed_at",
+              "--split-at", "July", cwd=tmp_path)
+    assert run.returncode == 1 and "not a date" in run.stderr
