@@ -140,13 +140,7 @@ def score(
     out.print(f"Scored [bold]{run.rows:,}[/] accounts{found} in {run.seconds:.1f} s{rate} "
               f"with profile version {run.profile_version} -> {escape(run.output)}")
     _tier_table(run.tiers, run.rows)
-    if run.top:
-        t = Table(title="Top accounts", title_justify="left")
-        for col in ("domain", "fit", "tier", "abm", "reasons"):
-            t.add_column(col, overflow="fold")
-        for r in run.top:
-            t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
-        out.print(t)
+    _top_table(run.top)
 
 
 @app.command()
@@ -222,18 +216,24 @@ def demo(
               f"{run.rows:,} accounts ({run.crm_source or 'csv'} export), contacts, deals, outcomes, events.")
     out.print(f"Scored it with {escape(str(result.profile))} (version {run.profile_version}) in {run.seconds:.1f} s.")
     _tier_table(run.tiers, run.rows)
-    t = Table(title="Top accounts", title_justify="left")
-    for col in ("domain", "fit", "tier", "abm", "reasons"):
-        t.add_column(col, overflow="fold")
-    for r in run.top:
-        t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
-    out.print(t)
+    _top_table(run.top)
     if result.win_rates:
         rates = ", ".join(f"{tier} {rate:.0%}" for tier, rate in result.win_rates.items())
         out.print(f"Win rate of closed deals by tier: {rates}")
     out.print(f"Results: [bold]{escape(run.output)}[/]")
     out.print(f"Next: icp explain {escape(run.top[0]['domain']) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
               f"  ·  icp doc {escape(str(result.profile))}")
+
+
+def _top_table(top: list[dict[str, Any]]) -> None:
+    if not top:
+        return
+    t = Table(title="Top accounts", title_justify="left")
+    for col in ("domain", "fit", "tier", "abm", "reasons"):
+        t.add_column(col, overflow="fold")
+    for r in top:
+        t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
+    out.print(t)
 
 
 def _tier_table(tiers: dict[str, int], total: int) -> None:
