@@ -386,5 +386,51 @@ def tam(
         out.print(f"Wrote {escape(str(json_out))}")
 
 
+
+@app.command()
+def compare(
+    profile_a: Annotated[Path, typer.Argument(help="The current profile (A).", show_default=False)],
+    profile_b: Annotated[Path, typer.Argument(help="The candidate profile (B).", show_default=False)],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled accounts: CSV, Parquet or JSON lines.")],
+    label: Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no, true/false.")],
+    date: Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")] = None,
+    split_at: Annotated[str | None, typer.Option("--split-at", help="Evaluate only rows dated on or after this date.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")] = None,
+) -> None:
+    """Backtest two profiles on the same history, side by side, and count records that change tier."""
+    from .discover.backtest import compare_profiles
+
+    cmp = compare_profiles(profile_a, profile_b, data, label, date=date, split_at=split_at)
+    a, b = cmp.a, cmp.b
+    out.print(f"A: {escape(str(profile_a))} (version {a.profile_version})   "
+              f"B: {escape(str(profile_b))} (version {b.profile_version})   on {a.rows:,} labelled rows")
+    t = Table(title="Backtest, side by side", title_justify="left")
+    for col in ("measure", "A", "B"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+
+    def ratio(v: float | None) -> str:
+        return "undefined" if v is None else f"{v:.1f}x"
+
+    t.add_row("AUC", f"{a.auc:.3f}", f"{b.auc:.3f}")
+    t.add_row("KS", f"{a.ks:.3f}", f"{b.ks:.3f}")
+    t.add_row("top tier share of rows", f"{a.top_share:.1%}", f"{b.top_share:.1%}")
+    t.add_row("top tier share of wins", f"{a.top_recall:.1%}", f"{b.top_recall:.1%}")
+    t.add_row("top / bottom win rate", ratio(a.top_bottom_ratio), ratio(b.top_bottom_ratio))
+    t.add_row("MadKudu validation bar", "PASS" if a.madkudu_pass else "FAIL", "PASS" if b.madkudu_pass else "FAIL")
+    out.print(t)
+    tiers_b = sorted({y for row in cmp.moves.values() for y in row}, key=[r["tier"] for r in b.tiers].index)
+    m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
+    m.add_column("A \\ B")
+    for y in tiers_b:
+        m.add_column(y, justify="right")
+    for r in a.tiers:
+        row = cmp.moves.get(r["tier"], {})
+        m.add_row(r["tier"], *[f"{row.get(y, 0):,}" for y in tiers_b])
+    out.print(m)
+    if json_out is not None:
+        _atomic_text(json_out, cmp.to_json())
+        out.print(f"Wrote {escape(str(json_out))}")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -120,3 +120,17 @@ def test_split_needs_both_options_and_a_date(tmp_path: Path, labelled: Path) -> 
     run = icp("backtest", "-p", str(PROFILE), "-d", str(labelled), "-l", "won", "--date", "closed_at",
               "--split-at", "July", cwd=tmp_path)
     assert run.returncode == 1 and "not a date" in run.stderr
+
+
+def test_compare_two_profiles_on_the_same_history(tmp_path: Path, labelled: Path) -> None:
+    seed = ROOT / "examples" / "seed-rubric.yaml"
+    run = icp("compare", str(PROFILE), str(seed), "-d", str(labelled), "-l", "won", "--json", "cmp.json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    result = json.loads((tmp_path / "cmp.json").read_text())
+    assert result["a"]["rows"] == result["b"]["rows"]
+    moves = result["moves"]
+    assert sum(n for row in moves.values() for n in row.values()) == result["a"]["rows"]
+    assert result["changed"] == sum(n for x, row in moves.items() for y, n in row.items() if x != y) > 0
+    assert f"{result['changed']:,} of {result['a']['rows']:,} records change tier" in run.stdout
+    same = icp("compare", str(PROFILE), str(PROFILE), "-d", str(labelled), "-l", "won", cwd=tmp_path)
+    assert same.returncode == 0 and " 0 of " in same.stdout

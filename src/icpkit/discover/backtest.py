@@ -318,6 +318,17 @@ def _split_date(split_at: str) -> Date:
         raise IcpError(f"--split-at '{split_at}' is not a date", hint="write it as YYYY-MM-DD") from None
 
 
+@dataclass(frozen=True)
+class _Labelled:
+    """Scored rows of a labelled file, in input order: ``_row``, ``fit_score``, ``tier``, labels."""
+
+    table: pa.Table
+    labels: np.ndarray
+    rows_total: int
+    label_col: str
+    split: dict[str, Any] | None
+
+
 def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str | None = None,
                  split_at: str | None = None) -> Backtest:
     """Score ``data_path`` with ``profile`` and measure the scores against the ``label`` column.
@@ -325,7 +336,23 @@ def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str |
     With ``date`` and ``split_at`` only rows whose date is on or after ``split_at`` (the
     out-of-sample period) are evaluated; a row with a missing or unreadable date is an error.
     """
-    from ..api import _profile, score_rows
+    from ..api import _profile
+
+    prof = _profile(profile)
+    data = _labelled_scores(prof, data_path, label, date, split_at)
+    return _summary(prof, data)
+
+
+def _summary(prof: Any, data: _Labelled) -> Backtest:
+    scores = data.table.column("fit_score").to_numpy(zero_copy_only=False).astype(float)
+    tiers = data.table.column("tier").to_numpy(zero_copy_only=False)
+    return summarize(scores, data.labels, tiers, [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
+                     label=data.label_col, profile_version=prof.version_hash, split=data.split)
+
+
+def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | None,
+                     split_at: str | None) -> _Labelled:
+    from ..api import score_rows
     from ..backends.duckdb import DuckDBBackend, quote_ident, quote_str
     from ..scoring.plan import ROW
 
@@ -333,7 +360,6 @@ def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str |
         raise IcpError("--date and --split-at go together",
                        hint="give both to evaluate only rows dated on or after the split, or neither")
     cutoff = _split_date(split_at) if split_at is not None else None
-    prof = _profile(profile)
     backend = DuckDBBackend()
     try:
         scored = score_rows(backend, prof, data_path, on_error="fail")
@@ -364,7 +390,40 @@ def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str |
     else:
         what = f"column '{label_col}'"
     check_classes(labels, what)
-    scores = table.column("fit_score").to_numpy(zero_copy_only=False).astype(float)
-    tiers = table.column("tier").to_numpy(zero_copy_only=False)
-    return summarize(scores, labels, tiers, [t.name for t in prof.ordered_tiers], rows_total=rows_total,
-                     label=label_col, profile_version=prof.version_hash, split=split)
+    return _Labelled(table, labels, rows_total, label_col, split)
+
+
+@dataclass
+class Comparison:
+    """Two profiles backtested on the same history, and how records move between tiers."""
+
+    a: Backtest
+    b: Backtest
+    moves: dict[str, dict[str, int]]  # tier under A -> tier under B -> records
+    changed: int  # records whose tier differs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "moves": self.moves, "changed": self.changed}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=float) + "\n"
+
+
+def compare_profiles(a: Any, b: Any, data_path: str | Path, label: str, *, date: str | None = None,
+                     split_at: str | None = None) -> Comparison:
+    """Backtest profiles ``a`` and ``b`` on the same labelled rows; count tier changes."""
+    from ..api import _profile
+
+    pa_, pb = _profile(a), _profile(b)
+    da = _labelled_scores(pa_, data_path, label, date, split_at)
+    db = _labelled_scores(pb, data_path, label, date, split_at)
+    if da.table.column("_row") != db.table.column("_row"):
+        raise IcpError("the two profiles did not score the same rows", hint="compare them on one file")
+    ta = da.table.column("tier").to_pylist()
+    tb = db.table.column("tier").to_pylist()
+    moves: dict[str, dict[str, int]] = {}
+    for x, y in zip(ta, tb):
+        moves.setdefault(x, {}).setdefault(y, 0)
+        moves[x][y] += 1
+    changed = sum(n for x, row in moves.items() for y, n in row.items() if x != y)
+    return Comparison(_summary(pa_, da), _summary(pb, db), moves, changed)
