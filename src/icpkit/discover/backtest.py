@@ -367,7 +367,7 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
         columns = [c for c in backend.to_arrow("SELECT * FROM icp_raw LIMIT 0").schema.names if c != ROW]
         label_col = _column(columns, label, "label", where)
         select = f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, r.{quote_ident(label_col)} AS _label"
-        joined = f"FROM ({scored.final_sql}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}"
+        joined = f"FROM ({backend.compile(scored.plan.fit_scores())}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}"
         rows_total = backend.rows("SELECT count(*) FROM icp_raw")[0][0]
         if cutoff is not None:
             date_col = _column(columns, date or "", "date", where)

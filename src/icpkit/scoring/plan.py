@@ -82,6 +82,13 @@ class ScoringPlan:
         counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum(), best=per_combo.fit_score.max())
         return counts.order_by(ibis.desc("best")).select("tier", "accounts")
 
+    def fit_scores(self) -> ir.Table:
+        """``_row`` (when the input has one), ``domain``, ``fit_score`` and ``tier`` of every row:
+        the part of the result a backtest needs, without reasons, points or ABM ranks."""
+        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
+        keep = [c for c in (ROW, "domain") if c in rows.columns]
+        return rows.join(combos, list(self.keys)).select(*keep, "fit_score", "tier")
+
     def top(self, n: int) -> ir.Table:
         """The ``n`` best accounts of the result (fit score, then domain), found without
         ranking every row: only combinations scoring at least the n-th best are joined."""
