@@ -62,10 +62,6 @@ class Loaded:
     label: str
     is_csv: bool = False
 
-    @property
-    def fields(self) -> list[str]:
-        return [f.name for f in self.canonical.fields]
-
 
 def _is_csv(source: object) -> bool:
     return isinstance(source, (str, Path)) and file_format(source) == "csv"
