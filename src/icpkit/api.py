@@ -115,7 +115,7 @@ def score_to(
             _write_rejects(backend, loaded.rejects, rejects_file)
     finally:
         backend.close()
-    if not isinstance(accounts, (pa.Table,)) and isinstance(accounts, (str, Path)):
+    if isinstance(accounts, (str, Path)):
         ws.update_settings(last_run={"profile": str(Path(profile).resolve()) if isinstance(profile, (str, Path)) else None,
                                      "accounts": str(Path(accounts).resolve()), "output": output})
     return ScoreRun(loaded.rows, output, prof.version_hash, time.perf_counter() - started, tiers,

@@ -40,6 +40,13 @@ err = Console(stderr=True, highlight=False)
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", envvar="ICP_WORKSPACE",
                                             help="Workspace directory (database and settings).")]
 ProfileArg = Annotated[Path, typer.Argument(help="Profile file (YAML).", show_default=False)]
+ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")]
+DataOpt = Annotated[Path, typer.Option("--data", "-d", help="Labelled accounts: CSV, Parquet or JSON lines.")]
+LabelOpt = Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no, true/false.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")]
+SplitAtOpt = Annotated[str | None, typer.Option("--split-at",
+                                                help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")]
 
 
 class OnError(str, Enum):
@@ -117,7 +124,7 @@ def schema(
 
 @app.command()
 def score(
-    profile: Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")],
+    profile: ProfileOpt,
     accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],
     out_path: Annotated[str, typer.Option("--out", "-o", help="Output .csv, .parquet or .jsonl file, or a table name.")],
     on_error: Annotated[OnError, typer.Option(
@@ -225,6 +232,131 @@ def demo(
               f"  ·  icp doc {escape(str(result.profile))}")
 
 
+@app.command()
+def backtest(
+    profile: ProfileOpt,
+    data: DataOpt,
+    label: LabelOpt,
+    date: DateOpt = None,
+    split_at: SplitAtOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
+    from .discover.backtest import run_backtest
+
+    bt = run_backtest(profile, data, label, date=date, split_at=split_at)
+    used = f"{bt.rows:,} labelled rows ({bt.wins:,} wins, {bt.base_rate:.1%})"
+    if bt.split:
+        used += (f" dated on or after {bt.split['split_at']} ({escape(str(bt.split['date_column']))}); "
+                 f"{bt.split['rows_before']:,} earlier rows left out")
+    out.print(f"Backtest of {escape(str(profile))} (version {bt.profile_version}) on {used}")
+    out.print(f"AUC [bold]{bt.auc:.3f}[/]  KS [bold]{bt.ks:.3f}[/]")
+    t = Table(title="Win rate by tier", title_justify="left")
+    for col in ("tier", "n", "wins", "win rate", "95% interval"):
+        t.add_column(col, justify="left" if col == "tier" else "right")
+    for r in bt.tiers:
+        rate = f"{r['win_rate']:.1%}" if r["win_rate"] is not None else "-"
+        t.add_row(r["tier"], f"{r['n']:,}", f"{r['wins']:,}", rate, f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
+    out.print(t)
+    ratio = f"{bt.top_bottom_ratio:.1f}x" if bt.top_bottom_ratio is not None else "undefined (no wins in the bottom tier)"
+    out.print(f"Top tier ({bt.top_tier}): {bt.top_share:.1%} of rows, {bt.top_recall:.1%} of wins; "
+              f"win rate {ratio} the bottom tier's ({bt.bottom_tier})")
+    g = Table(title="Gains by decile (highest scores first)", title_justify="left")
+    for col in ("decile", "scores", "n", "wins", "win rate", "cum. wins", "lift"):
+        g.add_column(col, justify="right")
+    for r in bt.gains:
+        g.add_row(str(r["decile"]), f"{r['min_score']:g}-{r['max_score']:g}", f"{r['n']:,}", f"{r['wins']:.1f}",
+                  f"{r['win_rate']:.1%}", f"{r['cum_share_wins']:.1%}", f"{r['lift']:.2f}")
+    out.print(g)
+    verdict = "[green]PASS[/]" if bt.madkudu_pass else "[red]FAIL[/]"
+    out.print(f"MadKudu validation bar: {verdict} (top tier = {bt.top_tier})")
+    for name, c in bt.madkudu["checks"].items():
+        value = c["value"]
+        shown = "undefined" if value is None else (f"{value:.1f}x" if name == "top_bottom_ratio" else f"{value:.1%}")
+        mark = "[green]pass[/]" if c["pass"] else "[red]fail[/]"
+        out.print(f"  {mark} {name.replace('_', ' ')}: {shown} (target {c['target']})")
+    if json_out is not None:
+        _atomic_text(json_out, bt.to_json())
+        out.print(f"Wrote {escape(str(json_out))}")
+
+
+@app.command()
+def tam(
+    profile: ProfileOpt,
+    universe: Annotated[Path, typer.Option("--universe", "-u", help="Companies to size: CSV, Parquet or JSON lines.")],
+    narrow: Annotated[int, typer.Option("--narrow", min=0, help="Top tier smaller than this: too narrow.")] = 50,
+    broad: Annotated[int, typer.Option("--broad", min=0, help="Top tier larger than this: too broad.")] = 5000,
+    broad_share: Annotated[float, typer.Option("--broad-share", min=0, max=1,
+                                               help="Top tier above this share of the universe: too broad.")] = 0.2,
+    json_out: JsonOpt = None,
+) -> None:
+    """How many companies of a universe land in each tier; warns when the ICP is too narrow or too broad."""
+    import json
+
+    from .discover.tam import TamLimits, size_tam
+
+    with _progress(False) as progress:
+        result = size_tam(load_profile(profile), universe, limits=TamLimits(narrow, broad, broad_share),
+                          progress=progress)
+    out.print(f"TAM of {escape(str(profile))} in {escape(str(universe))}: {result.total:,} companies"
+              + (f" ({result.rejected:,} set aside: no usable domain or a duplicate)" if result.rejected else ""))
+    _tier_table(result.tiers, result.total)
+    colour = "green" if result.verdict == "ok" else "yellow"
+    out.print(f"Top tier ({result.top_tier}): {result.top:,} companies -> [{colour}]{result.verdict}[/]")
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
+    if json_out is not None:
+        _atomic_text(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
+        out.print(f"Wrote {escape(str(json_out))}")
+
+
+
+@app.command()
+def compare(
+    profile_a: Annotated[Path, typer.Argument(help="The current profile (A).", show_default=False)],
+    profile_b: Annotated[Path, typer.Argument(help="The candidate profile (B).", show_default=False)],
+    data: DataOpt,
+    label: LabelOpt,
+    date: DateOpt = None,
+    split_at: SplitAtOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Backtest two profiles on the same history, side by side, and count records that change tier."""
+    from .discover.backtest import compare_profiles
+
+    cmp = compare_profiles(profile_a, profile_b, data, label, date=date, split_at=split_at)
+    a, b = cmp.a, cmp.b
+    out.print(f"A: {escape(str(profile_a))} (version {a.profile_version})   "
+              f"B: {escape(str(profile_b))} (version {b.profile_version})   on {a.rows:,} labelled rows")
+    t = Table(title="Backtest, side by side", title_justify="left")
+    for col in ("measure", "A", "B"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+
+    def ratio(v: float | None) -> str:
+        return "undefined" if v is None else f"{v:.1f}x"
+
+    t.add_row("AUC", f"{a.auc:.3f}", f"{b.auc:.3f}")
+    t.add_row("KS", f"{a.ks:.3f}", f"{b.ks:.3f}")
+    t.add_row("top tier share of rows", f"{a.top_share:.1%}", f"{b.top_share:.1%}")
+    t.add_row("top tier share of wins", f"{a.top_recall:.1%}", f"{b.top_recall:.1%}")
+    t.add_row("top / bottom win rate", ratio(a.top_bottom_ratio), ratio(b.top_bottom_ratio))
+    t.add_row("MadKudu validation bar", "PASS" if a.madkudu_pass else "FAIL", "PASS" if b.madkudu_pass else "FAIL")
+    out.print(t)
+    tiers_b = sorted({y for row in cmp.moves.values() for y in row}, key=[r["tier"] for r in b.tiers].index)
+    m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
+    m.add_column("A \\ B")
+    for y in tiers_b:
+        m.add_column(y, justify="right")
+    for r in a.tiers:
+        row = cmp.moves.get(r["tier"], {})
+        m.add_row(r["tier"], *[f"{row.get(y, 0):,}" for y in tiers_b])
+    out.print(m)
+    if json_out is not None:
+        _atomic_text(json_out, cmp.to_json())
+        out.print(f"Wrote {escape(str(json_out))}")
+
+
+
 def _top_table(top: list[dict[str, Any]]) -> None:
     if not top:
         return
@@ -306,130 +438,6 @@ def main(argv: list[str] | None = None) -> int:
                   "This is a bug in icpkit; set ICP_DEBUG=1 for the traceback and please report it.")
         return 2
     return 0
-
-
-@app.command()
-def backtest(
-    profile: Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled accounts: CSV, Parquet or JSON lines.")],
-    label: Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no, true/false.")],
-    date: Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")] = None,
-    split_at: Annotated[str | None, typer.Option("--split-at", help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")] = None,
-) -> None:
-    """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
-    from .discover.backtest import run_backtest
-
-    bt = run_backtest(profile, data, label, date=date, split_at=split_at)
-    used = f"{bt.rows:,} labelled rows ({bt.wins:,} wins, {bt.base_rate:.1%})"
-    if bt.split:
-        used += (f" dated on or after {bt.split['split_at']} ({escape(str(bt.split['date_column']))}); "
-                 f"{bt.split['rows_before']:,} earlier rows left out")
-    out.print(f"Backtest of {escape(str(profile))} (version {bt.profile_version}) on {used}")
-    out.print(f"AUC [bold]{bt.auc:.3f}[/]  KS [bold]{bt.ks:.3f}[/]")
-    t = Table(title="Win rate by tier", title_justify="left")
-    for col in ("tier", "n", "wins", "win rate", "95% interval"):
-        t.add_column(col, justify="left" if col == "tier" else "right")
-    for r in bt.tiers:
-        rate = f"{r['win_rate']:.1%}" if r["win_rate"] is not None else "-"
-        t.add_row(r["tier"], f"{r['n']:,}", f"{r['wins']:,}", rate, f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
-    out.print(t)
-    ratio = f"{bt.top_bottom_ratio:.1f}x" if bt.top_bottom_ratio is not None else "undefined (no wins in the bottom tier)"
-    out.print(f"Top tier ({bt.top_tier}): {bt.top_share:.1%} of rows, {bt.top_recall:.1%} of wins; "
-              f"win rate {ratio} the bottom tier's ({bt.bottom_tier})")
-    g = Table(title="Gains by decile (highest scores first)", title_justify="left")
-    for col in ("decile", "scores", "n", "wins", "win rate", "cum. wins", "lift"):
-        g.add_column(col, justify="right")
-    for r in bt.gains:
-        g.add_row(str(r["decile"]), f"{r['min_score']:g}-{r['max_score']:g}", f"{r['n']:,}", f"{r['wins']:.1f}",
-                  f"{r['win_rate']:.1%}", f"{r['cum_share_wins']:.1%}", f"{r['lift']:.2f}")
-    out.print(g)
-    verdict = "[green]PASS[/]" if bt.madkudu_pass else "[red]FAIL[/]"
-    out.print(f"MadKudu validation bar: {verdict} (top tier = {bt.top_tier})")
-    for name, c in bt.madkudu["checks"].items():
-        value = c["value"]
-        shown = "undefined" if value is None else (f"{value:.1f}x" if name == "top_bottom_ratio" else f"{value:.1%}")
-        mark = "[green]pass[/]" if c["pass"] else "[red]fail[/]"
-        out.print(f"  {mark} {name.replace('_', ' ')}: {shown} (target {c['target']})")
-    if json_out is not None:
-        _atomic_text(json_out, bt.to_json())
-        out.print(f"Wrote {escape(str(json_out))}")
-
-
-@app.command()
-def tam(
-    profile: Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")],
-    universe: Annotated[Path, typer.Option("--universe", "-u", help="Companies to size: CSV, Parquet or JSON lines.")],
-    narrow: Annotated[int, typer.Option("--narrow", min=0, help="Top tier smaller than this: too narrow.")] = 50,
-    broad: Annotated[int, typer.Option("--broad", min=0, help="Top tier larger than this: too broad.")] = 5000,
-    broad_share: Annotated[float, typer.Option("--broad-share", min=0, max=1,
-                                               help="Top tier above this share of the universe: too broad.")] = 0.2,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the counts to this JSON file.")] = None,
-) -> None:
-    """How many companies of a universe land in each tier; warns when the ICP is too narrow or too broad."""
-    import json
-
-    from .discover.tam import TamLimits, size_tam
-
-    with _progress(False) as progress:
-        result = size_tam(load_profile(profile), universe, limits=TamLimits(narrow, broad, broad_share),
-                          progress=progress)
-    out.print(f"TAM of {escape(str(profile))} in {escape(str(universe))}: {result.total:,} companies"
-              + (f" ({result.rejected:,} set aside: no usable domain or a duplicate)" if result.rejected else ""))
-    _tier_table(result.tiers, result.total)
-    colour = "green" if result.verdict == "ok" else "yellow"
-    out.print(f"Top tier ({result.top_tier}): {result.top:,} companies -> [{colour}]{result.verdict}[/]")
-    for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}")
-    if json_out is not None:
-        _atomic_text(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
-        out.print(f"Wrote {escape(str(json_out))}")
-
-
-
-@app.command()
-def compare(
-    profile_a: Annotated[Path, typer.Argument(help="The current profile (A).", show_default=False)],
-    profile_b: Annotated[Path, typer.Argument(help="The candidate profile (B).", show_default=False)],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled accounts: CSV, Parquet or JSON lines.")],
-    label: Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no, true/false.")],
-    date: Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")] = None,
-    split_at: Annotated[str | None, typer.Option("--split-at", help="Evaluate only rows dated on or after this date.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")] = None,
-) -> None:
-    """Backtest two profiles on the same history, side by side, and count records that change tier."""
-    from .discover.backtest import compare_profiles
-
-    cmp = compare_profiles(profile_a, profile_b, data, label, date=date, split_at=split_at)
-    a, b = cmp.a, cmp.b
-    out.print(f"A: {escape(str(profile_a))} (version {a.profile_version})   "
-              f"B: {escape(str(profile_b))} (version {b.profile_version})   on {a.rows:,} labelled rows")
-    t = Table(title="Backtest, side by side", title_justify="left")
-    for col in ("measure", "A", "B"):
-        t.add_column(col, justify="left" if col == "measure" else "right")
-
-    def ratio(v: float | None) -> str:
-        return "undefined" if v is None else f"{v:.1f}x"
-
-    t.add_row("AUC", f"{a.auc:.3f}", f"{b.auc:.3f}")
-    t.add_row("KS", f"{a.ks:.3f}", f"{b.ks:.3f}")
-    t.add_row("top tier share of rows", f"{a.top_share:.1%}", f"{b.top_share:.1%}")
-    t.add_row("top tier share of wins", f"{a.top_recall:.1%}", f"{b.top_recall:.1%}")
-    t.add_row("top / bottom win rate", ratio(a.top_bottom_ratio), ratio(b.top_bottom_ratio))
-    t.add_row("MadKudu validation bar", "PASS" if a.madkudu_pass else "FAIL", "PASS" if b.madkudu_pass else "FAIL")
-    out.print(t)
-    tiers_b = sorted({y for row in cmp.moves.values() for y in row}, key=[r["tier"] for r in b.tiers].index)
-    m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
-    m.add_column("A \\ B")
-    for y in tiers_b:
-        m.add_column(y, justify="right")
-    for r in a.tiers:
-        row = cmp.moves.get(r["tier"], {})
-        m.add_row(r["tier"], *[f"{row.get(y, 0):,}" for y in tiers_b])
-    out.print(m)
-    if json_out is not None:
-        _atomic_text(json_out, cmp.to_json())
-        out.print(f"Wrote {escape(str(json_out))}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ three misspelt keys), so that a user can fix them all in one pass.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -92,6 +94,12 @@ class WorkspaceError(IcpError):
 
 class DependencyError(IcpError):
     """An optional engine or library is not installed."""
+
+
+def suggest(word: str, choices: Iterable[str], otherwise: str = "", cutoff: float = 0.6) -> str:
+    """``did you mean 'x'?`` for the choice closest to ``word``, else ``otherwise``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return f"did you mean '{close[0]}'?" if close else otherwise
 
 
 def located(path: str | None, row: int | None = None, column: str | None = None) -> str:

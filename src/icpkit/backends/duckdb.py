@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError
+from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError, located
 from ..io.canonical import ROW, CanonicalPlan, bad_flag, canonical_plan
 from ..io.sources import existing_file, file_format, sniff_csv
 from ..profile.model import Profile
@@ -255,7 +255,7 @@ class DuckDBBackend:
                     continue
                 value = raw[row][names.index(f.name)]
                 reason = "the domain is missing" if check == "domain IS NULL" else _reason(f.kind, f.name, value)
-                problems.append(Problem(reason, f"{loaded.label}, row {row}, column '{f.header}'"))
+                problems.append(Problem(reason, located(loaded.label, row, f.header)))
                 loaded.rejects.add(row, f.header, value, reason)
         if on_error != "skip":
             raise DataError(f"{len(problems)} bad values in {loaded.label}" if len(problems) > 1 else problems[0].message,
@@ -270,7 +270,7 @@ class DuckDBBackend:
                     loaded.rejects.add(r, header, domain, f"duplicate domain: first seen on row {rows[0]}")
             return
         problems = [Problem(f"domain '{d}' appears {len(rows)} times (rows {', '.join(map(str, rows[:8]))})",
-                            f"{loaded.label}, column '{header}'") for d, rows in dupes]
+                            located(loaded.label, column=header)) for d, rows in dupes]
         raise DuplicateKeyError(
             f"{len(dupes)} duplicate domains in {loaded.label}" if len(dupes) > 1 else problems[0].message,
             where=problems[0].where, problems=problems,

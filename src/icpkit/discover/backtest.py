@@ -15,7 +15,6 @@ on the order of the input rows. Wins per decile can therefore be fractional.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import DataError, IcpError, MissingColumnError, located
+from ..errors import DataError, IcpError, MissingColumnError, located, suggest
 
 #: Label words read as a win (1) or a loss (0), after trimming and lower-casing.
 TRUE_WORDS = ("1", "1.0", "true", "yes", "y", "won", "win", "t")
@@ -305,9 +304,7 @@ def _column(columns: list[str], wanted: str, what: str, where: str) -> str:
     folded = [c for c in columns if c.strip().lower() == wanted.strip().lower()]
     if len(folded) == 1:
         return folded[0]
-    lowered = {c.lower(): c for c in columns}
-    close = difflib.get_close_matches(wanted.lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f"did you mean '{lowered[close[0]]}'?" if close else "the columns are: " + ", ".join(columns)
+    hint = suggest(wanted, columns, "the columns are: " + ", ".join(columns))
     raise MissingColumnError(f"no {what} column '{wanted}'", where=where, hint=hint)
 
 

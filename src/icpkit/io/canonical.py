@@ -10,17 +10,15 @@ can name the row, the column and the value of every bad input.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
-from ..errors import MissingColumnError
-from ..profile.model import CANONICAL_KINDS, Kind, Profile
+from ..errors import MissingColumnError, suggest
+from ..profile.model import Kind, Profile
 from . import values
-from .crm import canonical_mapping
+from .crm import canonical_mapping, header_key
 
 ROW = "_row"
 
@@ -49,16 +47,16 @@ def bad_flag(field: str) -> str:
 def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> CanonicalPlan:
     """The canonical accounts expression over ``raw`` for the fields ``profile`` uses."""
     headers = [c for c in raw.columns if c != ROW]
-    mapping = canonical_mapping(headers, explicit={k: v for k, v in profile.columns.items() if k in CANONICAL_KINDS})
+    mapping = canonical_mapping(headers, explicit=profile.columns)
     wanted: dict[str, Kind] = {"domain": "text"}
-    if _resolve("name", headers, mapping.columns, profile.columns) is not None:
+    if _resolve("name", headers, mapping.columns) is not None:
         wanted["name"] = "text"
     wanted.update(profile.field_kinds())
 
     fields = []
     missing = []
     for name, kind in wanted.items():
-        header = _resolve(name, headers, mapping.columns, profile.columns)
+        header = _resolve(name, headers, mapping.columns)
         if header is None:
             missing.append(name)
         else:
@@ -71,9 +69,9 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
         parsed, bad = _parse(f, _column(raw, f.header))
         cols[f.name] = parsed
         cols[bad_flag(f.name)] = bad
-    if any(f.name == "country" for f in fields):
-        cols["_country_unknown"] = values.country_is_unrecognised(_column(raw, _header(fields, "country")),
-                                                                  cols["country"])
+    country = next((f.header for f in fields if f.name == "country"), None)
+    if country is not None:
+        cols["_country_unknown"] = values.country_is_unrecognised(_column(raw, country), cols["country"])
     return CanonicalPlan(tuple(fields), mapping.source, raw.select(**cols))
 
 
@@ -81,10 +79,6 @@ def _column(raw: ir.Table, header: str) -> ir.Value:
     """A raw column; one with no values at all (typed NULL by JSON readers) reads as text."""
     col = raw[header]
     return col.cast("string") if col.type().is_null() else col
-
-
-def _header(fields: list[Field], name: str) -> str:
-    return next(f.header for f in fields if f.name == name)
 
 
 def _parse(f: Field, col: ir.Value) -> tuple[ir.Value, ir.BooleanValue]:
@@ -113,35 +107,23 @@ def _parse(f: Field, col: ir.Value) -> tuple[ir.Value, ir.BooleanValue]:
     return values.normalize_text(text), false
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[\s_.\-#()/]+", "", name.lower())
-
-
-def _resolve(name: str, headers: list[str], crm: dict[str, str], explicit: dict[str, str]) -> str | None:
-    """The input column a field is read from: the profile's mapping, a recognised CRM header,
-    the same name, or the same name ignoring case, spaces and punctuation."""
-    if name in explicit:
-        header = explicit[name]
-        if header not in headers:
-            close = difflib.get_close_matches(header, headers, n=1, cutoff=0.6)
-            raise MissingColumnError(
-                f"columns.{name} maps to '{header}', which the input does not have",
-                hint=f"did you mean '{close[0]}'?" if close else f"columns are: {', '.join(headers)}",
-            )
-        return header
-    if name in crm:
-        return crm[name]
+def _resolve(name: str, headers: list[str], mapped: dict[str, str]) -> str | None:
+    """The input column a field is read from: the profile's mapping or a recognised CRM
+    header (both in ``mapped``), the same name, or the same name ignoring case, spaces and
+    punctuation."""
+    if name in mapped:
+        return mapped[name]
     if name in headers:
         return name
-    by_key = {_key(h): h for h in headers}
-    return by_key.get(_key(name))
+    by_key = {header_key(h): h for h in headers}
+    return by_key.get(header_key(name))
 
 
 def _missing(names: list[str], headers: list[str], source: str) -> MissingColumnError:
     parts = []
     for n in names:
-        close = difflib.get_close_matches(n, headers, n=1, cutoff=0.5)
-        parts.append(f"'{n}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        hint = suggest(n, headers, cutoff=0.5)
+        parts.append(f"'{n}'" + (f" ({hint})" if hint else ""))
     what = "column" if len(names) == 1 else "columns"
     return MissingColumnError(
         f"the input has no {what} {', '.join(parts)}",

@@ -16,12 +16,11 @@ This module is pure Python: no data is read.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, suggest
 
 __all__ = ["CANONICAL_ACCOUNT_COLUMNS", "KNOWN_HEADERS", "ColumnMapping", "canonical_mapping", "header_key"]
 
@@ -157,8 +156,7 @@ def _resolve_explicit(canonical: str, wanted: str, headers: Sequence[str]) -> st
     stripped = [h for h in headers if h.strip(_EDGE) == wanted.strip(_EDGE)]
     if stripped:
         return stripped[0]
-    close = difflib.get_close_matches(wanted, [h.strip(_EDGE) for h in headers], n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "the input's columns are: " + ", ".join(headers)
+    hint = suggest(wanted, [h.strip(_EDGE) for h in headers], "the input's columns are: " + ", ".join(headers))
     raise MissingColumnError(
         f"columns.{canonical} names the column '{wanted}', which the input does not have",
         where=f"columns.{canonical}",

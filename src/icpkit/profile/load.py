@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
 import types
@@ -15,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from ..errors import Problem, ProfileError
+from ..errors import Problem, ProfileError, suggest
 from .model import Profile
 
 
@@ -88,8 +87,7 @@ def _problem(err: Any, data: Any, source: str) -> Problem:
     hint = ""
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else (f"allowed keys: {', '.join(allowed)}" if allowed else "")
+        hint = suggest(str(loc[-1]), allowed, f"allowed keys: {', '.join(allowed)}" if allowed else "")
         return Problem(f"unknown key '{loc[-1]}'", where, hint)
     if err["type"] == "missing":
         return Problem(f"required key '{loc[-1]}' is missing", where)

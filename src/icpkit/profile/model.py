@@ -155,8 +155,8 @@ class Bin(_Strict):
     def describe(self, unit: str = "") -> str:
         if self.label:
             return self.label
-        low = f">= {_num(self.gte)}" if self.gte is not None else f"> {_num(self.gt)}" if self.gt is not None else ""
-        high = f"<= {_num(self.lte)}" if self.lte is not None else f"< {_num(self.lt)}" if self.lt is not None else ""
+        low = f">= {format_number(self.gte)}" if self.gte is not None else f"> {format_number(self.gt)}" if self.gt is not None else ""
+        high = f"<= {format_number(self.lte)}" if self.lte is not None else f"< {format_number(self.lt)}" if self.lt is not None else ""
         return " and ".join(p for p in (low, high) if p) + unit
 
 
@@ -214,7 +214,7 @@ class Criterion(_Strict):
                     raise ValueError(f"alias '{alias}' points to '{target}', which is not a level value")
         for what, pts in self._points():
             if not 0 <= pts <= self.weight:
-                raise ValueError(f"{what}: {_num(pts)} points is outside 0..weight ({_num(self.weight)})")
+                raise ValueError(f"{what}: {format_number(pts)} points is outside 0..weight ({format_number(self.weight)})")
         return self
 
     def _points(self) -> list[tuple[str, float]]:
@@ -376,7 +376,8 @@ class Profile(_Strict):
         return hashlib.sha256(self.scoring_json().encode()).hexdigest()[:12]
 
 
-def _num(x: float | None) -> str:
+def format_number(x: float | None) -> str:
+    """``25``, ``37.5``: a number as a profile or a reason writes it."""
     if x is None:
         return ""
     return str(int(x)) if float(x).is_integer() else f"{x:g}"

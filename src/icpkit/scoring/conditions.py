@@ -6,19 +6,18 @@ never NULL, so that ``not`` and ``any`` behave the way a reader of the profile e
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 
 from ..profile.model import Condition, Scalar
-from .columns import column, norm_text, norm_value
+from .columns import all_of, any_of, column, norm_text, norm_value
 
 
 def compile_condition(cond: Condition, t: ir.Table) -> ir.BooleanValue:
     """An ibis boolean expression that is true exactly where ``cond`` holds (never NULL)."""
     if cond.all is not None:
-        return _reduce([compile_condition(c, t) for c in cond.all], "and")
+        return all_of([compile_condition(c, t) for c in cond.all])
     if cond.any is not None:
-        return _reduce([compile_condition(c, t) for c in cond.any], "or")
+        return any_of([compile_condition(c, t) for c in cond.any])
     if cond.not_ is not None:
         return ~compile_condition(cond.not_, t)
     assert cond.field is not None
@@ -36,7 +35,7 @@ def _compare(col: ir.Value, cond: Condition, field: str) -> ir.BooleanValue:
     if op in ("eq", "in"):
         values: list[Scalar] = [cond.eq] if op == "eq" else list(cond.in_ or [])  # type: ignore[list-item]
         if col.type().is_array():
-            return _reduce([col.contains(norm_value(v, field)) for v in values], "or")
+            return any_of([col.contains(norm_value(v, field)) for v in values])
         if col.type().is_string():
             wanted = [norm_value(v, field) for v in values]
             target = norm_text(col)
@@ -45,19 +44,11 @@ def _compare(col: ir.Value, cond: Condition, field: str) -> ir.BooleanValue:
     if op == "contains_any":
         items = [norm_value(v) for v in cond.contains_any or []]
         if col.type().is_array():
-            return _reduce([col.contains(v) for v in items], "or")
-        return _reduce([norm_text(col).contains(v) for v in items], "or")
+            return any_of([col.contains(v) for v in items])
+        return any_of([norm_text(col).contains(v) for v in items])
     if op == "between":
         low, high = cond.between  # type: ignore[misc]
         return (col >= low) & (col <= high)
     bound = getattr(cond, op)  # lt, lte, gt, gte
     return {"lt": col < bound, "lte": col <= bound, "gt": col > bound, "gte": col >= bound}[op]
 
-
-def _reduce(parts: list[ir.BooleanValue], how: str) -> ir.BooleanValue:
-    if not parts:
-        return ibis.literal(how == "and")
-    out = parts[0]
-    for p in parts[1:]:
-        out = (out & p) if how == "and" else (out | p)
-    return out

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from ..profile.model import Criterion, _num
-from .columns import norm_text, norm_value
+from ..profile.model import Criterion, format_number
+from .columns import all_of, any_of, norm_text, norm_value
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,10 @@ class CriterionPlan:
 
     def lookup(self, index: ir.IntegerValue, attr: str) -> ir.Value:
         """Points (``attr="points"``) or reason text (``"text"``) of the outcome at ``index``."""
-        if attr == "points":
-            cases = [(index == i, points_literal(o.points)) for i, o in enumerate(self.outcomes[:-1])]
-            return ibis.cases(*cases, else_=points_literal(self.outcomes[-1].points)).cast("float64")
-        cases = [(index == i, ibis.literal(o.text)) for i, o in enumerate(self.outcomes[:-1])]
-        return ibis.cases(*cases, else_=ibis.literal(self.outcomes[-1].text))
+        value = (lambda o: points_literal(o.points)) if attr == "points" else (lambda o: ibis.literal(o.text))
+        cases = [(index == i, value(o)) for i, o in enumerate(self.outcomes[:-1])]
+        out = ibis.cases(*cases, else_=value(self.outcomes[-1]))
+        return out.cast("float64") if attr == "points" else out
 
 
 def plan_criterion(c: Criterion, col: ir.Value, scale: float) -> CriterionPlan:
@@ -56,43 +55,41 @@ def plan_criterion(c: Criterion, col: ir.Value, scale: float) -> CriterionPlan:
 
     if c.levels is not None:
         v = norm_text(col)
+        spellings: dict[str, list[str]] = {}  # a level value -> it and its aliases, normalised
+        for alias, target in (c.aliases or {}).items():
+            spellings.setdefault(norm_value(target, c.field), []).append(norm_value(alias, c.field))
         branches = []
         for lv in c.levels:
             values = [norm_value(x, c.field) for x in lv.values]
-            aliases = [norm_value(a, c.field) for a, target in (c.aliases or {}).items()
-                       if norm_value(target, c.field) in values]
             if lv.label:
-                branches.append(branch(v.isin(values + aliases), lv.points, lv.label))
-                continue
-            for raw, val in zip(lv.values, values):
-                spelled = [a for a, t in (c.aliases or {}).items() if norm_value(t, c.field) == val]
-                branches.append(branch(v.isin([val] + [norm_value(a, c.field) for a in spelled]), lv.points,
-                                       raw.strip()))
+                matched = values + [a for val in values for a in spellings.get(val, [])]
+                branches.append(branch(v.isin(matched), lv.points, lv.label))
+            else:
+                branches += [branch(v.isin([val] + spellings.get(val, [])), lv.points, raw.strip())
+                             for raw, val in zip(lv.values, values)]
         otherwise = branch(true, c.otherwise, "other value")
-        missing_when = col.isnull()
     elif c.range is not None:
         r = c.range
-        band = f"{_num(r.min) if r.min is not None else ''}-{_num(r.max) if r.max is not None else ''}"
         if r.min is None:
-            band = f"<= {_num(r.max)}"
+            band = f"<= {format_number(r.max)}"
         elif r.max is None:
-            band = f">= {_num(r.min)}"
-        inside = _between(col, r.min, r.max)
+            band = f">= {format_number(r.min)}"
+        else:
+            band = f"{format_number(r.min)}-{format_number(r.max)}"
+        inside = _bin(col, None, r.min, None, r.max)
         branches = [branch(inside, r.points if r.points is not None else c.weight, f"in {band}")]
         if r.tolerance > 0:
-            near_parts = []
+            near = []
             if r.min is not None:
-                near_parts.append((col >= r.min * (1 - r.tolerance)) & (col < r.min))
+                near.append((col >= r.min * (1 - r.tolerance)) & (col < r.min))
             if r.max is not None:
-                near_parts.append((col > r.max) & (col <= r.max * (1 + r.tolerance)))
-            near = near_parts[0] if len(near_parts) == 1 else near_parts[0] | near_parts[1]
-            branches.append(branch(near, r.tolerance_points, f"within {_num(r.tolerance * 100)}% of {band}"))
+                near.append((col > r.max) & (col <= r.max * (1 + r.tolerance)))
+            within = f"within {format_number(r.tolerance * 100)}% of {band}"
+            branches.append(branch(any_of(near), r.tolerance_points, within))
         otherwise = branch(true, c.otherwise, f"outside {band}")
-        missing_when = col.isnull()
     elif c.bins is not None:
         branches = [branch(_bin(col, b.gt, b.gte, b.lt, b.lte), b.points, b.describe()) for b in c.bins]
         otherwise = branch(true, c.otherwise, "in no bin")
-        missing_when = col.isnull()
     else:
         assert c.items is not None
         ordered = sorted(c.items, key=lambda it: -it.points)  # CASE takes the first: the best match
@@ -100,12 +97,12 @@ def plan_criterion(c: Criterion, col: ir.Value, scale: float) -> CriterionPlan:
         for it in ordered:
             values = [norm_value(x) for x in it.values]
             if it.label:
-                branches.append(branch(_contains_any(col, values), it.points, f"has {it.label}"))
+                # OR-ed list_contains is several times faster in DuckDB than list_has_any (see bench/).
+                branches.append(branch(any_of([col.contains(v) for v in values]), it.points, f"has {it.label}"))
             else:
                 branches += [branch(col.contains(v), it.points, f"has {raw.strip()}") for raw, v in zip(it.values, values)]
         otherwise = branch(true, c.otherwise, "none of the listed")
-        missing_when = col.isnull()
-    missing = branch(missing_when, c.missing, "missing")
+    missing = branch(col.isnull(), c.missing, "missing")
     ordered = [missing] + branches
     index = ibis.cases(*[(b.when, i) for i, b in enumerate(ordered)], else_=len(ordered)).cast("int8")
     return CriterionPlan(key, index, ordered + [otherwise])
@@ -123,33 +120,11 @@ def points_literal(value: float) -> ir.FloatingValue:
 
 def signed(points: float) -> str:
     """``+25``, ``-15``, ``+12.5``, ``0``: how points read in reasons (at most 2 decimals)."""
-    text = _num(round(points, 2))
+    text = format_number(round(points, 2))
     return "+" + text if points > 0 else text
 
 
-def _contains_any(col: ir.ArrayValue, values: list[str]) -> ir.BooleanValue:
-    # OR-ed list_contains is several times faster in DuckDB than list_has_any (see bench/).
-    out = col.contains(values[0])
-    for v in values[1:]:
-        out = out | col.contains(v)
-    return out
-
-
-def _between(col: ir.NumericValue, low: float | None, high: float | None) -> ir.BooleanValue:
-    return _bin(col, None, low, None, high)
-
-
 def _bin(col: ir.NumericValue, gt: float | None, gte: float | None, lt: float | None, lte: float | None) -> ir.BooleanValue:
-    parts = []
-    if gt is not None:
-        parts.append(col > gt)
-    if gte is not None:
-        parts.append(col >= gte)
-    if lt is not None:
-        parts.append(col < lt)
-    if lte is not None:
-        parts.append(col <= lte)
-    out = parts[0]
-    for p in parts[1:]:
-        out = out & p
-    return out
+    """``col`` within the bounds that are given (at least one is)."""
+    bounds = [(gt, col.__gt__), (gte, col.__ge__), (lt, col.__lt__), (lte, col.__le__)]
+    return all_of([test(bound) for bound, test in bounds if bound is not None])

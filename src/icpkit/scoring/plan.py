@@ -74,11 +74,15 @@ class ScoringPlan:
     def expr(self) -> ir.Table:
         return self.steps[-1].expr
 
+    def _per_combo(self) -> ir.Table:
+        """Each combination of outcomes with ``n``, the number of rows that have it."""
+        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
+        return rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
+
     def tier_counts(self) -> ir.Table:
         """Accounts per tier (``tier``, ``accounts``), highest tier first, counted per
         combination of outcomes rather than per scored row."""
-        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
-        per_combo = rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
+        per_combo = self._per_combo()
         counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum(), best=per_combo.fit_score.max())
         return counts.order_by(ibis.desc("best")).select("tier", "accounts")
 
@@ -92,8 +96,7 @@ class ScoringPlan:
     def top(self, n: int) -> ir.Table:
         """The ``n`` best accounts of the result (fit score, then domain), found without
         ranking every row: only combinations scoring at least the n-th best are joined."""
-        rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
-        per_combo = rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
+        per_combo = self._per_combo()
         by_fit = per_combo.group_by("fit_score").agg(n=per_combo.n.sum())
         reached = by_fit.mutate(seen=by_fit.n.sum().over(ibis.window(order_by=ibis.desc("fit_score"),
                                                                       preceding=None, following=0)))
