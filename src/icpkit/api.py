@@ -22,7 +22,7 @@ from .errors import DataError, IcpError
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
-from .scoring.plan import ROW, ScoringPlan, build_plan
+from .scoring.plan import ROW, ROW_KEY, ScoringPlan, build_plan, key_column
 from .workspace import Workspace, is_table_name
 
 OnError = Literal["fail", "skip"]
@@ -108,7 +108,8 @@ def score_to(
             output = str(out)
         tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
         best = backend.to_arrow(backend.compile(
-            scored.plan.top(top).select("domain", "fit_score", "tier", "abm_tier", "reasons"))).to_pylist()
+            scored.plan.top(top).select(key_column(scored.plan.expr), "fit_score", "tier", "abm_tier",
+                                        "reasons"))).to_pylist()
         rejects_file = None
         if loaded.rejects.rows:
             rejects_file = _rejects_path(out, ws)
@@ -123,18 +124,27 @@ def score_to(
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> dict[str, Any]:
-    """The full breakdown of one account: every criterion's points and reason."""
+    """The full breakdown of one account: every criterion's points and reason. In an input
+    without domains, ``domain`` is the account's row number."""
     prof = _profile(profile)
     backend = DuckDBBackend()
     try:
-        sql = score_rows(backend, prof, _source(accounts), on_error="skip",
-                         explain=True).sql()
-        wanted = _normal_domain(backend, domain) or domain.strip()
-        rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {quote_str(wanted)}").to_pylist()
+        scored = score_rows(backend, prof, _source(accounts), on_error="skip", explain=True)
+        sql = scored.sql()
+        if scored.loaded.canonical.keyed:
+            wanted = _normal_domain(backend, domain) or domain.strip()
+            rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {quote_str(wanted)}").to_pylist()
+        elif domain.strip().isdigit():
+            wanted = domain.strip()
+            rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE {ROW_KEY} = {int(wanted)}").to_pylist()
+        else:
+            raise DataError(f"the accounts have no domain column, so '{domain}' cannot be found",
+                            where=scored.loaded.label, hint="give the account's row number instead")
     finally:
         backend.close()
     if not rows:
-        raise DataError(f"no account with domain '{wanted}' in the accounts",
+        what = "domain" if scored.loaded.canonical.keyed else "row"
+        raise DataError(f"no account with {what} '{wanted}' in the accounts",
                         hint="check the spelling; domains are compared without scheme, www. and path")
     return rows[0]
 

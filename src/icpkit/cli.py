@@ -152,7 +152,8 @@ def score(
 
 @app.command()
 def explain(
-    domain: Annotated[str, typer.Argument(help="The account's domain (any URL form).")],
+    domain: Annotated[str, typer.Argument(help="The account's domain (any URL form); its row number in "
+                                              "an input without domains.")],
     profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Default: the last run's.")] = None,
     accounts: Annotated[Path | None, typer.Option("--accounts", "-a", help="Default: the last run's.")] = None,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
@@ -166,7 +167,7 @@ def explain(
                        hint="pass --profile and --accounts")
     prof = load_profile(profile)
     row = explain_account(prof, accounts, domain)
-    title = f"{row['domain']}" + (f" ({row['name']})" if row.get("name") else "")
+    title = (row["domain"] if "domain" in row else f"row {row['row']}") + (f" ({row['name']})" if row.get("name") else "")
     out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {row['tier']}"
               + (f", ABM {row['abm_tier']}" if row.get("abm_tier") else "") + f", route {row['route']}")
     if row.get("disqualified_by"):
@@ -228,7 +229,7 @@ def demo(
         rates = ", ".join(f"{tier} {rate:.0%}" for tier, rate in result.win_rates.items())
         out.print(f"Win rate of closed deals by tier: {rates}")
     out.print(f"Results: [bold]{escape(run.output)}[/]")
-    out.print(f"Next: icp explain {escape(run.top[0]['domain']) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
+    out.print(f"Next: icp explain {escape(str(next(iter(run.top[0].values())))) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
               f"  ·  icp doc {escape(str(result.profile))}")
 
 
@@ -278,6 +279,42 @@ def backtest(
     if json_out is not None:
         _atomic_text(json_out, bt.to_json())
         out.print(f"Wrote {escape(str(json_out))}")
+
+
+@app.command()
+def learn(
+    data: DataOpt,
+    label: LabelOpt,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the learned profile (YAML).")],
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", "-x", help="A column to leave out, e.g. one filled in after the outcome (repeatable).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The profile's name.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write the profile even when there is no signal.")] = False,
+) -> None:
+    """Learn a points scorecard from won/lost records and write it as a profile."""
+    from .discover.learn import learn as learn_scorecard
+    from .discover.learn import require_signal
+
+    with err.status("learning"):
+        result = learn_scorecard(data, label, exclude=exclude or [], name=name)
+    out.print(f"Learned from {result.rows:,} labelled records ({result.wins:,} wins, {result.wins / result.rows:.1%}); "
+              f"cross-validated AUC [bold]{result.cv_auc:.3f}[/] (95% interval {result.cv_auc_low:.3f}-"
+              f"{result.cv_auc_high:.3f})")
+    for note in result.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
+    t = Table(title="Criteria, strongest first", title_justify="left")
+    for col in ("criterion", "weight", "alone AUC", "groups"):
+        t.add_column(col, justify="left" if col == "criterion" else "right")
+    for c in result.criteria:
+        t.add_row(escape(c.title), f"{c.weight:g}", f"{c.auc:.3f}", str(len(c.groups)))
+    out.print(t)
+    if not force:
+        require_signal(result)
+    _atomic_text(out_path, result.to_yaml())
+    out.print(f"Wrote {escape(str(out_path))}")
+    out.print(f"Next: icp backtest --profile {escape(str(out_path))} --data NEW_DATA --label {escape(label)}")
 
 
 @app.command()
@@ -361,10 +398,11 @@ def _top_table(top: list[dict[str, Any]]) -> None:
     if not top:
         return
     t = Table(title="Top accounts", title_justify="left")
-    for col in ("domain", "fit", "tier", "abm", "reasons"):
+    key = "domain" if "domain" in top[0] else "row"
+    for col in (key, "fit", "tier", "abm", "reasons"):
         t.add_column(col, overflow="fold")
     for r in top:
-        t.add_row(escape(r["domain"]), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
+        t.add_row(escape(str(r[key])), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
     out.print(t)
 
 

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError, located
-from ..io.canonical import ROW, CanonicalPlan, bad_flag, canonical_plan
+from ..io.canonical import ROW, ROW_KEY, CanonicalPlan, bad_flag, canonical_plan
 from ..io.sources import existing_file, file_format, sniff_csv
 from ..profile.model import Profile
 from ..scoring.plan import Step
@@ -196,10 +196,11 @@ class DuckDBBackend:
             exc.where = exc.where or label
             raise
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_canon AS {self.compile(canon.expr)}")
-        flags = [quote_ident(bad_flag(f.name)) for f in canon.fields] + ["domain IS NULL"]
+        flags = [quote_ident(bad_flag(f.name)) for f in canon.fields] + (["domain IS NULL"] if canon.keyed else [])
         fields = ", ".join(quote_ident(f.name) for f in canon.fields)
         unknown = "_country_unknown" if any(f.name == "country" for f in canon.fields) else "false AS _country_unknown"
-        self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {ROW}, {fields}, "
+        key = "" if canon.keyed else f"{ROW_KEY}, "
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {ROW}, {key}{fields}, "
                   f"({' OR '.join(flags)}) AS _bad, {unknown} FROM icp_canon")
         return Loaded("icp_accounts", 0, canon, Rejects(), [], label, is_csv=_is_csv(source))
 
@@ -228,7 +229,7 @@ class DuckDBBackend:
             f"SELECT domain, list({ROW} ORDER BY {ROW}) FROM {table} WHERE domain IN "
             f"(SELECT domain FROM {table} WHERE NOT _bad GROUP BY domain HAVING count(*) > 1) AND NOT _bad "
             f"GROUP BY domain ORDER BY min({ROW}) {limit}"
-        )
+        ) if loaded.canonical.keyed else []
         if bad:
             self._bad_values(loaded, bad, on_error)
         if dupes:
@@ -242,7 +243,8 @@ class DuckDBBackend:
     def _bad_values(self, loaded: Loaded, bad_rows: list[int], on_error: str) -> None:
         canon = loaded.canonical
         checks = [(f, quote_ident(bad_flag(f.name))) for f in canon.fields]
-        checks.append((next(f for f in canon.fields if f.name == "domain"), "domain IS NULL"))
+        if canon.keyed:
+            checks.append((next(f for f in canon.fields if f.name == "domain"), "domain IS NULL"))
         in_list = ", ".join(str(r) for r in bad_rows)
         headers = ", ".join(quote_ident(f.header) for f in canon.fields)
         raw = {r[0]: r[1:] for r in self.rows(f"SELECT {ROW}, {headers} FROM icp_raw WHERE {ROW} IN ({in_list})")}

@@ -2,8 +2,8 @@
 
 ``canonical_plan`` is pure: given the raw table's schema (headers as read, all text for CSV,
 typed for Parquet and DataFrames) and a profile, it returns the ibis expression of the
-canonical table: ``_row`` (the 1-based data row of the input), ``domain``, ``name`` when
-present, and every field the profile uses, typed by its kind. Next to each parsed value it
+canonical table: ``_row`` (the 1-based data row of the input), ``domain`` (or, for an input
+without a domain column, ``row``: the row number as the key), ``name`` when present, and every field the profile uses, typed by its kind. Next to each parsed value it
 puts a ``_bad_<field>`` flag, true where a non-blank input could not be read, so a backend
 can name the row, the column and the value of every bad input.
 """
@@ -21,6 +21,7 @@ from . import values
 from .crm import canonical_mapping, header_key
 
 ROW = "_row"
+ROW_KEY = "row"  # the key of an input without domains (see scoring.plan.ROW_KEY)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class CanonicalPlan:
     crm_source: str | None  # "hubspot", "salesforce", "apollo" when recognised
     expr: ir.Table  # _row, fields, _bad_<field> flags, _country_unknown
 
+    @property
+    def keyed(self) -> bool:
+        """Accounts are keyed by domain (else by row number, column ``row``)."""
+        return any(f.name == "domain" for f in self.fields)
+
     def header_of(self, field: str) -> str:
         return next(f.header for f in self.fields if f.name == field)
 
@@ -48,7 +54,8 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
     """The canonical accounts expression over ``raw`` for the fields ``profile`` uses."""
     headers = [c for c in raw.columns if c != ROW]
     mapping = canonical_mapping(headers, explicit=profile.columns)
-    wanted: dict[str, Kind] = {"domain": "text"}
+    keyed = "domain" in profile.columns or _resolve("domain", headers, mapping.columns) is not None
+    wanted: dict[str, Kind] = {"domain": "text"} if keyed else {}
     if _resolve("name", headers, mapping.columns) is not None:
         wanted["name"] = "text"
     wanted.update(profile.field_kinds())
@@ -64,7 +71,7 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
     if missing:
         raise _missing(missing, headers, source)
 
-    cols: dict[str, ir.Value] = {ROW: raw[ROW]}
+    cols: dict[str, ir.Value] = {ROW: raw[ROW]} if keyed else {ROW: raw[ROW], ROW_KEY: raw[ROW]}
     for f in fields:
         parsed, bad = _parse(f, _column(raw, f.header))
         cols[f.name] = parsed
@@ -76,9 +83,17 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
 
 
 def _column(raw: ir.Table, header: str) -> ir.Value:
-    """A raw column; one with no values at all (typed NULL by JSON readers) reads as text."""
-    col = raw[header]
+    return _as_text_if_null(raw[header])
+
+
+def _as_text_if_null(col: ir.Value) -> ir.Value:
+    """A column with no values at all (typed NULL by JSON readers) reads as text."""
     return col.cast("string") if col.type().is_null() else col
+
+
+def parse_value(name: str, kind: Kind, col: ir.Value) -> ir.Value:
+    """The canonical value of ``col`` read as field ``name`` of ``kind`` (as scoring reads it)."""
+    return _parse(Field(name, "", kind), _as_text_if_null(col))[0]
 
 
 def _parse(f: Field, col: ir.Value) -> tuple[ir.Value, ir.BooleanValue]:

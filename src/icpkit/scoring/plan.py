@@ -41,8 +41,12 @@ from .criteria import CriterionPlan, plan_criterion, points_literal, signed
 #: carried through to the result unchanged (backends use these for order and checks).
 ROW = "_row"
 
-#: Output columns before the per-criterion points.
-HEAD_COLUMNS = ("domain", "name", "fit_score", "tier", "abm_tier", "route", "disqualified_by", "reasons")
+#: The key of an input without a domain column: its row number, as column ``row``.
+ROW_KEY = "row"
+
+#: Output columns before the per-criterion points (``row`` replaces ``domain`` in an input
+#: without domains).
+HEAD_COLUMNS = ("domain", ROW_KEY, "name", "fit_score", "tier", "abm_tier", "route", "disqualified_by", "reasons")
 
 
 #: Dialects whose CTEs accept ``AS MATERIALIZED`` (computed once, however often referenced).
@@ -90,11 +94,11 @@ class ScoringPlan:
         """``_row`` (when the input has one), ``domain``, ``fit_score`` and ``tier`` of every row:
         the part of the result a backtest needs, without reasons, points or ABM ranks."""
         rows, combos = _ref(self.steps[0]), _ref(self.steps[1])
-        keep = [c for c in (ROW, "domain") if c in rows.columns]
+        keep = [c for c in (ROW, key_column(rows)) if c in rows.columns]
         return rows.join(combos, list(self.keys)).select(*keep, "fit_score", "tier")
 
     def top(self, n: int) -> ir.Table:
-        """The ``n`` best accounts of the result (fit score, then domain), found without
+        """The ``n`` best accounts of the result (fit score, then key), found without
         ranking every row: only combinations scoring at least the n-th best are joined."""
         per_combo = self._per_combo()
         by_fit = per_combo.group_by("fit_score").agg(n=per_combo.n.sum())
@@ -103,7 +107,7 @@ class ScoringPlan:
         cutoff = reached.filter(reached.seen >= n).fit_score.max().as_scalar()
         final = self.expr
         return final.filter(final.fit_score >= cutoff.fill_null(0)).order_by(
-            [ibis.desc("fit_score"), "domain"]).limit(n)
+            [ibis.desc("fit_score"), key_column(final)]).limit(n)
 
     def sql(self, dialect: str = "duckdb") -> str:
         ctes = []
@@ -113,6 +117,11 @@ class ScoringPlan:
             ctes.append(f"{step.name} AS{mat} (\n{body}\n)")
         last = str(ibis.to_sql(self.steps[-1].expr, dialect=dialect))
         return ("WITH " + ",\n".join(ctes) + "\n" + last) if ctes else last
+
+
+def key_column(t: ir.Table) -> str:
+    """The column that identifies an account: ``domain``, or ``row`` for an input without one."""
+    return "domain" if "domain" in t.columns else ROW_KEY
 
 
 def points_column(key: str) -> str:
@@ -136,7 +145,8 @@ def build_plan(
     full breakdown that ``icp explain`` prints). ``scored_at`` defaults to now (UTC).
     """
     t = accounts
-    column(t, "domain")
+    key_col = key_column(t)
+    column(t, key_col)
     scale = 100.0 / profile.total_weight
     crit = [plan_criterion(c, column(t, c.field), scale) for c in profile.criteria]
     adj = [(a, compile_condition(a.when, t)) for a in profile.adjustments]
@@ -152,7 +162,7 @@ def build_plan(
     sizes = {f"_c_{p.key}": len(p.outcomes) for p in crit} | {f"_a_{a.name}": 2 for a, _ in adj}
     sizes["_dq"] = len(disq) + 1
     private = [c for c in t.columns if c.startswith("_")]
-    keep = [c for c in ("domain", "name") if c in t.columns] + private
+    keep = [c for c in (key_col, "name") if c in t.columns] + private
     packed = math.prod(sizes.values()) < 2**62
     if packed:
         radix, key = 1, ibis.literal(0, type="int64")
@@ -183,10 +193,10 @@ def build_plan(
 
     # Stage 3: back to rows, then ABM tiers from the top of the ABM tier.
     scored = rows.join(combos, join_on).select(
-        *keep, *HEAD_COLUMNS[2:4], "route", "disqualified_by", "reasons", *points,
+        *keep, "fit_score", "tier", "route", "disqualified_by", "reasons", *points,
         *[c for c in combos.columns if c.startswith("reason_")],
     )
-    scored = _with_abm(profile, rows, combos, join_on, scored)
+    scored = _with_abm(profile, rows, combos, join_on, scored, key_col)
     when = scored_at or datetime.now(UTC)
     out = scored.select(
         *[c for c in HEAD_COLUMNS if c in scored.columns],
@@ -251,8 +261,9 @@ def _reasons(
     return line
 
 
-def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str], scored: ir.Table) -> ir.Table:
-    """Add ``abm_tier``: A for the top ``a`` of the ABM tier by fit score (ties by domain), B for
+def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str], scored: ir.Table,
+              key_col: str) -> ir.Table:
+    """Add ``abm_tier``: A for the top ``a`` of the ABM tier by fit score (ties by key), B for
     the next ``b``, C for the rest of that tier; NULL outside it and for disqualified accounts.
 
     Only the top ``a + b`` eligible rows are ranked (a top-N query over the rows whose
@@ -262,11 +273,11 @@ def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str
         return scored.mutate(abm_tier=ibis.null(str))
     abm = profile.abm
     eligible = combos.filter((combos.tier == abm.tier) & combos.disqualified_by.isnull()).select(*keys, "fit_score")
-    candidates = rows.join(eligible, keys).select("domain", "fit_score")
-    top = candidates.order_by([ibis.desc("fit_score"), "domain"]).limit(abm.a + abm.b)
-    top = top.select(_abm_domain="domain", _abm_rank=ibis.row_number().over(
-        ibis.window(order_by=[ibis.desc(top.fit_score), top.domain])))
-    joined = scored.left_join(top, scored.domain == top._abm_domain)
+    candidates = rows.join(eligible, keys).select(key_col, "fit_score")
+    top = candidates.order_by([ibis.desc("fit_score"), key_col]).limit(abm.a + abm.b)
+    top = top.select(_abm_key=key_col, _abm_rank=ibis.row_number().over(
+        ibis.window(order_by=[ibis.desc(top.fit_score), top[key_col]])))
+    joined = scored.left_join(top, scored[key_col] == top._abm_key)
     rank = joined._abm_rank
     abm_tier = ibis.cases(
         (~((joined.tier == abm.tier) & joined.disqualified_by.isnull()), ibis.null(str)),

@@ -1818,7 +1818,7 @@ FROM (
     ON "t2"."_key" = "t3"."_key"
   LEFT OUTER JOIN (
     SELECT
-      "t8"."domain" AS "_abm_domain",
+      "t8"."domain" AS "_abm_key",
       ROW_NUMBER() OVER (
         ORDER BY "t8"."fit_score" DESC NULLS LAST, "t8"."domain" ASC
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
@@ -1847,5 +1847,5 @@ FROM (
       LIMIT 250
     ) AS "t8"
   ) AS "t10"
-    ON "t2"."domain" = "t10"."_abm_domain"
+    ON "t2"."domain" = "t10"."_abm_key"
 ) AS "t11"

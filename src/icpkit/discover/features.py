@@ -1,0 +1,437 @@
+"""Attributes of a labelled table, read the way scoring reads them, and cut into bins.
+
+:func:`read_labelled` opens any table (CSV with any delimiter, Parquet, JSON lines, a
+DataFrame), decides the kind of every column (``number`` when every non-blank value reads
+as a number, ``list`` for a technologies column, ``text`` otherwise), parses the values with
+the same code scoring uses (so a learned profile scores the same values it learned from),
+and sets aside columns that cannot describe an account: identifiers (a different value on
+every row), constants, columns with no values, free text. Each set-aside column gets a note.
+
+:func:`bin_attribute` cuts one attribute into the groups a profile can express: numeric
+bins ``[low, high)`` at quantiles with a minimum support, text levels with the rare ones
+pooled as "other", list items; missing values are always their own group. The groups are
+what discovery reports on and what a learned scorecard gives points to.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import DataError, IcpError
+from ..io import values
+from ..io.canonical import parse_value
+from ..io.crm import canonical_mapping
+from ..profile.model import CANONICAL_KINDS, Kind, format_number
+from .backtest import _column, check_classes, parse_labels
+
+#: Numeric attributes are first cut at these quantiles, then neighbours are merged until
+#: every bin holds at least the minimum support.
+PREBINS = 20
+#: At most this many items of a list attribute become features (the most frequent).
+MAX_ITEMS = 30
+#: A text attribute with more distinct values than this share of its rows is free text.
+FREE_TEXT_SHARE = 0.5
+#: Fewest wins and fewest losses a table needs before anything is learned from it.
+MIN_CLASS = 20
+
+
+@dataclass
+class Attribute:
+    """One usable column: its profile field name, input header, kind and parsed values.
+
+    ``values`` is a float array with NaN for missing (numbers), an object array of
+    lower-cased strings with None for missing (text), or a list of lists of lower-cased
+    items with None for a missing list (lists). ``display`` maps a lower-cased text
+    value or item to its most frequent spelling in the input.
+    """
+
+    field: str
+    header: str
+    kind: Kind
+    values: Any
+    display: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> np.ndarray:
+        if self.kind == "number":
+            return np.isnan(self.values)
+        return np.array([v is None for v in self.values], dtype=bool)
+
+
+@dataclass
+class Labelled:
+    """A labelled table: 0/1 labels, usable attributes, and notes on what was left out."""
+
+    label: str
+    labels: np.ndarray
+    attributes: list[Attribute]
+    notes: list[str]
+    where: str
+    rows: int
+
+
+@dataclass
+class Group:
+    """One group of an attribute's values: a numeric bin, a text level, a list item's
+    presence, "other" (rare levels pooled) or "missing". ``rule`` says how a profile
+    writes it: ``("bin", low, high)``, ``("level", [values])``, ``("other",)``,
+    ``("missing",)``, ``("item", value)``, ``("no_item",)``."""
+
+    label: str
+    rule: tuple[Any, ...]
+    mask: np.ndarray
+
+
+@dataclass
+class Binned:
+    """An attribute cut into groups (one per row: exactly one group's mask holds), or,
+    for a list attribute, one :class:`Binned` per frequent item."""
+
+    attribute: Attribute
+    groups: list[Group]
+    item: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.attribute.field if self.item is None else f"{self.attribute.field}_{slug(self.item)}"
+
+    @property
+    def title(self) -> str:
+        head = self.attribute.header
+        return head if self.item is None else f"{head}: {self.attribute.display.get(self.item, self.item)}"
+
+
+def slug(text: str) -> str:
+    """A profile identifier from a header: lower case, ``_`` for anything else."""
+    s = re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_") or "column"
+    return ("c_" + s if not s[0].isalpha() else s)[:63]
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = ()) -> Labelled:
+    """Read ``data`` (a path, Arrow table or DataFrame) with its ``label`` column (see
+    :func:`~icpkit.discover.backtest.parse_labels`) into usable attributes."""
+    from ..api import _as_arrow
+    from ..backends.duckdb import DuckDBBackend, quote_ident
+
+    _, table = _as_arrow(data)
+    backend = DuckDBBackend()
+    try:
+        where = backend.read_raw(table if table is not None else data, "icp_raw")
+        raw = backend.table_ref("icp_raw")
+        headers = [c for c in raw.columns if c != "_row"]
+        label_col = _column(headers, label, "label", where)
+        excluded = _excluded(headers, exclude, where)
+        candidates = [h for h in headers if h != label_col and h not in excluded]
+        kinds = _kinds(backend, raw, candidates)
+        fields = _field_names(candidates)
+        cols: dict[str, Any] = {"_row": raw["_row"], "_label": raw[label_col]}
+        for h in candidates:
+            cols[f"f{len(cols)}"] = parse_value(fields[h], kinds[h], raw[h])
+        names = list(cols)
+        result = backend.to_arrow(backend.compile(raw.select(**cols)) + f" ORDER BY {quote_ident('_row')}")
+    finally:
+        backend.close()
+    rows = result.num_rows
+    if rows == 0:
+        raise DataError("the table has no rows", where=where)
+    labels = parse_labels(result.column("_label"), rows=result.column("_row").to_numpy(), where=where,
+                          column=label_col)
+    notes = [f"'{h}' left out (--exclude)" for h in headers if h in excluded]
+    attributes = []
+    for h, name in zip(candidates, names[2:], strict=True):
+        attr = _attribute(fields[h], h, kinds[h], result.column(name))
+        note = _unusable(attr, rows)
+        if note:
+            notes.append(f"'{h}' left out: {note}")
+        else:
+            attributes.append(attr)
+    return Labelled(label_col, labels, attributes, notes, where, rows)
+
+
+def require_classes(labels: np.ndarray, what: str) -> None:
+    """The label has both classes and at least :data:`MIN_CLASS` of each, else an error
+    that says "insufficient data" rather than a model that pretends."""
+    check_classes(labels, what)
+    wins, losses = int(labels.sum()), int(len(labels) - labels.sum())
+    if min(wins, losses) < MIN_CLASS:
+        raise DataError(f"insufficient data: {what} has {wins} wins and {losses} losses; at least "
+                        f"{MIN_CLASS} of each are needed to learn anything that is not noise",
+                        hint="add more labelled history, or write the profile by hand (icp init)")
+
+
+def _excluded(headers: list[str], exclude: Sequence[str], where: str) -> set[str]:
+    return {_column(headers, e, "excluded", where) for e in exclude}
+
+
+def _kinds(backend: Any, raw: Any, headers: list[str]) -> dict[str, Kind]:
+    """Canonical columns keep their kind; a text column whose every non-blank value reads
+    as a number is a number; the rest is text.
+
+    A cheap first pass casts the values; only columns whose unreadable values all contain
+    a digit ("$2.5M", "1,200") are read again with scoring's number parser."""
+    from ..backends.duckdb import quote_ident
+
+    mapping = canonical_mapping(headers).columns
+    canonical = {h: CANONICAL_KINDS[c] for c, h in mapping.items() if c in CANONICAL_KINDS}
+    kinds: dict[str, Kind] = {}
+    text: list[str] = []
+    for h in headers:
+        dtype = raw[h].type()
+        if h in canonical:
+            kinds[h] = canonical[h]
+        elif dtype.is_numeric() and not dtype.is_boolean():
+            kinds[h] = "number"
+        elif dtype.is_array():
+            kinds[h] = "list"
+        elif dtype.is_string():
+            text.append(h)
+        else:
+            kinds[h] = "text"
+    if not text:
+        return kinds
+    probes = []
+    for h in text:
+        v = f"nullif(trim({quote_ident(h)}), '')"
+        failed = f"{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL"
+        probes += [f"count({v})", f"count(*) FILTER ({failed} AND NOT regexp_matches({v}, '[0-9]'))",
+                   f"count(*) FILTER ({failed} AND regexp_matches({v}, '[0-9]'))"]
+    counts = backend.rows(f"SELECT {', '.join(probes)} FROM icp_raw")[0]
+    recheck: dict[str, Any] = {}
+    for i, h in enumerate(text):
+        present, words, odd = counts[3 * i: 3 * i + 3]
+        if not present or words:
+            kinds[h] = "text"
+        elif not odd:
+            kinds[h] = "number"
+        else:
+            parsed = values.parse_number(raw[h])
+            recheck[h] = values.number_is_invalid(raw[h], parsed).sum()
+    if recheck:
+        bad = backend.rows(backend.compile(raw.aggregate(**{f"c{i}": e for i, e in enumerate(recheck.values())})))[0]
+        for h, n_bad in zip(recheck, bad, strict=True):
+            kinds[h] = "text" if n_bad else "number"
+    return kinds
+
+
+def _field_names(headers: list[str]) -> dict[str, str]:
+    """The profile field of each header: its canonical name when it is a recognised
+    column, else its slug; made unique."""
+    mapping = {h: c for c, h in canonical_mapping(headers).columns.items()}
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for h in headers:
+        name = mapping.get(h) or slug(h)
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        out[h] = name
+    return out
+
+
+def _attribute(name: str, header: str, kind: Kind, col: pa.ChunkedArray) -> Attribute:
+    if kind == "number":
+        arr = col.to_numpy(zero_copy_only=False).astype(float)
+        return Attribute(name, header, kind, np.where(np.isfinite(arr), arr, np.nan))
+    py = col.to_pylist()
+    display: dict[str, dict[str, int]] = {}
+    if kind == "list":
+        vals: list[Any] = []
+        for items in py:
+            if not items:
+                vals.append(None)
+                continue
+            keys = []
+            for it in items:
+                if it is None or not str(it).strip():
+                    continue
+                k = str(it).strip().lower()
+                display.setdefault(k, {}).setdefault(str(it).strip(), 0)
+                display[k][str(it).strip()] += 1
+                keys.append(k)
+            vals.append(sorted(set(keys)) or None)
+        return Attribute(name, header, kind, vals, _most_frequent(display))
+    out = np.empty(len(py), dtype=object)
+    for i, v in enumerate(py):
+        if v is None:
+            out[i] = None
+            continue
+        text = str(v).strip()
+        k = text.lower()
+        out[i] = k
+        spellings = display.setdefault(k, {})
+        spellings[text] = spellings.get(text, 0) + 1
+    return Attribute(name, header, kind, out, _most_frequent(display))
+
+
+def _most_frequent(spellings: dict[str, dict[str, int]]) -> dict[str, str]:
+    return {k: max(v.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, v in spellings.items()}
+
+
+def _unusable(attr: Attribute, rows: int) -> str | None:
+    present = int((~attr.missing).sum())
+    if present == 0:
+        return "it has no values"
+    if attr.kind == "number":
+        distinct = len(np.unique(attr.values[~np.isnan(attr.values)]))
+        whole = bool(np.all(np.mod(attr.values[~np.isnan(attr.values)], 1) == 0))
+        if distinct == rows and whole and rows >= 20:
+            return "a different whole number on every row (an identifier)"
+    elif attr.kind == "text":
+        distinct = len(attr.display)
+        if distinct == rows and rows >= 20:
+            return "a different value on every row (an identifier)"
+        if rows >= 20 and distinct > FREE_TEXT_SHARE * present:
+            return f"{distinct} distinct values in {present} rows (free text or an identifier)"
+    else:
+        distinct = len(attr.display)
+    if distinct <= 1 and present == rows:
+        return "the same value on every row"
+    return None
+
+
+# -- binning ---------------------------------------------------------------------------
+
+
+def min_support(rows: int) -> int:
+    """Fewest rows a bin, level or item needs to stand on its own: 1% of the rows, at
+    least 10."""
+    return max(10, math.ceil(0.01 * rows))
+
+
+def bin_attribute(attr: Attribute, support: int, *, monotone_labels: np.ndarray | None = None) -> list[Binned]:
+    """The groups of ``attr`` (see the module docstring). With ``monotone_labels`` the
+    numeric bins are further merged until the win rate rises or falls steadily
+    across them (pool adjacent violators, in the direction of the correlation)."""
+    if attr.kind == "number":
+        return [Binned(attr, _numeric_groups(attr.values, support, monotone_labels))]
+    if attr.kind == "text":
+        return [Binned(attr, _level_groups(attr, support))]
+    return _item_groups(attr, support)
+
+
+def _numeric_groups(x: np.ndarray, support: int, labels: np.ndarray | None) -> list[Group]:
+    present = ~np.isnan(x)
+    v = x[present]
+    uniq = np.unique(v)
+    if len(uniq) <= PREBINS:
+        edges = list(uniq[1:])
+    else:
+        qs = np.quantile(v, np.linspace(0, 1, PREBINS + 1)[1:-1], method="nearest")
+        edges = sorted({float(q) for q in qs if q > uniq[0]})
+    counts = _bin_counts(v, edges)
+    while len(edges) > 0 and counts.min() < support:
+        i = int(np.argmin(counts))
+        # merge bin i with its smaller neighbour by dropping the edge between them
+        if i == 0:
+            drop = 0
+        elif i == len(counts) - 1:
+            drop = i - 1
+        else:
+            drop = i - 1 if counts[i - 1] <= counts[i + 1] else i
+        del edges[drop]
+        counts = _bin_counts(v, edges)
+    if labels is not None and len(edges) > 0:
+        edges = _monotone_edges(v, labels[present], edges)
+    groups = []
+    bounds = [-math.inf, *edges, math.inf]
+    idx = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")
+    for i in range(len(bounds) - 1):
+        low, high = bounds[i], bounds[i + 1]
+        groups.append(Group(_bin_label(low, high), ("bin", low, high), present & (idx == i)))
+    if (~present).any():
+        groups.append(Group("missing", ("missing",), ~present))
+    return groups
+
+
+def _bin_counts(v: np.ndarray, edges: list[float]) -> np.ndarray:
+    return np.bincount(np.searchsorted(np.asarray(edges, dtype=float), v, side="right"), minlength=len(edges) + 1)
+
+
+def _monotone_edges(v: np.ndarray, y: np.ndarray, edges: list[float]) -> list[float]:
+    """Drop edges until the win rate of consecutive bins moves one way only."""
+    edges = list(edges)
+    idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right")
+    rising = np.corrcoef(v, y)[0, 1] >= 0 if np.std(v) > 0 and np.std(y) > 0 else True
+    n = np.bincount(idx, minlength=len(edges) + 1).astype(float)
+    w = np.bincount(idx, weights=y.astype(float), minlength=len(edges) + 1)
+    while len(edges) > 0:
+        rate = w / np.maximum(n, 1)
+        diffs = np.diff(rate) if rising else -np.diff(rate)
+        bad = np.flatnonzero(diffs < 0)
+        if len(bad) == 0:
+            break
+        i = int(bad[0])
+        n[i] += n[i + 1]
+        w[i] += w[i + 1]
+        n, w = np.delete(n, i + 1), np.delete(w, i + 1)
+        del edges[i]
+    return edges
+
+
+def _bin_label(low: float, high: float) -> str:
+    if math.isinf(low) and math.isinf(high):
+        return "any value"
+    if math.isinf(low):
+        return f"< {format_number(high)}"
+    if math.isinf(high):
+        return f">= {format_number(low)}"
+    return f"{format_number(low)} to < {format_number(high)}"
+
+
+def _level_groups(attr: Attribute, support: int) -> list[Group]:
+    x = attr.values
+    missing = attr.missing
+    keys, inverse, counts = np.unique(x[~missing].astype(str), return_inverse=True, return_counts=True)
+    codes = np.full(len(x), -1)
+    codes[~missing] = inverse
+    groups = []
+    rare = np.zeros(len(x), dtype=bool)
+    for i in np.argsort(-counts, kind="stable"):
+        mask = codes == i
+        if counts[i] >= support:
+            key = str(keys[i])
+            groups.append(Group(attr.display.get(key, key), ("level", [key]), mask))
+        else:
+            rare |= mask
+    if rare.any():
+        groups.append(Group("other", ("other",), rare))
+    if missing.any():
+        groups.append(Group("missing", ("missing",), missing))
+    return groups
+
+
+def _item_groups(attr: Attribute, support: int) -> list[Binned]:
+    lists = attr.values
+    missing = attr.missing
+    counts: dict[str, int] = {}
+    for items in lists:
+        for it in items or ():
+            counts[it] = counts.get(it, 0) + 1
+    frequent = sorted((k for k, c in counts.items() if c >= support), key=lambda k: (-counts[k], k))[:MAX_ITEMS]
+    out = []
+    for item in frequent:
+        has = np.array([bool(items) and item in items for items in lists], dtype=bool)
+        groups = [Group(f"has {attr.display.get(item, item)}", ("item", item), has),
+                  Group("does not", ("no_item",), ~has & ~missing)]
+        if missing.any():
+            groups.append(Group("missing", ("missing",), missing))
+        out.append(Binned(attr, groups, item=item))
+    return out
+
+
+def check_usable(data: Labelled) -> None:
+    if not data.attributes:
+        raise IcpError("no usable attribute: " + "; ".join(data.notes) if data.notes else "the table has no attribute",
+                       where=data.where, hint="give a table with descriptive columns next to the label")

@@ -1,0 +1,335 @@
+"""``icp learn``: a points scorecard learned from won and lost records, written as a profile.
+
+How it learns. Every usable attribute (see :mod:`.features`) is cut into groups: numeric
+bins at quantiles with at least :func:`~.features.min_support` rows each, text levels with
+rare values pooled as "other", one feature per frequent list item, and "missing" as a group
+of its own. A logistic regression with an L2 penalty (its strength chosen by
+cross-validation) gives every group a weight. Within a criterion the weights are shifted so
+the lowest group earns 0 points, and all are scaled so the criteria's maxima add up to 100:
+the fit score is then an increasing function of the model's log-odds, so it ranks records
+exactly as the model does, and it stays a table of points a person can read and edit.
+
+Honesty. Fewer than 20 wins or losses is "insufficient data", not a model. The
+cross-validated AUC is measured before anything is written; when it does not beat chance
+(AUC < 0.55 or its 95% interval reaches 0.5) there is "no signal" and no profile is written
+unless the caller insists. A leakage guard names columns that alone predict the label
+almost perfectly or are filled for one class only: such columns usually record what
+happened after the outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import IcpError
+from ..profile.model import Bin, Criterion, Item, Level, Profile, Tier, format_number
+from .backtest import auc
+from .features import Binned, Group, Labelled, bin_attribute, check_usable, min_support, read_labelled, require_classes
+
+#: Penalty strengths tried (scikit-learn's C: smaller is a stronger pull towards 0).
+C_GRID = (0.03, 0.1, 0.3, 1.0)
+#: Rows used to choose the penalty and measure the cross-validated AUC.
+CV_ROWS = 200_000
+#: Below this cross-validated AUC (or with an interval reaching 0.5) there is no signal.
+MIN_SIGNAL_AUC = 0.55
+#: Share of records in the learned high tier, and in high + monitor.
+HIGH_SHARE, MONITOR_SHARE = 0.25, 0.60
+#: Leakage guard: an attribute alone reaching this AUC, or filled this much more often
+#: for one class than for the other, is named in a warning.
+LEAK_AUC, LEAK_FILL_GAP = 0.95, 0.9
+
+
+class NoSignalError(IcpError):
+    """The attributes do not separate wins from losses better than chance."""
+
+
+@dataclass
+class GroupEvidence:
+    label: str
+    n: int
+    wins: int
+    win_rate: float
+    points: float
+
+
+@dataclass
+class CriterionEvidence:
+    name: str
+    title: str
+    weight: float
+    auc: float  # the attribute alone, in sample
+    groups: list[GroupEvidence]
+
+
+@dataclass
+class Learned:
+    """A learned scorecard: the profile, and the evidence behind it."""
+
+    profile: Profile
+    cv_auc: float
+    cv_auc_low: float
+    cv_auc_high: float
+    signal: bool
+    rows: int
+    wins: int
+    penalty_c: float
+    criteria: list[CriterionEvidence]
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_yaml(self) -> str:
+        from .profile_yaml import learned_yaml
+
+        return learned_yaml(self)
+
+
+def learn(data: Any, label: str, *, exclude: Sequence[str] = (), name: str | None = None,
+          seed: int = 0) -> Learned:
+    """Learn a points scorecard from ``data`` (a path, Arrow table or DataFrame) and its
+    0/1 ``label`` column. Raises :class:`NoSignalError` only through :func:`require_signal`."""
+    table = read_labelled(data, label, exclude=exclude)
+    return learn_labelled(table, name=name, seed=seed)
+
+
+def learn_labelled(data: Labelled, *, name: str | None = None, seed: int = 0) -> Learned:
+    check_usable(data)
+    y = data.labels
+    require_classes(y, f"column '{data.label}'")
+    support = min_support(len(y))
+    binned = [b for a in data.attributes for b in bin_attribute(a, support)]
+    binned = [b for b in binned if len(b.groups) > 1]
+    notes = list(data.notes)
+    if not binned:
+        raise NoSignalError("no attribute has two groups of enough rows to compare",
+                            where=data.where, hint=f"each group needs at least {support} rows")
+    x = _design(binned, len(y))
+    c, oof = _choose_penalty(x, y, seed)
+    cv = auc(oof[0], oof[1])
+    low, high = _auc_interval(cv, int(oof[1].sum()), int(len(oof[1]) - oof[1].sum()))
+    signal = cv >= MIN_SIGNAL_AUC and low > 0.5
+    model = _fit(x, y, c)
+    criteria, evidence = _criteria(binned, model.coef_[0], y)
+    if not criteria:
+        signal = False
+        criteria = [_flat_criterion(binned[0])]
+    prof = Profile(name=name or f"Learned from {data.where}", description=(
+        f"Learned by icpkit from {len(y)} labelled records ({int(y.sum())} wins): binned attributes, "
+        f"L2-penalised logistic regression (C={format_number(c)}), cross-validated AUC {cv:.3f}."),
+        columns={b.attribute.field: b.attribute.header for b in binned if b.attribute.field != b.attribute.header},
+        criteria=criteria, tiers=list(Profile.model_fields["tiers"].default), abm=None)
+    prof = prof.model_copy(update={"tiers": _tiers(prof, binned, x)})
+    warnings = _leak_warnings(binned, y)
+    if len(y) < 200:
+        notes.append(f"only {len(y)} labelled records: the points are rough; add history and learn again")
+    return Learned(prof, cv, low, high, signal, len(y), int(y.sum()), c, evidence, notes, warnings)
+
+
+def require_signal(result: Learned) -> None:
+    if not result.signal:
+        raise NoSignalError(
+            f"no signal: these attributes do not separate wins from losses (cross-validated AUC "
+            f"{result.cv_auc:.3f}, 95% interval {result.cv_auc_low:.3f}-{result.cv_auc_high:.3f}); "
+            "no profile written",
+            hint="a scorecard from this data would rank records at random; add attributes that describe "
+                 "the accounts (firmographics, technologies, behaviour), or use --force to write it anyway")
+
+
+# -- the model -------------------------------------------------------------------------
+
+
+def _design(binned: list[Binned], rows: int) -> Any:
+    """One-hot matrix (CSR): one column per group, one 1 per criterion per row."""
+    from scipy import sparse
+
+    cols, rows_idx = [], []
+    offset = 0
+    index = np.arange(rows)
+    for b in binned:
+        code = np.full(rows, -1)
+        for j, g in enumerate(b.groups):
+            code[g.mask] = j
+        rows_idx.append(index)
+        cols.append(code + offset)
+        offset += len(b.groups)
+    r, c = np.concatenate(rows_idx), np.concatenate(cols)
+    data = np.ones(len(r), dtype=np.float64)
+    return sparse.csr_matrix((data, (r, c)), shape=(rows, offset))
+
+
+def _fit(x: Any, y: np.ndarray, c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, solver="newton-cholesky", max_iter=200).fit(x, y)
+
+
+def _choose_penalty(x: Any, y: np.ndarray, seed: int) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+    """The penalty with the best cross-validated AUC (5 folds, at most :data:`CV_ROWS`
+    rows) and that penalty's out-of-fold scores and labels."""
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(y)) if len(y) <= CV_ROWS else np.sort(rng.choice(len(y), CV_ROWS, replace=False))
+    xs, ys = x[idx], y[idx]
+    folds = list(StratifiedKFold(5 if len(ys) >= 100 else 3, shuffle=True, random_state=seed).split(xs, ys))
+    best: tuple[float, float, np.ndarray] | None = None
+    for c in C_GRID:
+        oof = np.zeros(len(ys))
+        for train, test in folds:
+            oof[test] = _fit(xs[train], ys[train], c).decision_function(xs[test])
+        score = auc(oof, ys)
+        if best is None or score > best[0] + 1e-4:
+            best = (score, c, oof)
+    assert best is not None
+    return best[1], (best[2], ys)
+
+
+def _auc_interval(a: float, n1: int, n0: int) -> tuple[float, float]:
+    """95% interval of an AUC (Hanley and McNeil's standard error)."""
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    half = 1.96 * math.sqrt(max(var, 0.0))
+    return max(0.0, a - half), min(1.0, a + half)
+
+
+# -- from weights to a profile ----------------------------------------------------------
+
+
+def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray) -> tuple[list[Criterion], list[CriterionEvidence]]:
+    spans, offset = [], 0
+    for b in binned:
+        w = coef[offset: offset + len(b.groups)]
+        offset += len(b.groups)
+        spans.append(w - w.min())
+    total = sum(float(s.max()) for s in spans)
+    if total <= 1e-9:
+        return [], []
+    scale = 100.0 / total
+    criteria, evidence = [], []
+    for b, span in zip(binned, spans, strict=True):
+        points = np.round(span * scale, 1)
+        if points.max() < 0.1:
+            continue
+        criteria.append(_criterion(b, points))
+        evidence.append(CriterionEvidence(b.name, b.title, float(points.max()), _alone_auc(b, y), [
+            GroupEvidence(g.label, int(g.mask.sum()), int(y[g.mask].sum()),
+                          float(y[g.mask].mean()) if g.mask.any() else 0.0, float(p))
+            for g, p in zip(b.groups, points, strict=True)]))
+    order = np.argsort([-e.weight for e in evidence], kind="stable")
+    return [criteria[i] for i in order], [evidence[i] for i in order]
+
+
+def _criterion(b: Binned, points: np.ndarray) -> Criterion:
+    by_rule = {g.rule[0]: float(p) for g, p in zip(b.groups, points, strict=True) if g.rule[0] in ("missing", "other", "no_item")}
+    weight = float(points.max())
+    common: dict[str, Any] = {"name": b.name, "field": b.attribute.field, "weight": weight,
+                              "missing": by_rule.get("missing", 0.0)}
+    pairs = list(zip(b.groups, points, strict=True))
+    if b.item is not None:
+        has = next(float(p) for g, p in pairs if g.rule[0] == "item")
+        return Criterion(**common, items=[Item(values=[b.attribute.display.get(b.item, b.item)], points=has)],
+                         otherwise=by_rule.get("no_item", 0.0))
+    if b.attribute.kind == "number":
+        bins = [_bin(g.rule[1], g.rule[2], float(p), g.label) for g, p in pairs if g.rule[0] == "bin"]
+        return Criterion(**common, bins=bins)
+    levels = [Level(values=[b.attribute.display.get(v, v) for v in g.rule[1]], points=float(p))
+              for g, p in pairs if g.rule[0] == "level"]
+    return Criterion(**common, levels=levels, otherwise=by_rule.get("other", 0.0))
+
+
+def _bin(low: float, high: float, points: float, label: str) -> Bin:
+    bounds: dict[str, float] = {}
+    if not math.isinf(low):
+        bounds["gte"] = low
+    if not math.isinf(high):
+        bounds["lt"] = high
+    if not bounds:
+        bounds["gte"] = -1e308
+    return Bin(**bounds, points=points)
+
+
+def _flat_criterion(b: Binned) -> Criterion:
+    """A criterion that gives everyone the same points: the honest scorecard of no signal."""
+    return _criterion(b, np.ones(len(b.groups)))
+
+
+def _alone_auc(b: Binned, y: np.ndarray) -> float:
+    """AUC of the attribute alone, scoring each record by its group's win rate."""
+    rate = np.zeros(len(y))
+    for g in b.groups:
+        if g.mask.any():
+            rate[g.mask] = y[g.mask].mean()
+    return auc(rate, y)
+
+
+def _tiers(prof: Profile, binned: list[Binned], x: Any) -> list[Tier]:
+    """High = the best :data:`HIGH_SHARE` of the training records, monitor down to
+    :data:`MONITOR_SHARE`: thresholds at those quantiles of the learned fit score."""
+    points = np.zeros(x.shape[1])
+    offset = 0
+    crit = {c.name: c for c in prof.criteria}
+    for b in binned:
+        c = crit.get(b.name)
+        if c is not None:
+            points[offset: offset + len(b.groups)] = _group_points(c, b)
+        offset += len(b.groups)
+    scores = np.round(x @ points * 100.0 / prof.total_weight, 2)
+    high = float(np.quantile(scores, 1 - HIGH_SHARE, method="higher"))
+    monitor = float(np.quantile(scores, 1 - MONITOR_SHARE, method="higher"))
+    high = min(max(high, 0.02), 100.0)
+    monitor = min(max(monitor, 0.01), high - 0.01)
+    return [Tier(name="high", min=round(high, 2), route="ae_queue"),
+            Tier(name="monitor", min=round(monitor, 2), route="nurture"),
+            Tier(name="disqualify", min=0, route="suppress")]
+
+
+def _group_points(c: Criterion, b: Binned) -> np.ndarray:
+    out = []
+    for g in b.groups:
+        kind = g.rule[0]
+        if kind == "missing":
+            out.append(c.missing)
+        elif kind in ("other", "no_item"):
+            out.append(c.otherwise)
+        elif kind == "item":
+            out.append((c.items or [])[0].points)
+        elif kind == "bin":
+            out.append(next(bn.points for bn in c.bins or [] if _same_bin(bn, g.rule[1], g.rule[2])))
+        else:
+            key = g.rule[1][0]
+            out.append(next(lv.points for lv in c.levels or [] if lv.values[0].lower() == key))
+    return np.asarray(out)
+
+
+def _same_bin(bn: Bin, low: float, high: float) -> bool:
+    lo = bn.gte if bn.gte is not None and bn.gte > -1e308 else -math.inf
+    hi = bn.lt if bn.lt is not None else math.inf
+    return lo == low and hi == high
+
+
+def _leak_warnings(binned: list[Binned], y: np.ndarray) -> list[str]:
+    out = []
+    seen: set[str] = set()
+    for b in binned:
+        head = b.attribute.header
+        if head in seen:
+            continue
+        alone = _alone_auc(b, y)
+        filled = ~b.attribute.missing
+        gap = abs(filled[y == 1].mean() - filled[y == 0].mean())
+        if alone >= LEAK_AUC:
+            out.append(f"'{head}' alone predicts the label almost perfectly (AUC {alone:.3f}): is it filled in "
+                       f"after the outcome? If so, learn again with --exclude '{head}'")
+            seen.add(head)
+        elif gap >= LEAK_FILL_GAP:
+            out.append(f"'{head}' is filled for {filled[y == 1].mean():.0%} of wins but {filled[y == 0].mean():.0%} "
+                       f"of losses: it may be recorded because of the outcome; consider --exclude '{head}'")
+            seen.add(head)
+    return out
+
+
+__all__ = ["Learned", "NoSignalError", "learn", "learn_labelled", "require_signal", "Group"]
