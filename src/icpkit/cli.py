@@ -46,6 +46,7 @@ LabelOpt = Annotated[str, typer.Option("--label", "-l", help="The outcome column
 DateOpt = Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")]
 SplitAtOpt = Annotated[str | None, typer.Option("--split-at",
                                                 help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")]
+HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")]
 
 
@@ -241,6 +242,7 @@ def backtest(
     date: DateOpt = None,
     split_at: SplitAtOpt = None,
     json_out: JsonOpt = None,
+    html: HtmlOpt = None,
 ) -> None:
     """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
     from .discover.backtest import run_backtest
@@ -279,6 +281,70 @@ def backtest(
     if json_out is not None:
         _atomic_text(json_out, bt.to_json())
         out.print(f"Wrote {escape(str(json_out))}")
+    if html is not None:
+        from .report.evidence import backtest_report, write_report
+
+        write_report(backtest_report(bt.to_dict(), title=f"Backtest of {profile.name}"), html)
+        out.print(f"Wrote {escape(str(html))}")
+
+
+@app.command()
+def discover(
+    accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],
+    deals: Annotated[Path | None, typer.Option("--deals", help="Deals with an outcome column (won/lost).")] = None,
+    outcomes: Annotated[Path | None, typer.Option(
+        "--outcomes", help="Measures per account (ARR, NPS, retention months...), keyed like the accounts.")] = None,
+    best: Annotated[str, typer.Option(
+        "--best", help="Who is best: won (vs lost), win_rate, won_amount, or a numeric health column "
+                       "(its top share).")] = "won",
+    top_share: Annotated[float, typer.Option("--top-share", help="Share of accounts counted as best by a "
+                                                                  "measure.")] = 0.25,
+    key: Annotated[str, typer.Option("--key", help="The column joining accounts, deals and outcomes.")] = "domain",
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", "-x", help="A column to leave out "
+                                                                             "(repeatable).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the proposed profile here.")] = None,
+    html: HtmlOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Find the attributes that separate the best accounts from the rest, and propose a profile."""
+    from .discover.discover import discover as run_discover
+    from .report.evidence import discover_report, write_report
+
+    with err.status("discovering"):
+        result = run_discover(accounts, deals=deals, outcomes=outcomes, best=best, top_share=top_share, key=key,
+                              exclude=exclude or [])
+    out.print(f"Compared {result.n_best:,} best accounts with {result.n_rest:,} others: "
+              f"{escape(result.best_definition)}")
+    for note in result.notes[1:]:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    t = Table(title="Attributes by information value", title_justify="left")
+    for col in ("attribute", "IV", "strength", "strongest value (lift, 95% interval)", "notes"):
+        t.add_column(col, justify="right" if col == "IV" else "left", overflow="fold")
+    for a in result.attributes[:15]:
+        top = max((v for v in a.values if v.lift is not None and v.support >= 1), key=lambda v: v.lift or 0.0,
+                  default=None)
+        shown = f"{top.label}: {top.lift:.2f} ({top.lift_low:.2f}-{top.lift_high:.2f})" if top else ""
+        notes = ("leaky? " if a.leaky else "") + (f"like {', '.join(a.collinear_with)}" if a.collinear_with else "")
+        t.add_row(escape(a.header), f"{a.iv:.3f}", a.strength, escape(shown), escape(notes))
+    out.print(t)
+    if result.anti:
+        out.print("Over-represented among lost accounts: " + "; ".join(
+            f"{escape(r['field'])} {escape(r['label'])} ({r['lift']:.1f}x)" for r in result.anti[:5]))
+    if html is not None:
+        write_report(discover_report(result.to_dict()), html)
+        out.print(f"Wrote {escape(str(html))}")
+    if json_out is not None:
+        _atomic_text(json_out, result.to_json())
+        out.print(f"Wrote {escape(str(json_out))}")
+    if not result.signal:
+        raise IcpError(result.notes[-1], hint="the attributes of these accounts do not tell the best from the "
+                                              "rest; add attributes, or more accounts")
+    if out_path is not None:
+        _atomic_text(out_path, result.proposed_profile_yaml)
+        out.print(f"Wrote the proposed profile to {escape(str(out_path))} "
+                  f"({', '.join(c.name or c.field for c in result.profile.criteria) if result.profile else ''})")
+    else:
+        out.print(result.proposed_profile_yaml, markup=False, highlight=False)
 
 
 @app.command()

@@ -19,7 +19,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,15 +146,18 @@ def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = ()) -> Labe
         raise DataError("the table has no rows", where=where)
     labels = parse_labels(result.column("_label"), rows=result.column("_row").to_numpy(), where=where,
                           column=label_col)
-    notes = [f"'{h}' left out (--exclude)" for h in headers if h in excluded]
+    left_out: dict[str, list[str]] = {}
+    if excluded:
+        left_out["excluded (--exclude)"] = [h for h in headers if h in excluded]
     attributes = []
     for h, name in zip(candidates, names[2:], strict=True):
         attr = _attribute(fields[h], h, kinds[h], result.column(name))
-        note = _unusable(attr, rows)
-        if note:
-            notes.append(f"'{h}' left out: {note}")
+        reason = _unusable(attr, rows)
+        if reason:
+            left_out.setdefault(reason, []).append(h)
         else:
             attributes.append(attr)
+    notes = [f"left out, {reason}: " + ", ".join(f"'{h}'" for h in cols) for reason, cols in left_out.items()]
     return Labelled(label_col, labels, attributes, notes, where, rows)
 
 
@@ -282,18 +284,18 @@ def _most_frequent(spellings: dict[str, dict[str, int]]) -> dict[str, str]:
 def _unusable(attr: Attribute, rows: int) -> str | None:
     present = int((~attr.missing).sum())
     if present == 0:
-        return "it has no values"
+        return "no values at all"
     if attr.kind == "number":
         distinct = len(np.unique(attr.values[~np.isnan(attr.values)]))
         whole = bool(np.all(np.mod(attr.values[~np.isnan(attr.values)], 1) == 0))
         if distinct == rows and whole and rows >= 20:
-            return "a different whole number on every row (an identifier)"
+            return "a different value on every row (identifiers)"
     elif attr.kind == "text":
         distinct = len(attr.display)
         if distinct == rows and rows >= 20:
-            return "a different value on every row (an identifier)"
+            return "a different value on every row (identifiers)"
         if rows >= 20 and distinct > FREE_TEXT_SHARE * present:
-            return f"{distinct} distinct values in {present} rows (free text or an identifier)"
+            return "more distinct values than half the rows (free text or identifiers)"
     else:
         distinct = len(attr.display)
     if distinct <= 1 and present == rows:
@@ -360,24 +362,59 @@ def _bin_counts(v: np.ndarray, edges: list[float]) -> np.ndarray:
 
 
 def _monotone_edges(v: np.ndarray, y: np.ndarray, edges: list[float]) -> list[float]:
-    """Drop edges until the win rate of consecutive bins moves one way only."""
-    edges = list(edges)
+    """Merge neighbouring bins until the win rate moves one way only: rising, falling, or
+    rising then falling (a peak: "50 to 500 employees") or the reverse (a valley). The
+    shape kept is the one whose merged bins keep the most information value; a peak or
+    valley must keep 10% more than the best one-way shape to be preferred."""
     idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right")
-    rising = np.corrcoef(v, y)[0, 1] >= 0 if np.std(v) > 0 and np.std(y) > 0 else True
     n = np.bincount(idx, minlength=len(edges) + 1).astype(float)
     w = np.bincount(idx, weights=y.astype(float), minlength=len(edges) + 1)
-    while len(edges) > 0:
-        rate = w / np.maximum(n, 1)
-        diffs = np.diff(rate) if rising else -np.diff(rate)
-        bad = np.flatnonzero(diffs < 0)
-        if len(bad) == 0:
-            break
-        i = int(bad[0])
-        n[i] += n[i + 1]
-        w[i] += w[i + 1]
-        n, w = np.delete(n, i + 1), np.delete(w, i + 1)
-        del edges[i]
-    return edges
+    k = len(n)
+    best: tuple[float, list[int]] = (-1.0, [])
+    for shape in ("up", "down"):
+        groups = _pool(n, w, list(range(k)), shape == "up")
+        best = max(best, (_iv_of(n, w, groups), groups), key=lambda t: t[0])
+    one_way = best[0]
+    for peak in range(1, k - 1):
+        for up_first in (True, False):
+            left = _pool(n, w, list(range(peak + 1)), up_first)
+            right = _pool(n, w, list(range(peak + 1, k)), not up_first)
+            groups = left + right
+            iv = _iv_of(n, w, groups)
+            if iv > max(best[0], one_way * 1.1):
+                best = (iv, groups)
+    starts = best[1]
+    return [edges[s - 1] for s in starts[1:]]
+
+
+def _pool(n: np.ndarray, w: np.ndarray, bins: list[int], rising: bool) -> list[int]:
+    """Pool adjacent violators over ``bins`` (consecutive indexes); returns the first bin
+    index of each pooled group."""
+    starts = [bins[0]] if bins else []
+    stats = [[n[bins[0]], w[bins[0]]]] if bins else []
+    for b in bins[1:]:
+        starts.append(b)
+        stats.append([n[b], w[b]])
+        while len(stats) > 1:
+            r_prev = stats[-2][1] / max(stats[-2][0], 1)
+            r_last = stats[-1][1] / max(stats[-1][0], 1)
+            if (r_last >= r_prev) if rising else (r_last <= r_prev):
+                break
+            stats[-2][0] += stats[-1][0]
+            stats[-2][1] += stats[-1][1]
+            stats.pop()
+            starts.pop()
+    return starts
+
+
+def _iv_of(n: np.ndarray, w: np.ndarray, starts: list[int]) -> float:
+    """Information value of the bins when the groups begin at ``starts``."""
+    bounds = [*starts, len(n)]
+    gn = np.array([n[a:b].sum() for a, b in zip(bounds, bounds[1:], strict=False)])
+    gw = np.array([w[a:b].sum() for a, b in zip(bounds, bounds[1:], strict=False)])
+    n1, n0 = w.sum() + 1.0, (n - w).sum() + 1.0
+    sb, sr = (gw + 0.5) / n1, (gn - gw + 0.5) / n0
+    return float(np.sum((sb - sr) * np.log(sb / sr)))
 
 
 def _bin_label(low: float, high: float) -> str:

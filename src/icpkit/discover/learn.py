@@ -41,7 +41,9 @@ MIN_SIGNAL_AUC = 0.55
 HIGH_SHARE, MONITOR_SHARE = 0.25, 0.60
 #: Leakage guard: an attribute alone reaching this AUC, or filled this much more often
 #: for one class than for the other, is named in a warning.
-LEAK_AUC, LEAK_FILL_GAP = 0.95, 0.9
+LEAK_AUC, LEAK_FILL_GAP = 0.90, 0.9
+#: A cross-validated AUC above this is rarely honest on sales data.
+SUSPICIOUS_AUC = 0.95
 
 
 class NoSignalError(IcpError):
@@ -124,6 +126,9 @@ def learn_labelled(data: Labelled, *, name: str | None = None, seed: int = 0) ->
         criteria=criteria, tiers=list(Profile.model_fields["tiers"].default), abm=None)
     prof = prof.model_copy(update={"tiers": _tiers(prof, binned, x)})
     warnings = _leak_warnings(binned, y)
+    if cv > SUSPICIOUS_AUC:
+        warnings.append(f"a cross-validated AUC of {cv:.3f} is rarely seen on real pipeline data: check the "
+                        "strongest criteria for columns recorded after the outcome")
     if len(y) < 200:
         notes.append(f"only {len(y)} labelled records: the points are rough; add history and learn again")
     return Learned(prof, cv, low, high, signal, len(y), int(y.sum()), c, evidence, notes, warnings)
