@@ -380,6 +380,31 @@ def parse_models(value: str) -> list[str]:
     return names
 
 
+def signal_checks(data_dir: Path) -> str:
+    """Does icpkit say "no signal" where there is none? ``learn`` on all rows (its own
+    cross-validated AUC and verdict) and ``discover`` (its shuffled-label test) per dataset."""
+    from icpkit.discover.discover import discover
+    from icpkit.discover.learn import learn
+
+    rows = ["| dataset | learn: cross-validated AUC (95% interval) | learn: signal | discover: best IV vs "
+            "shuffled 95th pct | discover: signal |", "|---|---|---|---|---|"]
+    for loader in LOADERS.values():
+        ds = loader(data_dir)
+        learned = learn(ds.frame, ds.label)
+        if ds.name == "maven_crm":
+            maven = data_dir / MAVEN_DIR
+            found = discover(maven / "accounts.csv", deals=maven / "sales_pipeline.csv", key="account",
+                             best="win_rate")
+        else:
+            found = discover(ds.frame.assign(_id=range(len(ds.frame))), outcomes=None,
+                             best=ds.label, key="_id")
+        t = found.signal_test
+        rows.append(f"| {ds.title} | {learned.cv_auc:.3f} ({learned.cv_auc_low:.3f}-{learned.cv_auc_high:.3f}) | "
+                    f"{'yes' if learned.signal else 'no'} | {t['observed_iv']:.3f} vs {t['shuffled_iv_95']:.3f} | "
+                    f"{'yes' if found.signal else 'no'} |")
+    return "### Signal or not (icpkit's own verdict, all rows)\n\n" + "\n".join(rows) + "\n"
+
+
 def check_data_dir(data_dir: Path) -> None:
     missing = [f for f in REQUIRED_FILES if not (data_dir / f).is_file()]
     if not data_dir.is_dir() or missing:
@@ -427,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
             table = markdown_table(ds, split, results)
             print(table, flush=True)
             sections.append(table)
+    if "icpkit_learned" in args.models:
+        table = signal_checks(args.data_dir)
+        print(table, flush=True)
+        sections.append(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(sections))

@@ -200,6 +200,7 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
         else:
             backend.execute("CREATE TEMP VIEW icp_m2 AS SELECT * FROM icp_m1")
         joined_cols = _headers(backend, "icp_m2")
+        col = ""
         if best == "won":
             label_sql = "CASE WHEN deals_won > 0 THEN 1 WHEN deals_lost > 0 THEN 0 END"
             description = "accounts with a won deal vs accounts whose closed deals were all lost"
@@ -217,7 +218,8 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
                            f"vs the other accounts with a value")
             has_bad = "deals_won" in measures
         bad_sql = "CASE WHEN deals_won > 0 THEN 0 WHEN deals_lost > 0 THEN 1 ELSE 0 END" if has_bad else "0"
-        drop = ", ".join(["_row", *(quote_ident(c) for c in joined_cols if c in measures)])
+        used = set(measures) | ({col} if best != "won" else set())  # the health measure itself is no attribute
+        drop = ", ".join(["_row", *(quote_ident(c) for c in joined_cols if c in used)])
         table = backend.to_arrow(
             f"SELECT * EXCLUDE ({drop}), {label_sql} AS _best, {bad_sql} AS _bad FROM icp_m2 "
             f"WHERE ({label_sql}) IS NOT NULL ORDER BY _row")
