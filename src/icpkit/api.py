@@ -17,8 +17,9 @@ from typing import Any, Literal
 import ibis
 import pyarrow as pa
 
-from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident, quote_str
+from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
+from .intent.plan import INTENT_COLUMNS, intent_plan
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
@@ -52,19 +53,23 @@ def score(
     on_error: OnError = "fail",
     explain: bool = False,
     scored_at: datetime | None = None,
+    events: Any = None,
+    as_of: datetime | None = None,
 ) -> Any:
     """Score ``accounts`` with ``profile`` and return the scores with their reasons.
 
     ``accounts`` is a file path (CSV, Parquet, JSON lines), a ``pyarrow.Table`` or a pandas
     or polars DataFrame; the result is of the same kind as the input (a ``pyarrow.Table`` for
-    a path). ``explain=True`` adds one ``reason_<criterion>`` column per criterion.
+    a path). ``explain=True`` adds one ``reason_<criterion>`` column per criterion. A
+    profile with an intent section needs ``events`` (a path or table); ``as_of`` scores as of
+    that moment (default: now), ignoring later events.
     """
     prof = _profile(profile)
     kind, table = _as_arrow(accounts)
     backend = DuckDBBackend()
     try:
         scored = score_rows(backend, prof, table if table is not None else accounts, on_error=on_error,
-                            explain=explain, scored_at=scored_at)
+                            explain=explain, scored_at=scored_at, events=_source(events), as_of=as_of)
         result = backend.to_arrow(scored.sql(in_input_order=True))
     finally:
         backend.close()
@@ -81,6 +86,8 @@ def score_to(
     progress: ProgressFn | None = None,
     scored_at: datetime | None = None,
     top: int = 5,
+    events: Any = None,
+    as_of: datetime | None = None,
 ) -> ScoreRun:
     """Score ``accounts`` into ``out``: a CSV, Parquet or JSON-lines file chosen by suffix, or a
     table of the workspace when ``out`` is a bare name such as ``scores``.
@@ -98,7 +105,7 @@ def score_to(
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
-                            scored_at=scored_at)
+                            scored_at=scored_at, events=_source(events), as_of=as_of)
         loaded, sql = scored.loaded, scored.sql()
         if to_table:
             backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
@@ -106,10 +113,15 @@ def score_to(
         else:
             backend.write(sql, Path(out), progress)
             output = str(out)
-        tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
-        best = backend.to_arrow(backend.compile(
-            scored.plan.top(top).select(key_column(scored.plan.expr), "fit_score", "tier", "abm_tier",
-                                        "reasons"))).to_pylist()
+        if scored.plan is not None:
+            tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
+            best = backend.to_arrow(backend.compile(
+                scored.plan.top(top).select(key_column(scored.plan.expr), "fit_score", "tier", "abm_tier",
+                                            "reasons"))).to_pylist()
+        else:
+            tiers = {}
+            best = backend.to_arrow(f"SELECT domain, intent_score, buying_group, intent_reasons FROM ({sql}) "
+                                    f"ORDER BY intent_score DESC, domain LIMIT {int(top)}").to_pylist()
         rejects_file = None
         if loaded.rejects.rows:
             rejects_file = _rejects_path(out, ws)
@@ -155,12 +167,15 @@ PRIVATE = (ROW, "_bad", "_country_unknown")
 
 @dataclass(frozen=True)
 class Scored:
-    """What was read, and the SQL of the scored rows (the plan's final step)."""
+    """What was read, and the SQL of the scored rows (the plan's final step). ``plan`` is
+    None for a profile without criteria (intent only); ``events`` says what the events
+    file held when the profile has an intent section."""
 
     loaded: Loaded
-    plan: ScoringPlan
+    plan: ScoringPlan | None
     final_sql: str
     columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
+    events: EventsLoaded | None = None
 
     def sql(self, *, in_input_order: bool = False) -> str:
         cols = ", ".join(quote_ident(c) for c in self.columns)
@@ -171,6 +186,7 @@ class Scored:
 def score_rows(
     backend: DuckDBBackend, profile: Profile, source: Any, *, on_error: OnError = "fail",
     progress: ProgressFn | None = None, explain: bool = False, scored_at: datetime | None = None,
+    events: Any = None, as_of: datetime | None = None,
 ) -> Scored:
     """Score ``source`` up to the rows' final step, which the caller streams where it wants.
 
@@ -178,15 +194,55 @@ def score_rows(
     kept as a narrow table); bad values and duplicate domains are found there and stop the
     run, or with ``on_error="skip"`` are set aside before anything is ranked. The returned
     SQL streams the final rows, so they are never held in memory twice.
+
+    A profile with an intent section also needs ``events``: the intent score of every
+    account as of ``as_of`` (default: now) is joined to its row; accounts without events
+    score 0.
     """
+    if profile.intent is not None and events is None:
+        raise IcpError("the profile has an intent section: give the events (--events FILE)",
+                       hint="events need type, occurred_at and domain or email columns")
     loaded = backend.prepare_accounts(source, profile, on_error=on_error)
-    plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain,
-                      scored_at=scored_at or datetime.now(UTC))
-    rows_step, combos_step, final = plan.steps
-    backend.materialize(rows_step, loaded, progress, "reading and scoring")
-    backend.check(loaded, on_error, rows_step.name)
-    backend.materialize(combos_step, loaded)
-    return Scored(loaded, plan, backend.compile(final.expr), [c for c in final.expr.columns if c not in PRIVATE])
+    if profile.intent is not None and not loaded.canonical.keyed:
+        raise DataError("intent needs accounts keyed by domain: the accounts have no domain column",
+                        where=loaded.label, hint="add the accounts' domains (map them with `columns: {domain: ...}`)")
+    when = scored_at or datetime.now(UTC)
+    plan = None
+    if profile.criteria:
+        plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain, scored_at=when)
+        rows_step, combos_step, final = plan.steps
+        backend.materialize(rows_step, loaded, progress, "reading and scoring")
+        backend.check(loaded, on_error, rows_step.name)
+        backend.materialize(combos_step, loaded)
+        final_sql = backend.compile(final.expr)
+        columns = [c for c in final.expr.columns if c not in PRIVATE]
+    else:
+        keep = [c for c in ("domain", "name") if c in backend.table_ref(loaded.name).columns]
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_rows AS SELECT {ROW}, {', '.join(keep)}, _bad, _country_unknown "
+                        f"FROM {loaded.name}", progress, "reading")
+        backend.check(loaded, on_error, "icp_rows")
+        final_sql = (f"SELECT {', '.join(keep)}, {quote_str(profile.version_hash)} AS profile_version, "
+                     f"TIMESTAMP {quote_str(when.replace(tzinfo=None).isoformat(sep=' '))} AS scored_at, {ROW} "
+                     "FROM icp_rows")
+        columns = [*keep, "profile_version", "scored_at"]
+    ev = None
+    if profile.intent is not None:
+        ev = backend.prepare_events(events, on_error=on_error)
+        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), utc_naive(as_of or when))
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
+                        "scoring intent")
+        final_sql = (f"SELECT s.*, coalesce(i.intent_score, 0) AS intent_score, "
+                     "coalesce(i.buying_group, false) AS buying_group, "
+                     "coalesce(i.buying_group_people, 0) AS buying_group_people, i.intent_reasons "
+                     f"FROM ({final_sql}) s LEFT JOIN icp_intent i ON s.domain = i.domain")
+        head = [c for c in columns if c not in ("profile_version", "scored_at")]
+        columns = [*head, *INTENT_COLUMNS, "profile_version", "scored_at"]
+    return Scored(loaded, plan, final_sql, columns, ev)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """``moment`` in UTC without a zone (a naive moment is taken as UTC already)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:
@@ -201,7 +257,9 @@ def _profile(profile: Profile | str | Path) -> Profile:
 
 
 def _source(accounts: Accounts) -> Any:
-    """A path as it is, anything else as an Arrow table."""
+    """A path as it is (or None), anything else as an Arrow table."""
+    if accounts is None:
+        return None
     _, table = _as_arrow(accounts)
     return table if table is not None else accounts
 

@@ -10,6 +10,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -132,11 +133,17 @@ def score(
         "--on-error", help="fail: stop at bad rows; skip: set them aside in <out>.rejects.csv.")] = OnError.fail,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    events: Annotated[Path | None, typer.Option(
+        "--events", "-e", help="Events for the profile's intent section: CSV, Parquet or JSON lines.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events "
+                        "are ignored. Default: now.")] = None,
 ) -> None:
-    """Score accounts with a profile: fit score, tier, ABM tier, route and reasons."""
+    """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
+    moment = _moment(as_of) if as_of is not None else None
     with _progress(quiet) as progress:
         run = score_to(profile, accounts, out_path, workspace=Workspace(workspace), on_error=on_error.value,
-                       progress=progress)
+                       progress=progress, events=events, as_of=moment, scored_at=moment)
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if run.rejects.rows:
@@ -460,8 +467,27 @@ def compare(
 
 
 
+def _moment(text: str) -> datetime:
+    """``--as-of``: a date (00:00 UTC) or an ISO 8601 timestamp (UTC when it has no offset)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise IcpError(f"--as-of '{text}' is not a date or timestamp",
+                       hint="write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _top_table(top: list[dict[str, Any]]) -> None:
     if not top:
+        return
+    if "fit_score" not in top[0]:
+        t = Table(title="Top accounts by intent", title_justify="left")
+        for col in ("domain", "intent", "buying group", "reasons"):
+            t.add_column(col, overflow="fold")
+        for r in top:
+            t.add_row(escape(r["domain"]), f"{r['intent_score']:g}", "yes" if r["buying_group"] else "",
+                      escape(r["intent_reasons"] or ""))
+        out.print(t)
         return
     t = Table(title="Top accounts", title_justify="left")
     key = "domain" if "domain" in top[0] else "row"
@@ -473,6 +499,8 @@ def _top_table(top: list[dict[str, Any]]) -> None:
 
 
 def _tier_table(tiers: dict[str, int], total: int) -> None:
+    if not tiers:
+        return
     t = Table(title="Tiers", title_justify="left")
     t.add_column("tier")
     t.add_column("accounts", justify="right")

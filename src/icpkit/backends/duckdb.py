@@ -63,6 +63,19 @@ class Loaded:
     is_csv: bool = False
 
 
+@dataclass(frozen=True)
+class EventsLoaded:
+    """What reading an events file found."""
+
+    label: str
+    rows: int  # rows in the file
+    events: int  # distinct events kept
+    duplicates: int  # rows repeating an event id already seen
+    rejected: int  # rows left out with on_error="skip"
+    free_mail: int  # contact events on free-mail addresses (not attributed to an account)
+    unattributed: int  # events without an account (free mail included)
+
+
 def _is_csv(source: object) -> bool:
     return isinstance(source, (str, Path)) and file_format(source) == "csv"
 
@@ -86,6 +99,7 @@ class DuckDBBackend:
         except duckdb.Error as exc:
             raise WorkspaceError(f"cannot open the database {database}: {exc}",
                                  hint="another icp process may hold it; DuckDB allows one writer") from None
+        self.con.execute("SET TimeZone='UTC'")  # timestamps without an offset are UTC
         self.con.execute("SET enable_progress_bar=true")
         self.con.execute("SET enable_progress_bar_print=false")
         self._seq = 0
@@ -203,6 +217,38 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {ROW}, {key}{fields}, "
                   f"({' OR '.join(flags)}) AS _bad, {unknown} FROM icp_canon")
         return Loaded("icp_accounts", 0, canon, Rejects(), [], label, is_csv=_is_csv(source))
+
+    def prepare_events(self, source: str | Path | pa.Table, *, on_error: str = "fail") -> EventsLoaded:
+        """Read events into the temporary table ``icp_events`` (canonical columns, see
+        :mod:`icpkit.intent.events`), one row per event id (the first seen). A timestamp,
+        type or account that cannot be read stops the run with its file, row and column, or
+        with ``on_error="skip"`` is left out and counted."""
+        from ..intent.events import canonical_events, event_columns
+
+        label = self.read_raw(source, "icp_events_raw", on_error)
+        raw = self.table_ref("icp_events_raw")
+        cols = event_columns([c for c in raw.columns if c != ROW], label)
+        self._run(f"CREATE OR REPLACE TEMP TABLE icp_events_all AS {self.compile(canonical_events(raw, cols))}")
+        checks = [("_bad_occurred_at", cols.occurred_at, "cannot read '{}' as a timestamp (write ISO 8601, "
+                   "e.g. 2026-01-31T09:30:00Z)"), ("_bad_type", cols.type, "the event type is missing"),
+                  ("_bad_who", cols.domain or cols.email or "", "the event has neither a domain nor an e-mail")]
+        bad = 0
+        for flag, header, message in checks:
+            found = self.rows(f"SELECT r.{ROW}, CAST(r.{quote_ident(header)} AS VARCHAR) FROM icp_events_all e "
+                              f"JOIN icp_events_raw r USING ({ROW}) WHERE e.{flag} ORDER BY r.{ROW}")
+            if found and on_error == "fail":
+                row, value = found[0]
+                more = f" ({len(found)} rows in all)" if len(found) > 1 else ""
+                raise DataError(message.format(value) + more, where=located(label, row, header),
+                                hint="fix the file, or use --on-error skip to leave such events out")
+            bad += len(found)
+        self._run("CREATE OR REPLACE TEMP TABLE icp_events AS SELECT * EXCLUDE (_bad_occurred_at, _bad_type, "
+                  "_bad_who) FROM icp_events_all WHERE NOT (_bad_occurred_at OR _bad_type OR _bad_who) "
+                  f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {ROW}) = 1")
+        total, kept, free, unattributed = self.rows(
+            "SELECT (SELECT count(*) FROM icp_events_all), count(*), count(*) FILTER (free_mail), "
+            "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
+        return EventsLoaded(label, total, kept, total - bad - kept, bad, free, unattributed)
 
     def materialize(self, step: Step, loaded: Loaded, progress: ProgressFn | None = None, phase: str = "") -> None:
         """Run one step of a plan into a temporary table of the step's name; later steps read it."""

@@ -148,6 +148,7 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
                     key: str) -> tuple[pa.Table, str, str, bool]:
     """The accounts with a ``_best`` label (1/0), and ``_bad`` (1 = lost or churned, 0 =
     won) when deals say so; rows without a verdict are left out."""
+    from ..api import _source
     from ..backends.duckdb import DuckDBBackend, quote_ident
     from ..io.values import normalize_domain
     from .backtest import _column
@@ -226,14 +227,6 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
     finally:
         backend.close()
     return table, "_best", description, has_bad
-
-
-def _source(data: Any) -> Any:
-    """A path as given; a DataFrame or Arrow table as an Arrow table."""
-    from ..api import _as_arrow
-
-    table = _as_arrow(data)[1]
-    return data if table is None else table
 
 
 def _headers(backend: Any, view: str) -> list[str]:

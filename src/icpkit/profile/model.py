@@ -284,6 +284,68 @@ class Narrative(_Strict):
     anti_icp: list[str] = []
 
 
+class Decay(_Strict):
+    """How an event's points fade with its age (measured from the as-of instant, in
+    fractional days): exponential with a half-life, or linear to zero over a lifespan."""
+
+    half_life_days: float | None = Field(None, gt=0, description="weight = 0.5 ** (age / half_life_days)")
+    lifespan_days: float | None = Field(None, gt=0, description="weight = max(0, 1 - age / lifespan_days)")
+
+    @model_validator(mode="after")
+    def _one(self) -> Decay:
+        if (self.half_life_days is None) == (self.lifespan_days is None):
+            raise ValueError("decay takes exactly one of half_life_days, lifespan_days")
+        return self
+
+
+class Signal(_Strict):
+    """Points per event of one type (negative for signals against buying)."""
+
+    type: str = Field(min_length=1, description="The event type, as in the events' `type` column (any case).")
+    points: float
+    decay: Decay | None = Field(None, description="Overrides intent.decay for this type.")
+    cap_per_day: int | None = Field(None, ge=1, description="At most this many counted per account per UTC day "
+                                                             "(the first by time).")
+    cap_per_window: int | None = Field(None, ge=1, description="At most this many counted per account within "
+                                                                "the window (the most recent).")
+
+    @field_validator("points")
+    @classmethod
+    def _nonzero(cls, v: float) -> float:
+        if v == 0:
+            raise ValueError("a signal of 0 points does nothing")
+        return v
+
+
+class BuyingGroup(_Strict):
+    """Several people of one account engaging within a window: points and a flag."""
+
+    types: list[str] = Field(min_length=1, description="Event types that count as engagement.")
+    min_people: int = Field(ge=2, description="Distinct people (emails) needed.")
+    window_days: float = Field(gt=0, description="Engagement within this many days before the as-of instant.")
+    points: float = Field(0.0, description="Added when the group is reached.")
+    label: str | None = Field(None, description="What they did, for reasons: e.g. 'viewed security docs'.")
+
+
+class Intent(_Strict):
+    """Behavioural intent: points per event type, decayed with age, capped, plus a buying
+    group bonus; the intent score is the sum clamped to 0-100."""
+
+    signals: list[Signal] = Field(min_length=1)
+    decay: Decay | None = Field(None, description="Default decay of every signal; none: points do not fade.")
+    window_days: float | None = Field(None, gt=0, description="Only events this many days before the as-of "
+                                                              "instant count; default: all.")
+    buying_group: BuyingGroup | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Intent:
+        types = [s.type.strip().lower() for s in self.signals]
+        dupes = sorted({t for t in types if types.count(t) > 1})
+        if dupes:
+            raise ValueError(f"signal types must be unique: {', '.join(dupes)}")
+        return self
+
+
 DEFAULT_TIERS = (
     Tier(name="high", min=70, route="ae_queue"),
     Tier(name="monitor", min=40, route="nurture"),
@@ -300,16 +362,21 @@ class Profile(_Strict):
     columns: dict[str, str] = Field(
         {}, description="Column mapping: canonical or custom name -> header in the input file."
     )
-    criteria: list[Criterion] = Field(min_length=1)
+    criteria: list[Criterion] = Field([], description="Fit criteria; a profile needs criteria, intent or both.")
     adjustments: list[Adjustment] = []
     disqualifiers: list[Disqualifier] = []
     tiers: list[Tier] = Field(list(DEFAULT_TIERS), min_length=1)
     abm: Abm | None = Abm()
     reasons: Reasons = Reasons()
     narrative: Narrative = Narrative()
+    intent: Intent | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
+        if not self.criteria and self.intent is None:
+            raise ValueError("a profile needs criteria (fit), an intent section, or both")
+        if not self.criteria and (self.adjustments or self.disqualifiers):
+            raise ValueError("adjustments and disqualifiers change the fit score: they need criteria")
         names = [c.key for c in self.criteria] + [a.name for a in self.adjustments]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -368,6 +435,8 @@ class Profile(_Strict):
     def scoring_json(self) -> str:
         """The parts of the profile that decide scores, as canonical JSON."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
+        if self.intent is None:  # profiles without intent keep the hash they had before intent existed
+            del data["intent"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property

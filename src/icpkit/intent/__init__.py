@@ -1,0 +1,1 @@
+"""Intent: events, decay, caps, buying groups, as-of scoring."""

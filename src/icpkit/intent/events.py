@@ -1,0 +1,110 @@
+"""Events: what accounts and their people did, read into one canonical shape.
+
+An event file (CSV, Parquet or JSON lines) has ``type``, ``occurred_at`` and ``domain``
+and/or ``email``; optionally ``event_id`` and ``properties``. :func:`canonical_events` is
+the pure ibis expression of the canonical events: ``_row``, ``event_id`` (the given one, or
+a fingerprint of the row when there is none), ``domain`` (the account: the given domain,
+else the domain of the e-mail address unless it is a free-mail provider), ``email``
+(lower case), ``type`` (lower case), ``occurred_at`` (a UTC timestamp: ISO 8601 with an
+offset or ``Z`` is converted, one without is taken as UTC), ``free_mail`` (an e-mail event
+that could not be attributed) and ``_bad_*`` flags for values that cannot be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from ..errors import MissingColumnError, suggest
+from ..io import values
+from ..io.crm import header_key
+
+ROW = "_row"
+
+#: Providers of personal e-mail addresses: a contact on one of them is not an account.
+FREE_MAIL = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "hotmail.com",
+    "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com",
+    "mac.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com",
+    "yandex.com", "yandex.ru", "mail.ru", "zoho.com", "qq.com", "163.com", "126.com", "rediffmail.com",
+    "fastmail.com", "hey.com", "tutanota.com", "orange.fr", "free.fr", "laposte.net", "libero.it",
+})
+
+#: Canonical event columns and the other headers they are recognised by.
+EVENT_HEADERS: dict[str, tuple[str, ...]] = {
+    "event_id": ("id", "eventid"),
+    "domain": ("company domain", "account domain", "website"),
+    "email": ("e-mail", "contact email", "email address"),
+    "type": ("event type", "event", "activity type", "event_type"),
+    "occurred_at": ("timestamp", "time", "occurred", "created_at", "event time", "date"),
+    "properties": ("props",),
+}
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """Which header of the input fills each canonical event column (None: absent)."""
+
+    event_id: str | None
+    domain: str | None
+    email: str | None
+    type: str
+    occurred_at: str
+    properties: str | None
+
+
+def event_columns(headers: list[str], source: str) -> EventColumns:
+    """Recognise the event columns of an input by their headers."""
+    by_key = {header_key(h): h for h in headers}
+    found: dict[str, str | None] = {}
+    for name, others in EVENT_HEADERS.items():
+        found[name] = next((by_key[header_key(c)] for c in (name, *others) if header_key(c) in by_key), None)
+    missing = [n for n in ("type", "occurred_at") if found[n] is None]
+    if found["domain"] is None and found["email"] is None:
+        missing.append("domain or email")
+    if missing:
+        hint = suggest(missing[0].split()[0], headers, "the columns are: " + ", ".join(headers))
+        raise MissingColumnError(f"the events have no {' and no '.join(repr(m) for m in missing)} column",
+                                 where=source, hint=hint)
+    return EventColumns(**found)  # type: ignore[arg-type]
+
+
+def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
+    """The canonical events expression over ``raw`` (see the module docstring)."""
+    def text(header: str | None) -> ir.StringValue:
+        if header is None:
+            return ibis.null("string")
+        col = raw[header]
+        return col if col.type().is_string() else col.cast("string")
+
+    email = values.normalize_text(text(cols.email)).lower()
+    given = values.normalize_domain(text(cols.domain)) if cols.domain else ibis.null("string")
+    mail_domain = values.normalize_domain(email.split("@")[1]) if cols.email else ibis.null("string")
+    free = mail_domain.isin(sorted(FREE_MAIL))
+    domain = given.coalesce(free.ifelse(ibis.null("string"), mail_domain))
+    typ = values.normalize_text(text(cols.type)).lower()
+    when_raw = raw[cols.occurred_at]
+    if when_raw.type().is_timestamp():
+        occurred = when_raw.cast("timestamp")
+        bad_time = ibis.literal(False)
+    else:
+        when_text = values.normalize_text(text(cols.occurred_at))
+        occurred = when_text.try_cast("timestamp('UTC')").cast("timestamp")
+        bad_time = when_text.notnull() & occurred.isnull()
+    fingerprint = ibis.literal("row:") + ibis.coalesce(given, "") + "|" + ibis.coalesce(email, "") + "|" + \
+        ibis.coalesce(typ, "") + "|" + ibis.coalesce(occurred.cast("string"), "")
+    event_id = values.normalize_text(text(cols.event_id)) if cols.event_id else ibis.null("string")
+    return raw.select(
+        **{ROW: raw[ROW]},
+        event_id=event_id.coalesce(fingerprint),
+        domain=domain,
+        email=email,
+        type=typ,
+        occurred_at=occurred,
+        free_mail=given.isnull() & free.fill_null(False),
+        _bad_occurred_at=bad_time | occurred.isnull(),
+        _bad_type=typ.isnull(),
+        _bad_who=given.isnull() & email.isnull(),
+    )

@@ -1,0 +1,115 @@
+"""The intent plan: from canonical events to an intent score per account, as of an instant.
+
+Pure, like the scoring plan: ibis expressions over an unbound events table
+(:func:`~icpkit.intent.events.canonical_events`), executed by a backend. For each account:
+
+1. Events after the as-of instant are ignored, and, with ``window_days``, events older than
+   the window; so are events of types the profile does not list and unattributed ones.
+2. Caps: with ``cap_per_day`` only the first N events of a type per account and UTC day
+   count (by time, then event id); with ``cap_per_window`` only the most recent N of a type
+   within the window.
+3. Each event earns its type's points times its decay weight, the age being the fractional
+   days from the event to the as-of instant: ``0.5 ** (age / half_life_days)`` or
+   ``max(0, 1 - age / lifespan_days)``; no decay: weight 1.
+4. Buying group: when at least ``min_people`` distinct people (e-mails) of the account had an
+   event of the listed types in the ``window_days`` before the as-of instant (inclusive), the
+   group's points are added and ``buying_group`` is true.
+5. ``intent_score`` = the sum, clamped to 0..100 and rounded to 2 decimals, with
+   ``intent_reasons``: the points per signal type and the buying group in words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+
+from ..profile.model import Decay, Intent, format_number
+from ..scoring.criteria import points_literal
+
+SECONDS_PER_DAY = 86400.0
+
+#: Columns of the intent result, per account.
+INTENT_COLUMNS = ("intent_score", "buying_group", "buying_group_people", "intent_reasons")
+
+
+def intent_plan(intent: Intent, events: ir.Table, as_of: datetime) -> ir.Table:
+    """``domain`` plus :data:`INTENT_COLUMNS` for every account with a counted event or a
+    buying group (accounts without either score 0 when joined)."""
+    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    signals = {s.type.strip().lower(): s for s in intent.signals}
+    t = events.filter(events.domain.notnull(), events.occurred_at <= at)
+    if intent.window_days is not None:
+        t = t.filter(t.occurred_at >= at - ibis.interval(seconds=int(intent.window_days * SECONDS_PER_DAY)))
+
+    age = (at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
+    counted = t.filter(t.type.isin(list(signals))).mutate(_age=age)
+    if any(s.cap_per_day for s in signals.values()):
+        day_rank = ibis.row_number().over(group_by=[counted.domain, counted.type, counted.occurred_at.date()],
+                                          order_by=[counted.occurred_at, counted.event_id])
+        counted = counted.mutate(_day_rank=day_rank)
+        counted = counted.filter(_within_cap(counted, counted._day_rank, {k: s.cap_per_day for k, s in signals.items()}))
+    if any(s.cap_per_window for s in signals.values()):
+        recent = ibis.row_number().over(group_by=[counted.domain, counted.type],
+                                        order_by=[ibis.desc(counted.occurred_at), counted.event_id])
+        counted = counted.mutate(_recent=recent)
+        counted = counted.filter(_within_cap(counted, counted._recent, {k: s.cap_per_window for k, s in signals.items()}))
+
+    earned = ibis.cases(*[(counted.type == k, points_literal(s.points) * _weight(s.decay or intent.decay, counted._age))
+                          for k, s in signals.items()], else_=ibis.literal(0.0))
+    per_type = counted.mutate(_points=earned.cast("float64")).group_by(["domain", "type"]).agg(
+        n=ibis._.count(), points=ibis._._points.sum())
+    per_type = per_type.mutate(_text=per_type.type + " x" + per_type.n.cast("string") + " ("
+                               + _signed_text(per_type.points) + ")")
+    per_account = per_type.group_by("domain").agg(
+        signal_points=per_type.points.sum(),
+        signal_text=per_type._text.collect(order_by=[ibis.desc(per_type.points.abs()), per_type.type]).join("; "),
+    )
+    bg = intent.buying_group
+    if bg is not None:
+        since = at - ibis.interval(seconds=int(bg.window_days * SECONDS_PER_DAY))
+        types = [x.strip().lower() for x in bg.types]
+        engaged = t.filter(t.type.isin(types), t.occurred_at >= since, t.email.notnull())
+        people = engaged.group_by("domain").agg(people=engaged.email.nunique())
+        people = people.filter(people.people >= bg.min_people)
+        joined = per_account.outer_join(people, per_account.domain == people.domain)
+        domain = joined.domain.coalesce(joined.domain_right)
+        reached = joined.people.notnull()
+        bonus = reached.ifelse(points_literal(bg.points), points_literal(0.0)).cast("float64")
+        what = bg.label or ("had " + "/".join(types))
+        sentence = (joined.people.cast("string") + f" people {what} in the last {format_number(bg.window_days)} days ("
+                    + _signed_text(bonus) + ")")
+        total = joined.signal_points.fill_null(0.0) + bonus
+        reasons = ibis.cases((reached & joined.signal_text.notnull(), sentence + "; " + joined.signal_text),
+                             (reached, sentence), else_=joined.signal_text)
+        out = joined.select(domain=domain, _total=total, buying_group=reached,
+                            buying_group_people=joined.people.fill_null(0), intent_reasons=reasons)
+    else:
+        out = per_account.select("domain", _total=per_account.signal_points, buying_group=ibis.literal(False),
+                                 buying_group_people=ibis.literal(0, type="int64"),
+                                 intent_reasons=per_account.signal_text)
+    return out.select("domain", intent_score=out._total.clip(lower=0, upper=100).round(2),
+                      buying_group="buying_group", buying_group_people=out.buying_group_people.cast("int64"),
+                      intent_reasons="intent_reasons")
+
+
+def _within_cap(t: ir.Table, rank: ir.IntegerValue, caps: dict[str, int | None]) -> ir.BooleanValue:
+    limited = [(t.type == k, rank < cap) for k, cap in caps.items() if cap]  # ibis ranks from 0
+    return ibis.cases(*limited, else_=ibis.literal(True)) if limited else ibis.literal(True)
+
+
+def _weight(decay: Decay | None, age: ir.FloatingValue) -> ir.FloatingValue:
+    if decay is None:
+        return ibis.literal(1.0)
+    if decay.half_life_days is not None:
+        return ibis.literal(0.5).pow(age / decay.half_life_days)
+    assert decay.lifespan_days is not None
+    return ibis.greatest(ibis.literal(0.0), 1.0 - age / decay.lifespan_days)
+
+
+def _signed_text(points: ir.FloatingValue) -> ir.StringValue:
+    """``+12.5`` / ``-3``: points rounded to 1 decimal, with their sign."""
+    r = points.round(1)
+    text = (r == r.round(0)).ifelse(r.cast("int64").cast("string"), r.cast("string"))
+    return (r >= 0).ifelse("+" + text, text)
