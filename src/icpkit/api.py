@@ -20,6 +20,7 @@ import pyarrow as pa
 from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
 from .intent.plan import INTENT_COLUMNS, intent_plan
+from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
@@ -102,6 +103,8 @@ def score_to(
     if to_table and str(out).lower().startswith("icp_"):
         raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
                        hint="choose another name, e.g. scores")
+    if prof.intent is not None and events is None and has_stored_events(ws):
+        events = ws
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
@@ -195,13 +198,15 @@ def score_rows(
     run, or with ``on_error="skip"`` are set aside before anything is ranked. The returned
     SQL streams the final rows, so they are never held in memory twice.
 
-    A profile with an intent section also needs ``events``: the intent score of every
+    A profile with an intent section also needs ``events`` (a file, a table, or a
+    :class:`~icpkit.workspace.Workspace` to read its event store): the intent score of every
     account as of ``as_of`` (default: now) is joined to its row; accounts without events
     score 0.
     """
     if profile.intent is not None and events is None:
         raise IcpError("the profile has an intent section: give the events (--events FILE)",
-                       hint="events need type, occurred_at and domain or email columns")
+                       hint="events need type, occurred_at and domain or email columns; or load them into "
+                            "the workspace once with `icp events load FILE`")
     loaded = backend.prepare_accounts(source, profile, on_error=on_error)
     if profile.intent is not None and not loaded.canonical.keyed:
         raise DataError("intent needs accounts keyed by domain: the accounts have no domain column",
@@ -227,7 +232,8 @@ def score_rows(
         columns = [*keep, "profile_version", "scored_at"]
     ev = None
     if profile.intent is not None:
-        ev = backend.prepare_events(events, on_error=on_error)
+        ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
+            backend.prepare_events(events, on_error=on_error)
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), utc_naive(as_of or when))
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
@@ -257,9 +263,9 @@ def _profile(profile: Profile | str | Path) -> Profile:
 
 
 def _source(accounts: Accounts) -> Any:
-    """A path as it is (or None), anything else as an Arrow table."""
-    if accounts is None:
-        return None
+    """A path (or workspace, or None) as it is, anything else as an Arrow table."""
+    if accounts is None or isinstance(accounts, Workspace):
+        return accounts
     _, table = _as_arrow(accounts)
     return table if table is not None else accounts
 

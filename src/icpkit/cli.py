@@ -35,6 +35,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+events_app = typer.Typer(help="Events (page views, form fills, replies...) kept in the workspace for intent.",
+                          no_args_is_help=True)
+app.add_typer(events_app, name="events")
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -293,6 +296,30 @@ def backtest(
 
         write_report(backtest_report(bt.to_dict(), title=f"Backtest of {profile.name}"), html)
         out.print(f"Wrote {escape(str(html))}")
+
+
+@events_app.command("load")
+def events_load(
+    path: Annotated[Path, typer.Argument(help="Events: CSV, Parquet or JSON lines with type, occurred_at and "
+                                              "domain and/or email (event_id, properties optional).")],
+    on_error: Annotated[OnError, typer.Option(
+        "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")] = OnError.fail,
+    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
+) -> None:
+    """Add events to the workspace's store; events already stored (same event_id) are not added twice."""
+    from .intent.store import load_events
+
+    with err.status("loading events"):
+        done = load_events(Workspace(workspace), path, on_error=on_error.value)
+    r = done.read
+    out.print(f"Read {r.rows:,} rows of {escape(r.label)}: [bold]{done.added:,}[/] new events stored, "
+              f"{done.already_stored:,} already stored, {r.duplicates:,} repeated in the file"
+              + (f", {r.rejected:,} unreadable left out" if r.rejected else "") + ".")
+    if r.unattributed:
+        out.print(f"{r.unattributed:,} events have no account ({r.free_mail:,} from free-mail addresses such as "
+                  "gmail.com): they are kept but earn no account intent.")
+    out.print(f"The store of {escape(str(workspace))} holds {done.stored:,} events; `icp score` uses them for "
+              "profiles with an intent section when no --events is given.")
 
 
 @app.command()

@@ -250,6 +250,21 @@ class DuckDBBackend:
             "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
         return EventsLoaded(label, total, kept, total - bad - kept, bad, free, unattributed)
 
+    def stored_events(self, database: Path) -> EventsLoaded:
+        """Use the event store of a workspace database (see :mod:`icpkit.intent.store`) as
+        ``icp_events``: attached read-only unless it is this backend's own database."""
+        from ..intent.store import STORE
+
+        own = self.rows("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0]
+        source = STORE
+        if not own or Path(own).resolve() != Path(database).resolve():
+            self._run(f"ATTACH {quote_str(str(database))} AS icp_ws (READ_ONLY)")
+            source = f"icp_ws.{STORE}"
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_events AS SELECT 0 AS {ROW}, * FROM {source}")
+        n, free, unattributed = self.rows("SELECT count(*), count(*) FILTER (free_mail), "
+                                          "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
+        return EventsLoaded(f"the workspace's events ({database})", n, n, 0, 0, free, unattributed)
+
     def materialize(self, step: Step, loaded: Loaded, progress: ProgressFn | None = None, phase: str = "") -> None:
         """Run one step of a plan into a temporary table of the step's name; later steps read it."""
         try:
