@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
-from .intent.plan import INTENT_COLUMNS, intent_plan
+from .intent.plan import blend, intent_plan
 from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
@@ -116,7 +116,12 @@ def score_to(
         else:
             backend.write(sql, Path(out), progress)
             output = str(out)
-        if scored.plan is not None:
+        if prof.priority is not None and prof.priority.tiers_on != "fit":
+            counts = dict(backend.rows(f"SELECT tier, count(*) FROM ({sql}) GROUP BY tier"))
+            tiers = {t.name: counts[t.name] for t in prof.ordered_tiers if t.name in counts}
+            best = backend.to_arrow(f"SELECT domain, fit_score, tier, abm_tier, reasons FROM ({sql}) "
+                                    f"ORDER BY priority DESC, domain LIMIT {int(top)}").to_pylist()
+        elif scored.plan is not None:
             tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
             best = backend.to_arrow(backend.compile(
                 scored.plan.top(top).select(key_column(scored.plan.expr), "fit_score", "tier", "abm_tier",
@@ -219,17 +224,15 @@ def score_rows(
         backend.materialize(rows_step, loaded, progress, "reading and scoring")
         backend.check(loaded, on_error, rows_step.name)
         backend.materialize(combos_step, loaded)
-        final_sql = backend.compile(final.expr)
-        columns = [c for c in final.expr.columns if c not in PRIVATE]
+        scored = final.expr
     else:
         keep = [c for c in ("domain", "name") if c in backend.table_ref(loaded.name).columns]
-        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_rows AS SELECT {ROW}, {', '.join(keep)}, _bad, _country_unknown "
-                        f"FROM {loaded.name}", progress, "reading")
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_rows AS SELECT {ROW}, {', '.join(keep)}, _bad, "
+                        f"_country_unknown FROM {loaded.name}", progress, "reading")
         backend.check(loaded, on_error, "icp_rows")
-        final_sql = (f"SELECT {', '.join(keep)}, {quote_str(profile.version_hash)} AS profile_version, "
-                     f"TIMESTAMP {quote_str(when.replace(tzinfo=None).isoformat(sep=' '))} AS scored_at, {ROW} "
-                     "FROM icp_rows")
-        columns = [*keep, "profile_version", "scored_at"]
+        rows = backend.table_ref("icp_rows")
+        scored = rows.select(*keep, profile_version=ibis.literal(profile.version_hash),
+                             scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"), **{ROW: rows[ROW]})
     ev = None
     if profile.intent is not None:
         ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
@@ -237,13 +240,9 @@ def score_rows(
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), utc_naive(as_of or when))
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
-        final_sql = (f"SELECT s.*, coalesce(i.intent_score, 0) AS intent_score, "
-                     "coalesce(i.buying_group, false) AS buying_group, "
-                     "coalesce(i.buying_group_people, 0) AS buying_group_people, i.intent_reasons "
-                     f"FROM ({final_sql}) s LEFT JOIN icp_intent i ON s.domain = i.domain")
-        head = [c for c in columns if c not in ("profile_version", "scored_at")]
-        columns = [*head, *INTENT_COLUMNS, "profile_version", "scored_at"]
-    return Scored(loaded, plan, final_sql, columns, ev)
+        scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name))
+    columns = [c for c in scored.columns if c not in PRIVATE]
+    return Scored(loaded, plan, backend.compile(scored), columns, ev)
 
 
 def utc_naive(moment: datetime) -> datetime:

@@ -1,10 +1,13 @@
 """``icp backtest``: does a profile's fit score predict wins on labelled history?
 
 The statistics (:func:`auc`, :func:`ks`, :func:`gains_table`, :func:`wilson_interval`,
-:func:`tier_table`, :func:`calibration`) are pure functions of numpy arrays: ``scores`` are
-fit scores (0-100), ``labels`` are 1 (won) or 0 (lost). :func:`run_backtest` scores a file
-with the same engine as ``icp score``, joins each row's label by its row number and
-computes them all into a :class:`Backtest`.
+:func:`tier_table`, :func:`calibration`, :func:`histogram`) are pure functions of numpy
+arrays: ``scores`` are fit scores (0-100), ``labels`` are 1 (won) or 0 (lost). Each has a
+``*_weighted`` twin that takes counts instead of rows (``scores``, ``n`` rows, ``wins`` of
+them) and returns the same result for the rows the counts describe. :func:`run_backtest`
+scores a file with the same engine as ``icp score``, joins each row's label by its row
+number, counts rows and wins per (fit score, tier) in the engine and computes every
+statistic from those counts into a :class:`Backtest`.
 
 Ties. Fit scores take few distinct values (one per combination of criteria outcomes), so
 ties are the rule: AUC averages the ranks of tied scores (a tie counts one half), and the
@@ -20,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date as Date
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +58,18 @@ def _arrays(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
 def check_classes(labels: Any, what: str = "the labels") -> None:
     """Raise a :class:`DataError` unless ``labels`` has at least 2 rows and both classes."""
     y = np.asarray(labels)
-    if len(y) < 2:
-        raise DataError(f"{what}: {len(y)} labelled row(s); a backtest needs at least 2",
+    _check_counts(len(y), int(y.sum()), what)
+
+
+def _check_counts(rows: int, wins: int, what: str = "the labels") -> None:
+    """:func:`check_classes` for ``rows`` labelled rows of which ``wins`` were won."""
+    if rows < 2:
+        raise DataError(f"{what}: {rows} labelled row(s); a backtest needs at least 2",
                         hint="label more history, or move --split-at earlier")
-    wins = int(y.sum())
     if wins == 0:
         raise DataError(f"{what}: no positives (every label is 0 / lost): one class only",
                         hint="a backtest compares wins with losses; include won accounts")
-    if wins == len(y):
+    if wins == rows:
         raise DataError(f"{what}: no negatives (every label is 1 / won): one class only",
                         hint="a backtest compares wins with losses; include lost accounts")
 
@@ -121,7 +129,7 @@ def gains_table(scores: Any, labels: Any, bins: int = 10) -> list[dict[str, Any]
     for i, idx in enumerate(np.array_split(np.arange(len(s)), bins), start=1):
         if len(idx) == 0:
             continue
-        wins = float(expected[idx].sum())
+        wins = math.fsum(expected[idx])
         cum += wins
         rate = wins / len(idx)
         out.append({"decile": i, "n": int(len(idx)), "min_score": float(s_sorted[idx].min()),
@@ -165,10 +173,132 @@ def calibration(scores: Any, labels: Any, bins: int = 10) -> list[dict[str, Any]
     width = 100.0 / bins
     band = np.clip(np.floor(s / width), 0, bins - 1).astype(np.int64)
     n = np.bincount(band, minlength=bins)
-    score_sum = np.bincount(band, weights=s, minlength=bins)
+    score_sum = [math.fsum(s[band == b]) for b in range(bins)]
     wins = np.bincount(band, weights=y.astype(float), minlength=bins)
     return [{"band": f"{b * width:g}-{(b + 1) * width:g}", "n": int(n[b]), "predicted": score_sum[b] / n[b] / 100.0,
              "observed": wins[b] / n[b]} for b in range(bins) if n[b]]
+
+
+def histogram(scores: Any, labels: Any, width: float = 5.0) -> list[dict[str, Any]]:
+    """Won and lost rows per score band of ``width`` points on 0-100; see :func:`histogram_weighted`."""
+    s, y = _arrays(scores, labels)
+    return histogram_weighted(s, np.ones(len(s), dtype=np.int64), y)
+
+
+# -- the same statistics from counts ---------------------------------------------------
+#
+# Fit scores take few distinct values, so a backtest counts rows and wins per (fit score,
+# tier) in the engine and computes every statistic from those counts. The functions below
+# take aligned 1-d arrays: ``scores`` (repeats allowed), ``n`` (rows with that score) and
+# ``wins`` (how many of them were won), and return what their per-row namesakes return for
+# the rows the counts describe, to the last bit: sums of fractional values (wins spread
+# over a tie, scores in a calibration band) are exact sums rounded once on both sides.
+
+
+def _by_score(scores: Any, n: Any, wins: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct scores, ascending, with their rows and wins summed (scores of no rows dropped)."""
+    s = np.asarray(scores, dtype=float)
+    rows, won = np.asarray(n, dtype=np.int64), np.asarray(wins, dtype=np.int64)
+    if not s.shape == rows.shape == won.shape or s.ndim != 1:
+        raise ValueError("scores, n and wins must be 1-d arrays of the same length")
+    if np.any(won < 0) or np.any(won > rows):
+        raise ValueError("wins must be between 0 and n")
+    values, inverse = np.unique(s, return_inverse=True)
+    rows_by = np.bincount(inverse, rows, len(values)).astype(np.int64)
+    won_by = np.bincount(inverse, won, len(values)).astype(np.int64)
+    keep = rows_by > 0
+    return values[keep], rows_by[keep], won_by[keep]
+
+
+def _exact_dot(counts: np.ndarray, values: np.ndarray) -> float:
+    """``sum(counts * values)`` rounded once: what :func:`math.fsum` gives for each value
+    repeated its count times, so that sums from counts equal the per-row sums."""
+    return float(sum((Fraction(float(v)) * int(k) for k, v in zip(counts, values)), Fraction(0)))
+
+
+def auc_weighted(scores: Any, n: Any, wins: Any) -> float:
+    """:func:`auc` from counts: a score's rows share the mean of their ranks."""
+    _, rows, won = _by_score(scores, n, wins)
+    _check_counts(int(rows.sum()), int(won.sum()))
+    mean_rank = np.cumsum(rows) - (rows - 1) / 2.0
+    n1 = float(won.sum())
+    n0 = int(rows.sum()) - n1
+    return float((float((won * mean_rank).sum()) - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def ks_weighted(scores: Any, n: Any, wins: Any) -> float:
+    """:func:`ks` from counts."""
+    _, rows, won = _by_score(scores, n, wins)
+    n1 = int(won.sum())
+    n0 = int(rows.sum()) - n1
+    _check_counts(n0 + n1, n1)
+    return float(np.max(np.abs(np.cumsum(won) / n1 - np.cumsum(rows - won) / n0)))
+
+
+def gains_table_weighted(scores: Any, n: Any, wins: Any, bins: int = 10) -> list[dict[str, Any]]:
+    """:func:`gains_table` from counts. Rows sorted by score, highest first, are cut where
+    the per-row table cuts them; a score whose rows straddle a cut gives each side its
+    share of the rows and the same share of the wins."""
+    s, rows, won = (a[::-1] for a in _by_score(scores, n, wins))
+    total, total_wins = int(rows.sum()), int(won.sum())
+    _check_counts(total, total_wins)
+    ends = np.cumsum(rows)  # position after each score's last row
+    starts, rate = ends - rows, won / rows
+    size, extra = divmod(total, bins)  # np.array_split: the first `extra` groups get one row more
+    cuts = np.cumsum([0] + [size + 1] * extra + [size] * (bins - extra))
+    base = total_wins / total
+    out: list[dict[str, Any]] = []
+    cum = 0.0
+    for i in range(bins):
+        lo, hi = int(cuts[i]), int(cuts[i + 1])
+        if hi == lo:
+            continue
+        first, last = np.searchsorted(ends, lo, side="right"), np.searchsorted(starts, hi, side="left")
+        overlap = np.minimum(ends[first:last], hi) - np.maximum(starts[first:last], lo)
+        decile_wins = _exact_dot(overlap, rate[first:last])
+        cum += decile_wins
+        win_rate = decile_wins / (hi - lo)
+        out.append({"decile": i + 1, "n": hi - lo, "min_score": float(s[last - 1]), "max_score": float(s[first]),
+                    "wins": round(decile_wins, 4), "win_rate": win_rate, "cum_share_wins": cum / total_wins,
+                    "lift": win_rate / base})
+    return out
+
+
+def tier_table_weighted(tiers: Any, n: Any, wins: Any, tier_order: Sequence[str]) -> list[dict[str, Any]]:
+    """:func:`tier_table` from counts: ``tiers[i]`` has ``n[i]`` rows, ``wins[i]`` of them won."""
+    t = np.asarray(tiers, dtype=object)
+    rows, won = np.asarray(n, dtype=np.int64), np.asarray(wins, dtype=np.int64)
+    out = []
+    for name in tier_order:
+        mask = t == name
+        k, w = int(rows[mask].sum()), int(won[mask].sum())
+        low, high = wilson_interval(w, k)
+        out.append({"tier": name, "n": k, "wins": w, "win_rate": w / k if k else None, "ci_low": low, "ci_high": high})
+    return out
+
+
+def calibration_weighted(scores: Any, n: Any, wins: Any, bins: int = 10) -> list[dict[str, Any]]:
+    """:func:`calibration` from counts."""
+    s, rows, won = _by_score(scores, n, wins)
+    width = 100.0 / bins
+    band = np.clip(np.floor(s / width), 0, bins - 1).astype(np.int64)
+    k = np.bincount(band, rows, bins).astype(np.int64)
+    score_sum = [_exact_dot(rows[band == b], s[band == b]) for b in range(bins)]
+    w = np.bincount(band, won, bins)
+    return [{"band": f"{b * width:g}-{(b + 1) * width:g}", "n": int(k[b]), "predicted": score_sum[b] / k[b] / 100.0,
+             "observed": w[b] / k[b]} for b in range(bins) if k[b]]
+
+
+def histogram_weighted(scores: Any, n: Any, wins: Any, width: float = 5.0) -> list[dict[str, Any]]:
+    """Won and lost rows per score band of ``width`` points on 0-100 (``0-5``, ..., ``95-100``),
+    every band, empty ones too: ``band``, ``won``, ``lost``. A score on a band's lower
+    edge counts in that band; 100 counts in the last."""
+    s, rows, won = _by_score(scores, n, wins)
+    bins = round(100.0 / width)
+    band = np.clip(np.floor(s / width), 0, bins - 1).astype(np.int64)
+    w = np.bincount(band, won, bins).astype(np.int64)
+    lost = np.bincount(band, rows - won, bins).astype(np.int64)
+    return [{"band": f"{b * width:g}-{(b + 1) * width:g}", "won": int(w[b]), "lost": int(lost[b])} for b in range(bins)]
 
 
 # -- labels ----------------------------------------------------------------------------
@@ -204,17 +334,37 @@ def parse_labels(values: Any, *, rows: Any = None, where: str | None = None, col
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         row = int(np.asarray(rows)[i]) if rows is not None else i + 1
-        raw = text[i].as_py()
-        n_bad = int(bad.sum())
-        more = f" ({n_bad} rows in all)" if n_bad > 1 else ""
-        if raw is None or raw.strip() == "":
-            msg = f"the label is missing{more}"
-            hint = "every row needs an outcome; leave out rows that are still open"
-        else:
-            msg = f"the label '{raw}' is not a win/loss value{more}"
-            hint = LABEL_HINT
-        raise DataError(msg, where=located(where, row, column), hint=hint)
+        raise _label_error(text[i].as_py(), int(bad.sum()), located(where, row, column))
     return won.astype(np.int8)
+
+
+def _label_error(raw: str | None, n_bad: int, where: str) -> DataError:
+    """The error for a first bad label ``raw`` (as text) at ``where``, of ``n_bad`` in all."""
+    more = f" ({n_bad} rows in all)" if n_bad > 1 else ""
+    if raw is None or raw.strip() == "":
+        return DataError(f"the label is missing{more}", where=where,
+                         hint="every row needs an outcome; leave out rows that are still open")
+    return DataError(f"the label '{raw}' is not a win/loss value{more}", where=where, hint=LABEL_HINT)
+
+
+#: The characters ``pyarrow.compute.utf8_trim_whitespace`` trims, for the same trim in SQL.
+_WHITESPACE = "".join(map(chr, [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                                0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+
+
+def _label_sql(value: str, value_type: pa.DataType) -> str:
+    """SQL reading the SQL expression ``value`` (of Arrow type ``value_type``) as a label the
+    way :func:`parse_labels` does: 1 (won), 0 (lost), or NULL (missing or not a label)."""
+    from ..backends.duckdb import quote_str
+
+    text = f"CAST({value} AS VARCHAR)"
+    if pa.types.is_floating(value_type):  # NaN is missing, as in _as_text
+        text = f"CASE WHEN isnan({value}) THEN NULL ELSE {text} END"
+    words = ", ".join(f"{quote_str(w)}: {int(w in TRUE_WORDS)}" for w in (*TRUE_WORDS, *FALSE_WORDS))
+    read = f"MAP {{{words}}}"
+    # trim() alone trims spaces and is fast; the full trim, many times slower, is only tried
+    # on what that leaves unread (a word once spaces are trimmed has nothing more to trim)
+    return f"coalesce({read}[lower(trim({text}))], {read}[lower(trim({text}, {quote_str(_WHITESPACE)}))])"
 
 
 # -- the backtest ----------------------------------------------------------------------
@@ -224,7 +374,8 @@ def parse_labels(values: Any, *, rows: Any = None, where: str | None = None, col
 class Backtest:
     """The result of :func:`run_backtest`; :meth:`to_dict` / :meth:`to_json` for output.
 
-    ``top_tier`` is the profile's highest tier and ``bottom_tier`` its lowest.
+    ``top_tier`` is the profile's highest tier and ``bottom_tier`` its lowest. ``histogram``
+    counts won and lost rows per 5-point score band (``0-5``, ..., ``95-100``, all 20).
     ``top_bottom_ratio`` is None when it is undefined (the bottom tier has no wins, or no
     rows); the MadKudu check on it then passes when the top tier has wins and the bottom
     tier has rows but no wins (an infinitely better top), and fails otherwise.
@@ -244,6 +395,7 @@ class Backtest:
     top_bottom_ratio: float | None
     gains: list[dict[str, Any]]
     calibration: list[dict[str, Any]]
+    histogram: list[dict[str, Any]]
     madkudu_pass: bool
     madkudu: dict[str, Any]
     label: str
@@ -262,11 +414,23 @@ def summarize(scores: Any, labels: Any, tiers: Any, tier_order: Sequence[str], *
     """Every statistic of a backtest from aligned arrays of fit scores, 0/1 labels and tiers."""
     s, y = _arrays(scores, labels)
     check_classes(y)
-    table = tier_table(tiers, y, tier_order)
+    rows = pa.table({"s": s, "t": pa.array(np.asarray(tiers, dtype=object)), "y": y})
+    counts = rows.group_by(["s", "t"]).aggregate([("y", "count"), ("y", "sum")])
+    return summarize_weighted(counts["s"], counts["t"].to_pylist(), counts["y_count"], counts["y_sum"], tier_order,
+                              **meta)
+
+
+def summarize_weighted(scores: Any, tiers: Any, n: Any, wins: Any, tier_order: Sequence[str],
+                       **meta: Any) -> Backtest:
+    """:func:`summarize` from counts: ``n[i]`` rows of fit score ``scores[i]`` and tier
+    ``tiers[i]``, ``wins[i]`` of them won."""
+    s, rows, won = np.asarray(scores, dtype=float), np.asarray(n, dtype=np.int64), np.asarray(wins, dtype=np.int64)
+    total, total_wins = int(rows.sum()), int(won.sum())
+    _check_counts(total, total_wins)
+    table = tier_table_weighted(tiers, rows, won, tier_order)
     top, bottom = table[0], table[-1]
-    n, wins = len(y), int(y.sum())
-    top_share = top["n"] / n
-    top_recall = top["wins"] / wins
+    top_share = top["n"] / total
+    top_recall = top["wins"] / total_wins
     ratio = None
     if top["win_rate"] is not None and bottom["win_rate"]:
         ratio = top["win_rate"] / bottom["win_rate"]
@@ -289,9 +453,10 @@ def summarize(scores: Any, labels: Any, tiers: Any, tier_order: Sequence[str], *
         },
     }
     return Backtest(
-        rows=n, wins=wins, base_rate=wins / n, auc=auc(s, y), ks=ks(s, y), tiers=table,
-        top_tier=top["tier"], bottom_tier=bottom["tier"], top_share=top_share, top_recall=top_recall,
-        top_bottom_ratio=ratio, gains=gains_table(s, y), calibration=calibration(s, y),
+        rows=total, wins=total_wins, base_rate=total_wins / total, auc=auc_weighted(s, rows, won),
+        ks=ks_weighted(s, rows, won), tiers=table, top_tier=top["tier"], bottom_tier=bottom["tier"],
+        top_share=top_share, top_recall=top_recall, top_bottom_ratio=ratio, gains=gains_table_weighted(s, rows, won),
+        calibration=calibration_weighted(s, rows, won), histogram=histogram_weighted(s, rows, won),
         madkudu_pass=share_ok and recall_ok and ratio_ok, madkudu=madkudu, **meta,
     )
 
@@ -317,13 +482,14 @@ def _split_date(split_at: str) -> Date:
 
 @dataclass(frozen=True)
 class _Labelled:
-    """Scored rows of a labelled file, in input order: ``_row``, ``fit_score``, ``tier``, labels."""
+    """A labelled file, scored: ``counts`` holds rows (``n``) and wins per (``fit_score``,
+    ``tier``); ``rows``, when asked for, each row's ``_row`` and ``tier`` in input order."""
 
-    table: pa.Table
-    labels: np.ndarray
+    counts: pa.Table
     rows_total: int
     label_col: str
     split: dict[str, Any] | None
+    rows: pa.Table | None = None
 
 
 def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str | None = None,
@@ -341,14 +507,14 @@ def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str |
 
 
 def _summary(prof: Any, data: _Labelled) -> Backtest:
-    scores = data.table.column("fit_score").to_numpy(zero_copy_only=False).astype(float)
-    tiers = data.table.column("tier").to_numpy(zero_copy_only=False)
-    return summarize(scores, data.labels, tiers, [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
-                     label=data.label_col, profile_version=prof.version_hash, split=data.split)
+    c = data.counts
+    return summarize_weighted(c["fit_score"], c["tier"].to_pylist(), c["n"], c["wins"],
+                              [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
+                              label=data.label_col, profile_version=prof.version_hash, split=data.split)
 
 
 def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | None,
-                     split_at: str | None) -> _Labelled:
+                     split_at: str | None, *, keep_rows: bool = False) -> _Labelled:
     from ..api import score_rows
     from ..backends.duckdb import DuckDBBackend, quote_ident, quote_str
     from ..scoring.plan import ROW
@@ -361,10 +527,12 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
     try:
         scored = score_rows(backend, prof, data_path, on_error="fail")
         where = scored.loaded.label
-        columns = [c for c in backend.to_arrow("SELECT * FROM icp_raw LIMIT 0").schema.names if c != ROW]
+        schema = backend.to_arrow("SELECT * FROM icp_raw LIMIT 0").schema
+        columns = [c for c in schema.names if c != ROW]
         label_col = _column(columns, label, "label", where)
-        select = f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, r.{quote_ident(label_col)} AS _label"
-        joined = f"FROM ({backend.compile(scored.plan.fit_scores())}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}"
+        raw_label = f"r.{quote_ident(label_col)}"
+        rows = (f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, {_label_sql(raw_label, schema.field(label_col).type)} "
+                f"AS _won FROM ({backend.compile(scored.plan.fit_scores())}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}")
         rows_total = backend.rows("SELECT count(*) FROM icp_raw")[0][0]
         if cutoff is not None:
             date_col = _column(columns, date or "", "date", where)
@@ -375,19 +543,31 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
                 row, value = bad[0]
                 msg = "the date is missing" if value is None or not value.strip() else f"cannot read '{value}' as a date"
                 raise DataError(msg, where=located(where, row, date_col), hint="write dates as YYYY-MM-DD")
-            joined += f" WHERE {d} >= DATE {quote_str(cutoff.isoformat())}"
-        table = backend.to_arrow(f"{select} {joined} ORDER BY s.{ROW}")
+            rows += f" WHERE {d} >= DATE {quote_str(cutoff.isoformat())}"
+        if keep_rows:
+            backend.execute(f"CREATE TEMP TABLE icp_labelled AS {rows}")
+            rows = "SELECT * FROM icp_labelled"
+        counts = backend.to_arrow(
+            "SELECT fit_score, tier, count(*) AS n, CAST(coalesce(sum(_won), 0) AS BIGINT) AS wins, "
+            "count(*) - count(_won) AS bad, min(_row) FILTER (WHERE _won IS NULL) AS first_bad "
+            f"FROM ({rows}) GROUP BY fit_score, tier ORDER BY fit_score, tier")
+        n_bad = pc.sum(counts["bad"]).as_py() or 0
+        if n_bad:
+            row = pc.min(counts["first_bad"]).as_py()
+            value = backend.to_arrow(f"SELECT {raw_label} FROM icp_raw r WHERE r.{ROW} = {int(row)}").column(0)
+            raise _label_error(_as_text(value)[0].as_py(), n_bad, located(where, row, label_col))
+        per_row = backend.to_arrow("SELECT _row, tier FROM icp_labelled ORDER BY _row") if keep_rows else None
     finally:
         backend.close()
+    n = pc.sum(counts["n"]).as_py() or 0
     split = None
-    labels = parse_labels(table.column("_label"), rows=table.column("_row").to_numpy(), where=where, column=label_col)
     if cutoff is not None:
-        split = {"date_column": date, "split_at": cutoff.isoformat(), "rows_before": rows_total - table.num_rows}
+        split = {"date_column": date, "split_at": cutoff.isoformat(), "rows_before": rows_total - n}
         what = f"{label_col} on or after {cutoff.isoformat()}"
     else:
         what = f"column '{label_col}'"
-    check_classes(labels, what)
-    return _Labelled(table, labels, rows_total, label_col, split)
+    _check_counts(n, pc.sum(counts["wins"]).as_py() or 0, what)
+    return _Labelled(counts.select(["fit_score", "tier", "n", "wins"]), rows_total, label_col, split, per_row)
 
 
 @dataclass
@@ -412,12 +592,13 @@ def compare_profiles(a: Any, b: Any, data_path: str | Path, label: str, *, date:
     from ..api import _profile
 
     pa_, pb = _profile(a), _profile(b)
-    da = _labelled_scores(pa_, data_path, label, date, split_at)
-    db = _labelled_scores(pb, data_path, label, date, split_at)
-    if da.table.column("_row") != db.table.column("_row"):
+    da = _labelled_scores(pa_, data_path, label, date, split_at, keep_rows=True)
+    db = _labelled_scores(pb, data_path, label, date, split_at, keep_rows=True)
+    assert da.rows is not None and db.rows is not None
+    if da.rows.column("_row") != db.rows.column("_row"):
         raise IcpError("the two profiles did not score the same rows", hint="compare them on one file")
-    ta = da.table.column("tier").to_pylist()
-    tb = db.table.column("tier").to_pylist()
+    ta = da.rows.column("tier").to_pylist()
+    tb = db.rows.column("tier").to_pylist()
     moves: dict[str, dict[str, int]] = {}
     for x, y in zip(ta, tb):
         moves.setdefault(x, {}).setdefault(y, 0)

@@ -284,8 +284,13 @@ def analyse(data: Labelled, description: str, bad: np.ndarray | None = None, *, 
     leaky = {e.name for e in evidence if e.leaky}
     anti = _anti(binned, bad, support, leaky) if bad is not None and 0 < bad.sum() < len(bad) else []
     profile, yaml_text = None, ""
-    if signal:
-        profile, yaml_text = _propose(binned, evidence, anti, data, description)
+    chosen, skipped = _select(binned, evidence, y) if signal else ([], [])
+    if signal and not chosen:
+        signal = False
+        notes.append("no signal: shuffled labels do worse, but no attribute pays for itself in a model of "
+                     "best vs rest; no profile proposed")
+    elif signal:
+        profile, yaml_text = _propose(binned, evidence, anti, data, description, chosen, skipped)
     else:
         notes.append("no signal: no attribute separates the best accounts from the rest better than shuffled "
                      f"labels do (best IV {signal_test['observed_iv']:.3f}, shuffled labels reach "
@@ -361,9 +366,9 @@ def _note_collinear(binned: list[Binned], evidence: list[AttributeEvidence]) -> 
 
 
 def _signal_test(data: Labelled, y: np.ndarray, support: int, seed: int) -> dict[str, float]:
-    """Largest IV of any attribute (on its label-free bins) against the same with shuffled
-    labels: the 95th percentile of :data:`SHUFFLES` shuffles."""
-    codes = [_codes(b) for a in data.attributes for b in bin_attribute(a, support)]
+    """Largest IV of any attribute (on its label-free bins; leaky ones left out) against the
+    same with shuffled labels: the 95th percentile of :data:`SHUFFLES` shuffles."""
+    codes = [_codes(b) for a in data.attributes for b in bin_attribute(a, support) if _alone_auc(b, y) < LEAK_AUC]
     codes = [c for c in codes if c.max() > 0]
     if not codes:
         return {"observed_iv": 0.0, "shuffled_iv_95": 0.0}
@@ -387,8 +392,7 @@ def _signal_test(data: Labelled, y: np.ndarray, support: int, seed: int) -> dict
 
 
 def _propose(binned: list[Binned], evidence: list[AttributeEvidence], anti: list[dict[str, Any]],
-             data: Labelled, description: str) -> tuple[Profile, str]:
-    chosen, skipped = _select(binned, evidence, data.labels)
+             data: Labelled, description: str, chosen: list[int], skipped: list[str]) -> tuple[Profile, str]:
     total_iv = sum(evidence[i].iv for i in chosen)
     criteria, comments = [], {}
     for i in chosen:
@@ -492,12 +496,14 @@ def _criterion(b: Binned, e: AttributeEvidence, weight: float) -> Criterion:
     if b.attribute.kind == "number":
         return Criterion(**common, bins=[_bin(g.rule[1], g.rule[2], float(p), g.label)
                                          for g, p in pairs if g.rule[0] == "bin"])
+    other = rules.get("other", 0.0)
+    # a level earning nothing can be left to `otherwise` only when `otherwise` earns nothing too
     levels = [Level(values=[b.attribute.display.get(v, v) for v in g.rule[1]], points=float(p))
-              for g, p in pairs if g.rule[0] == "level" and p > 0]
-    if not levels:  # only "other" or "missing" earn points: keep one level to name the rule
+              for g, p in pairs if g.rule[0] == "level" and (p > 0 or other > 0)]
+    if not levels:  # only "missing" earns points: keep one level to name the rule
         first = next(g for g in b.groups if g.rule[0] == "level")
         levels = [Level(values=[b.attribute.display.get(first.rule[1][0], first.rule[1][0])], points=0.0)]
-    return Criterion(**common, levels=levels, otherwise=rules.get("other", 0.0))
+    return Criterion(**common, levels=levels, otherwise=other)
 
 
 def _anti(binned: list[Binned], bad: np.ndarray, support: int, leaky: set[str]) -> list[dict[str, Any]]:

@@ -288,11 +288,11 @@ def _unusable(attr: Attribute, rows: int) -> str | None:
     if attr.kind == "number":
         distinct = len(np.unique(attr.values[~np.isnan(attr.values)]))
         whole = bool(np.all(np.mod(attr.values[~np.isnan(attr.values)], 1) == 0))
-        if distinct == rows and whole and rows >= 20:
+        if distinct == present and whole and present >= 20 and attr.field not in CANONICAL_KINDS:
             return "a different value on every row (identifiers)"
     elif attr.kind == "text":
         distinct = len(attr.display)
-        if distinct == rows and rows >= 20:
+        if distinct == present and present >= 20:
             return "a different value on every row (identifiers)"
         if rows >= 20 and distinct > FREE_TEXT_SHARE * present:
             return "more distinct values than half the rows (free text or identifiers)"

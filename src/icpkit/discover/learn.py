@@ -326,13 +326,13 @@ def _leak_warnings(binned: list[Binned], y: np.ndarray) -> list[str]:
         alone = _alone_auc(b, y)
         filled = ~b.attribute.missing
         gap = abs(filled[y == 1].mean() - filled[y == 0].mean())
-        if alone >= LEAK_AUC:
-            out.append(f"'{head}' alone predicts the label almost perfectly (AUC {alone:.3f}): is it filled in "
-                       f"after the outcome? If so, learn again with --exclude '{head}'")
-            seen.add(head)
-        elif gap >= LEAK_FILL_GAP:
+        if gap >= LEAK_FILL_GAP:
             out.append(f"'{head}' is filled for {filled[y == 1].mean():.0%} of wins but {filled[y == 0].mean():.0%} "
                        f"of losses: it may be recorded because of the outcome; consider --exclude '{head}'")
+            seen.add(head)
+        elif alone >= LEAK_AUC:
+            out.append(f"'{head}' alone predicts the label almost perfectly (AUC {alone:.3f}): is it filled in "
+                       f"after the outcome? If so, learn again with --exclude '{head}'")
             seen.add(head)
     return out
 

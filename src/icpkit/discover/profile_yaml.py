@@ -10,6 +10,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..profile.model import Profile
 
@@ -26,9 +27,7 @@ def commented_yaml(profile: Profile, header: list[str], criteria: dict[str, list
     yaml.default_flow_style = False
     yaml.width = 110
     yaml.indent(mapping=2, sequence=4, offset=2)
-    text = io.StringIO()
-    yaml.dump(data, text)
-    doc = yaml.load(text.getvalue())
+    doc = _commented(data)
     for i, crit in enumerate(doc.get("criteria", [])):
         for rule in ("bins", "levels", "items"):
             for entry in crit.get(rule) or []:
@@ -43,6 +42,15 @@ def commented_yaml(profile: Profile, header: list[str], criteria: dict[str, list
     yaml.dump(doc, out)
     top = "".join(f"# {line}\n" if line else "#\n" for line in header)
     return top + out.getvalue()
+
+
+def _commented(node: Any) -> Any:
+    """Plain data as ruamel's commentable nodes (no text round trip: numbers keep every digit)."""
+    if isinstance(node, dict):
+        return CommentedMap((k, _commented(v)) for k, v in node.items())
+    if isinstance(node, list):
+        return CommentedSeq(_commented(v) for v in node)
+    return node
 
 
 def _whole(node: Any) -> Any:

@@ -25,10 +25,11 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
-from ..profile.model import Decay, Intent, format_number
+from ..profile.model import Decay, Intent, Priority, Profile, format_number
 from ..scoring.criteria import points_literal
 
 SECONDS_PER_DAY = 86400.0
+ROW = "_row"
 
 #: Columns of the intent result, per account.
 INTENT_COLUMNS = ("intent_score", "buying_group", "buying_group_people", "intent_reasons")
@@ -113,3 +114,52 @@ def _signed_text(points: ir.FloatingValue) -> ir.StringValue:
     r = points.round(1)
     text = (r == r.round(0)).ifelse(r.cast("int64").cast("string"), r.cast("string"))
     return (r >= 0).ifelse("+" + text, text)
+
+
+def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Table) -> ir.Table:
+    """The scored rows with their account's intent (0 without events) and, with a
+    ``priority`` section, the priority and (``tiers_on``) the tier and route it decides.
+
+    ``scored`` has ``_row``, ``domain`` and, with criteria, ``fit_score``, ``tier``,
+    ``route`` and ``disqualified_by``; ``accounts`` the canonical accounts (for the stage)."""
+    pr = profile.priority
+    base = scored
+    if pr is not None:
+        stage = accounts.select(_prow=accounts[ROW], _stage=accounts[pr.stage_field].lower())
+        base = scored.left_join(stage, scored[ROW] == stage._prow)
+    j = base.left_join(intent, base.domain == intent.domain)
+    cols: dict[str, ir.Value] = {c: j[c] for c in scored.columns}
+    intent_score = j.intent_score.fill_null(0.0)
+    extra: dict[str, ir.Value] = {
+        "intent_score": intent_score,
+        "buying_group": j.buying_group.fill_null(False),
+        "buying_group_people": j.buying_group_people.fill_null(0),
+        "intent_reasons": j.intent_reasons,
+    }
+    if pr is not None:
+        w_fit, w_intent = _shares(pr, j._stage)
+        priority = (j.fit_score * w_fit + intent_score * w_intent).round(2)
+        extra["priority"] = priority
+        if pr.tiers_on != "fit":
+            basis = priority if pr.tiers_on == "priority" else intent_score
+            tiers = profile.ordered_tiers
+            by_score = ibis.cases(*[(basis >= t.min, t.name) for t in tiers[:-1]], else_=tiers[-1].name) \
+                if len(tiers) > 1 else ibis.literal(tiers[0].name)
+            tier = j.disqualified_by.notnull().ifelse(j.tier, by_score)
+            cols["tier"] = tier
+            cols["route"] = ibis.cases(*[(tier == t.name, t.route) for t in tiers], else_=ibis.null(str))
+    tail = [c for c in ("profile_version", "scored_at") if c in cols]
+    head = {c: v for c, v in cols.items() if c not in tail and not c.startswith("_")}
+    private = {c: v for c, v in cols.items() if c.startswith("_")}
+    return j.select(**head, **extra, **{c: cols[c] for c in tail}, **private)
+
+
+def _shares(pr: Priority, stage: ir.StringValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """The fit and intent shares (adding up to 1) of each row's stage."""
+    def share(of: str) -> ir.FloatingValue:
+        other = getattr(pr.otherwise, of) / (pr.otherwise.fit + pr.otherwise.intent)
+        cases = [(stage.isin([v.strip().lower() for v in st.values]), getattr(st, of) / (st.fit + st.intent))
+                 for st in pr.stages if st.fit + st.intent > 0]
+        return ibis.cases(*cases, else_=other) if cases else ibis.literal(other)
+
+    return share("fit"), share("intent")

@@ -346,6 +346,42 @@ class Intent(_Strict):
         return self
 
 
+class Blend(_Strict):
+    """Shares of fit and intent in the priority (any positive numbers; they are normalised)."""
+
+    fit: float = Field(ge=0)
+    intent: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> Blend:
+        if self.fit + self.intent <= 0:
+            raise ValueError("fit and intent cannot both be 0")
+        return self
+
+
+class Stage(_Strict):
+    """Accounts whose stage is one of ``values`` blend fit and intent this way."""
+
+    values: list[str] = Field(min_length=1)
+    fit: float = Field(ge=0)
+    intent: float = Field(ge=0)
+
+    @property
+    def blend(self) -> Blend:
+        return Blend(fit=self.fit, intent=self.intent)
+
+
+class Priority(_Strict):
+    """Priority = fit and intent blended by funnel stage: early on fit decides, late in the
+    funnel behaviour does, so a high-fit account with no intent waits for signals."""
+
+    stage_field: str = Field("lifecycle_stage", description="The accounts' column holding the funnel stage.")
+    stages: list[Stage] = Field([], description="Blend per stage (values compared ignoring case).")
+    otherwise: Blend = Field(Blend(fit=50, intent=50), description="Blend of any other or missing stage.")
+    tiers_on: Literal["fit", "intent", "priority"] = Field(
+        "fit", description="The score the tier thresholds (and so the routes) apply to.")
+
+
 DEFAULT_TIERS = (
     Tier(name="high", min=70, route="ae_queue"),
     Tier(name="monitor", min=40, route="nurture"),
@@ -370,9 +406,12 @@ class Profile(_Strict):
     reasons: Reasons = Reasons()
     narrative: Narrative = Narrative()
     intent: Intent | None = None
+    priority: Priority | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
+        if self.priority is not None and (self.intent is None or not self.criteria):
+            raise ValueError("priority blends fit and intent: it needs both criteria and an intent section")
         if not self.criteria and self.intent is None:
             raise ValueError("a profile needs criteria (fit), an intent section, or both")
         if not self.criteria and (self.adjustments or self.disqualifiers):
@@ -420,6 +459,8 @@ class Profile(_Strict):
                     uses.setdefault(fld, set()).add(kind)
                 else:
                     uses.setdefault(fld, set())
+        if self.priority is not None:
+            uses.setdefault(self.priority.stage_field, set()).add("text")
         kinds: dict[str, Kind] = {}
         for fld, found in uses.items():
             fixed = CANONICAL_KINDS.get(fld)
@@ -435,8 +476,9 @@ class Profile(_Strict):
     def scoring_json(self) -> str:
         """The parts of the profile that decide scores, as canonical JSON."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
-        if self.intent is None:  # profiles without intent keep the hash they had before intent existed
-            del data["intent"]
+        for key in ("intent", "priority"):  # profiles without them keep the hash they had before these existed
+            if getattr(self, key) is None:
+                del data[key]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
