@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
-from .intent.plan import blend, intent_plan
+from .intent.plan import blend, intent_plan, trigger_plan
 from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
@@ -103,7 +103,7 @@ def score_to(
     if to_table and str(out).lower().startswith("icp_"):
         raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
                        hint="choose another name, e.g. scores")
-    if prof.intent is not None and events is None and has_stored_events(ws):
+    if (prof.intent is not None or prof.triggers) and events is None and has_stored_events(ws):
         events = ws
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
@@ -212,11 +212,24 @@ def score_rows(
         raise IcpError("the profile has an intent section: give the events (--events FILE)",
                        hint="events need type, occurred_at and domain or email columns; or load them into "
                             "the workspace once with `icp events load FILE`")
-    loaded = backend.prepare_accounts(source, profile, on_error=on_error)
+    when = scored_at or datetime.now(UTC)
+    instant = utc_naive(as_of or when)
+    ev = None
+    if profile.intent is not None or profile.triggers:
+        if events is None:
+            raise IcpError("the profile's triggers need events (--events FILE)",
+                           hint="or load them into the workspace once with `icp events load FILE`")
+        ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
+            backend.prepare_events(events, on_error=on_error)
+    features = None
+    if profile.triggers:
+        triggers = trigger_plan(profile.triggers, backend.table_ref("icp_events"), instant)
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_triggers AS {backend.compile(triggers)}")
+        features = "icp_triggers"
+    loaded = backend.prepare_accounts(source, profile, on_error=on_error, features=features)
     if profile.intent is not None and not loaded.canonical.keyed:
         raise DataError("intent needs accounts keyed by domain: the accounts have no domain column",
                         where=loaded.label, hint="add the accounts' domains (map them with `columns: {domain: ...}`)")
-    when = scored_at or datetime.now(UTC)
     plan = None
     if profile.criteria:
         plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain, scored_at=when)
@@ -233,11 +246,8 @@ def score_rows(
         rows = backend.table_ref("icp_rows")
         scored = rows.select(*keep, profile_version=ibis.literal(profile.version_hash),
                              scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"), **{ROW: rows[ROW]})
-    ev = None
     if profile.intent is not None:
-        ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
-            backend.prepare_events(events, on_error=on_error)
-        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), utc_naive(as_of or when))
+        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
         scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name))

@@ -196,7 +196,8 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS {scan}")
         return str(path)
 
-    def prepare_accounts(self, source: str | Path | pa.Table, profile: Profile, *, on_error: str = "fail") -> Loaded:
+    def prepare_accounts(self, source: str | Path | pa.Table, profile: Profile, *, on_error: str = "fail",
+                         features: str | None = None) -> Loaded:
         """Open ``source`` as the canonical view ``icp_accounts``: ``_row``, the fields the
         profile uses, typed, and ``_bad`` (a value could not be read or the domain is missing).
 
@@ -205,13 +206,15 @@ class DuckDBBackend:
         """
         label = self.read_raw(source, "icp_raw", on_error)
         try:
-            canon = canonical_plan(self.table_ref("icp_raw"), profile, source=label)
+            canon = canonical_plan(self.table_ref("icp_raw"), profile, source=label,
+                                   features=self.table_ref(features) if features else None)
         except IcpError as exc:
             exc.where = exc.where or label
             raise
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_canon AS {self.compile(canon.expr)}")
         flags = [quote_ident(bad_flag(f.name)) for f in canon.fields] + (["domain IS NULL"] if canon.keyed else [])
-        fields = ", ".join(quote_ident(f.name) for f in canon.fields)
+        fields = ", ".join([quote_ident(f.name) for f in canon.fields]
+                           + [quote_ident(f) for f in profile.trigger_fields()])
         unknown = "_country_unknown" if any(f.name == "country" for f in canon.fields) else "false AS _country_unknown"
         key = "" if canon.keyed else f"{ROW_KEY}, "
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_accounts AS SELECT {ROW}, {key}{fields}, "

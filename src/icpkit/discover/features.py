@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataError, IcpError
 from ..io import values
@@ -246,9 +247,9 @@ def _attribute(name: str, header: str, kind: Kind, col: pa.ChunkedArray) -> Attr
     if kind == "number":
         arr = col.to_numpy(zero_copy_only=False).astype(float)
         return Attribute(name, header, kind, np.where(np.isfinite(arr), arr, np.nan))
-    py = col.to_pylist()
     display: dict[str, dict[str, int]] = {}
     if kind == "list":
+        py = col.to_pylist()
         vals: list[Any] = []
         for items in py:
             if not items:
@@ -264,17 +265,15 @@ def _attribute(name: str, header: str, kind: Kind, col: pa.ChunkedArray) -> Attr
                 keys.append(k)
             vals.append(sorted(set(keys)) or None)
         return Attribute(name, header, kind, vals, _most_frequent(display))
-    out = np.empty(len(py), dtype=object)
-    for i, v in enumerate(py):
-        if v is None:
-            out[i] = None
-            continue
-        text = str(v).strip()
-        k = text.lower()
-        out[i] = k
-        spellings = display.setdefault(k, {})
-        spellings[text] = spellings.get(text, 0) + 1
-    return Attribute(name, header, kind, out, _most_frequent(display))
+    text = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    text = text if pa.types.is_string(text.type) else pc.cast(text, pa.string())
+    text = pc.utf8_trim_whitespace(text)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    keys = pc.utf8_lower(text)
+    counts = pa.table({"k": keys, "t": text}).filter(pc.is_valid(keys)).group_by(["k", "t"]).aggregate([("t", "count")])
+    for k, t, n in zip(*(counts.column(i).to_pylist() for i in range(3)), strict=True):
+        display.setdefault(k, {})[t] = n
+    return Attribute(name, header, kind, keys.to_numpy(zero_copy_only=False), _most_frequent(display))
 
 
 def _most_frequent(spellings: dict[str, dict[str, int]]) -> dict[str, str]:

@@ -33,6 +33,8 @@ from .features import Binned, Group, Labelled, bin_attribute, check_usable, min_
 
 #: Penalty strengths tried (scikit-learn's C: smaller is a stronger pull towards 0).
 C_GRID = (0.03, 0.1, 0.3, 1.0)
+#: The penalty whose cross-validated AUC is reported and tested for signal.
+REFERENCE_C = 0.3
 #: Rows used to choose the penalty and measure the cross-validated AUC.
 CV_ROWS = 200_000
 #: Below this cross-validated AUC (or with an interval reaching 0.5) there is no signal.
@@ -110,12 +112,13 @@ def learn_labelled(data: Labelled, *, name: str | None = None, seed: int = 0) ->
         raise NoSignalError("no attribute has two groups of enough rows to compare",
                             where=data.where, hint=f"each group needs at least {support} rows")
     x = _design(binned, len(y))
-    c, oof = _choose_penalty(x, y, seed)
-    cv = auc(oof[0], oof[1])
-    low, high = _auc_interval(cv, int(oof[1].sum()), int(len(oof[1]) - oof[1].sum()))
+    c, (oof, ys) = _choose_penalty(x, y, seed)
+    cv = auc(oof, ys)
+    low, high = _auc_interval(cv, int(ys.sum()), int(len(ys) - ys.sum()))
     signal = cv >= MIN_SIGNAL_AUC and low > 0.5
     model = _fit(x, y, c)
-    criteria, evidence = _criteria(binned, model.coef_[0], y)
+    alone = {b.name: _alone_auc(b, y) for b in binned}
+    criteria, evidence = _criteria(binned, model.coef_[0], y, alone)
     if not criteria:
         signal = False
         criteria = [_flat_criterion(binned[0])]
@@ -125,7 +128,7 @@ def learn_labelled(data: Labelled, *, name: str | None = None, seed: int = 0) ->
         columns={b.attribute.field: b.attribute.header for b in binned if b.attribute.field != b.attribute.header},
         criteria=criteria, tiers=list(Profile.model_fields["tiers"].default), abm=None)
     prof = prof.model_copy(update={"tiers": _tiers(prof, binned, x)})
-    warnings = _leak_warnings(binned, y)
+    warnings = _leak_warnings(binned, y, alone)
     if cv > SUSPICIOUS_AUC:
         warnings.append(f"a cross-validated AUC of {cv:.3f} is rarely seen on real pipeline data: check the "
                         "strongest criteria for columns recorded after the outcome")
@@ -169,42 +172,51 @@ def _design(binned: list[Binned], rows: int) -> Any:
 def _fit(x: Any, y: np.ndarray, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, solver="newton-cholesky", max_iter=200).fit(x, y)
+    # Newton steps are fastest on small tables; on large ones the Hessian costs more than L-BFGS's
+    # extra iterations (1M rows x 300 groups: 14 s vs 1.8 s, the same AUC to 3 decimals).
+    solver = "newton-cholesky" if x.shape[0] <= 50_000 else "lbfgs"
+    return LogisticRegression(C=c, solver=solver, max_iter=500).fit(x, y)
 
 
 def _choose_penalty(x: Any, y: np.ndarray, seed: int) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     """The penalty with the best cross-validated AUC (5 folds, at most :data:`CV_ROWS`
-    rows) and that penalty's out-of-fold scores and labels."""
+    rows), and the out-of-fold scores and labels of the reference penalty
+    (:data:`REFERENCE_C`, fixed in advance): the AUC reported and tested for signal is
+    then not flattered by having picked the best of several."""
     from sklearn.model_selection import StratifiedKFold
 
     rng = np.random.default_rng(seed)
     idx = np.arange(len(y)) if len(y) <= CV_ROWS else np.sort(rng.choice(len(y), CV_ROWS, replace=False))
     xs, ys = x[idx], y[idx]
     folds = list(StratifiedKFold(5 if len(ys) >= 100 else 3, shuffle=True, random_state=seed).split(xs, ys))
-    best: tuple[float, float, np.ndarray] | None = None
+    scores: dict[float, float] = {}
+    reference = np.zeros(len(ys))
     for c in C_GRID:
         oof = np.zeros(len(ys))
         for train, test in folds:
             oof[test] = _fit(xs[train], ys[train], c).decision_function(xs[test])
-        score = auc(oof, ys)
-        if best is None or score > best[0] + 1e-4:
-            best = (score, c, oof)
-    assert best is not None
-    return best[1], (best[2], ys)
+        scores[c] = auc(oof, ys)
+        if c == REFERENCE_C:
+            reference = oof
+    best = max(C_GRID, key=lambda c: (round(scores[c], 4), -abs(math.log(c / REFERENCE_C))))
+    return best, (reference, ys)
 
 
 def _auc_interval(a: float, n1: int, n0: int) -> tuple[float, float]:
-    """95% interval of an AUC (Hanley and McNeil's standard error)."""
+    """95% interval of an AUC: Hanley and McNeil's standard error, widened by a quarter
+    because a cross-validated AUC varies more than one measured on a single sample
+    (measured: 0.040 against 0.031 on 400 random labels)."""
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
     var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
-    half = 1.96 * math.sqrt(max(var, 0.0))
+    half = 1.96 * 1.25 * math.sqrt(max(var, 0.0))
     return max(0.0, a - half), min(1.0, a + half)
 
 
 # -- from weights to a profile ----------------------------------------------------------
 
 
-def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray) -> tuple[list[Criterion], list[CriterionEvidence]]:
+def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray,
+              alone: dict[str, float]) -> tuple[list[Criterion], list[CriterionEvidence]]:
     spans, offset = [], 0
     for b in binned:
         w = coef[offset: offset + len(b.groups)]
@@ -220,7 +232,7 @@ def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray) -> tuple[li
         if points.max() < 0.1:
             continue
         criteria.append(_criterion(b, points))
-        evidence.append(CriterionEvidence(b.name, b.title, float(points.max()), _alone_auc(b, y), [
+        evidence.append(CriterionEvidence(b.name, b.title, float(points.max()), alone[b.name], [
             GroupEvidence(g.label, int(g.mask.sum()), int(y[g.mask].sum()),
                           float(y[g.mask].mean()) if g.mask.any() else 0.0, float(p))
             for g, p in zip(b.groups, points, strict=True)]))
@@ -316,14 +328,14 @@ def _same_bin(bn: Bin, low: float, high: float) -> bool:
     return lo == low and hi == high
 
 
-def _leak_warnings(binned: list[Binned], y: np.ndarray) -> list[str]:
+def _leak_warnings(binned: list[Binned], y: np.ndarray, alone_auc: dict[str, float]) -> list[str]:
     out = []
     seen: set[str] = set()
     for b in binned:
         head = b.attribute.header
         if head in seen:
             continue
-        alone = _alone_auc(b, y)
+        alone = alone_auc[b.name]
         filled = ~b.attribute.missing
         gap = abs(filled[y == 1].mean() - filled[y == 0].mean())
         if gap >= LEAK_FILL_GAP:

@@ -25,7 +25,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
-from ..profile.model import Decay, Intent, Priority, Profile, format_number
+from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.criteria import points_literal
 
 SECONDS_PER_DAY = 86400.0
@@ -93,6 +93,23 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime) -> ir.Table:
     return out.select("domain", intent_score=out._total.clip(lower=0, upper=100).round(2),
                       buying_group="buying_group", buying_group_people=out.buying_group_people.cast("int64"),
                       intent_reasons="intent_reasons")
+
+
+def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> ir.Table:
+    """``domain`` and every trigger feature (see :class:`~icpkit.profile.model.Trigger`) of
+    each account with at least one trigger event on or before ``as_of``."""
+    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    types = sorted({t.type.strip().lower() for t in triggers})
+    t = events.filter(events.domain.notnull(), events.occurred_at <= at, events.type.isin(types))
+    t = t.mutate(_age=(at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY)
+    aggs: dict[str, ir.Value] = {}
+    for trig in triggers:
+        mine = t.type == trig.type.strip().lower()
+        days, *count = trig.fields
+        aggs[days] = t._age.min(where=mine).round(4)
+        if count:
+            aggs[count[0]] = (mine & (t._age <= trig.window_days)).ifelse(1, 0).sum().cast("float64")
+    return t.group_by("domain").aggregate(**aggs)
 
 
 def _within_cap(t: ir.Table, rank: ir.IntegerValue, caps: dict[str, int | None]) -> ir.BooleanValue:

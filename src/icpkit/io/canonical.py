@@ -50,15 +50,20 @@ def bad_flag(field: str) -> str:
     return f"_bad_{field}"
 
 
-def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> CanonicalPlan:
-    """The canonical accounts expression over ``raw`` for the fields ``profile`` uses."""
+def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input",
+                   features: ir.Table | None = None) -> CanonicalPlan:
+    """The canonical accounts expression over ``raw`` for the fields ``profile`` uses.
+
+    ``features`` (``domain`` plus the profile's trigger fields, from events) is joined by
+    domain: an account without trigger events has no ``days_since_*`` and counts of 0."""
     headers = [c for c in raw.columns if c != ROW]
     mapping = canonical_mapping(headers, explicit=profile.columns)
     keyed = "domain" in profile.columns or _resolve("domain", headers, mapping.columns) is not None
     wanted: dict[str, Kind] = {"domain": "text"} if keyed else {}
     if _resolve("name", headers, mapping.columns) is not None:
         wanted["name"] = "text"
-    wanted.update(profile.field_kinds())
+    derived = set(profile.trigger_fields())
+    wanted.update({f: k for f, k in profile.field_kinds().items() if f not in derived})
 
     fields = []
     missing = []
@@ -79,7 +84,15 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input") -> Ca
     country = next((f.header for f in fields if f.name == "country"), None)
     if country is not None:
         cols["_country_unknown"] = values.country_is_unrecognised(_column(raw, country), cols["country"])
-    return CanonicalPlan(tuple(fields), mapping.source, raw.select(**cols))
+    expr = raw.select(**cols)
+    if derived:
+        if features is None or not keyed:
+            raise MissingColumnError("the profile's triggers need events and accounts with domains",
+                                     where=source, hint="give --events (and a domain column)")
+        j = expr.left_join(features, expr.domain == features.domain)
+        expr = j.select(*[j[c] for c in expr.columns],
+                        **{f: (j[f].fill_null(0.0) if "_count_" in f else j[f]) for f in sorted(derived)})
+    return CanonicalPlan(tuple(fields), mapping.source, expr)
 
 
 def _column(raw: ir.Table, header: str) -> ir.Value:

@@ -346,6 +346,28 @@ class Intent(_Strict):
         return self
 
 
+class Trigger(_Strict):
+    """A dated event type (funding round, executive hire, competitor engagement) turned into
+    account features that criteria and conditions can use, as of the scoring instant:
+    ``days_since_<name>`` (fractional days since the latest one; missing when none) and,
+    with ``window_days``, ``<name>_count_<N>d`` (how many in the last N days)."""
+
+    type: str = Field(min_length=1, description="The event type (any case).")
+    name: Identifier | None = Field(None, description="Feature name; default: the type, as an identifier.")
+    window_days: int | None = Field(None, gt=0, description="Also count the events of the last N days.")
+
+    @property
+    def key(self) -> str:
+        return self.name or re.sub(r"[^a-z0-9_]+", "_", self.type.strip().lower()).strip("_")
+
+    @property
+    def fields(self) -> list[str]:
+        out = [f"days_since_{self.key}"]
+        if self.window_days is not None:
+            out.append(f"{self.key}_count_{self.window_days}d")
+        return out
+
+
 class Blend(_Strict):
     """Shares of fit and intent in the priority (any positive numbers; they are normalised)."""
 
@@ -407,6 +429,7 @@ class Profile(_Strict):
     narrative: Narrative = Narrative()
     intent: Intent | None = None
     priority: Priority | None = None
+    triggers: list[Trigger] = Field([], description="Dated events turned into account features.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -414,6 +437,9 @@ class Profile(_Strict):
             raise ValueError("priority blends fit and intent: it needs both criteria and an intent section")
         if not self.criteria and self.intent is None:
             raise ValueError("a profile needs criteria (fit), an intent section, or both")
+        trigger_fields = self.trigger_fields()
+        if len(set(trigger_fields)) != len(trigger_fields):
+            raise ValueError("triggers must have distinct names")
         if not self.criteria and (self.adjustments or self.disqualifiers):
             raise ValueError("adjustments and disqualifiers change the fit score: they need criteria")
         names = [c.key for c in self.criteria] + [a.name for a in self.adjustments]
@@ -434,6 +460,10 @@ class Profile(_Strict):
             raise ValueError(f"abm.tier '{self.abm.tier}' is not one of {tier_names}")
         self.field_kinds()  # raises on conflicting uses of one field
         return self
+
+    def trigger_fields(self) -> list[str]:
+        """The account features the triggers add (see :class:`Trigger`)."""
+        return [f for t in self.triggers for f in t.fields]
 
     @property
     def ordered_tiers(self) -> list[Tier]:
@@ -461,6 +491,8 @@ class Profile(_Strict):
                     uses.setdefault(fld, set())
         if self.priority is not None:
             uses.setdefault(self.priority.stage_field, set()).add("text")
+        for fld in self.trigger_fields():
+            uses.setdefault(fld, set()).add("number")
         kinds: dict[str, Kind] = {}
         for fld, found in uses.items():
             fixed = CANONICAL_KINDS.get(fld)
@@ -476,8 +508,8 @@ class Profile(_Strict):
     def scoring_json(self) -> str:
         """The parts of the profile that decide scores, as canonical JSON."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
-        for key in ("intent", "priority"):  # profiles without them keep the hash they had before these existed
-            if getattr(self, key) is None:
+        for key in ("intent", "priority", "triggers"):  # without them, a profile keeps the hash it had before
+            if not getattr(self, key):
                 del data[key]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 

@@ -1,0 +1,265 @@
+"""`icpkit.discover.learn`: a points scorecard learned from labelled rows, on real DuckDB.
+
+Every table is generated here with numpy (seeded), small enough that the file runs in
+seconds: a planted signal must be found, scored back and survive its YAML; odd tables must
+work; small or meaningless samples must be refused honestly; leaky columns must be named.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import icpkit
+from icpkit.discover.backtest import auc
+from icpkit.discover.learn import Learned, NoSignalError, learn, require_signal
+from icpkit.errors import DataError, MissingColumnError
+from icpkit.profile.load import parse_profile
+from icpkit.profile.model import Criterion, Profile
+
+#: The planted step: records spending at least this long win far more often.
+STEP = 100.0
+
+
+def planted(n: int = 3000, seed: int = 1) -> tuple[pa.Table, np.ndarray]:
+    """Wins depend on a step in "Total Time.Spent" and on "Lead Origin" being Referral;
+    "Noise" has nothing to do with them. No key or domain column."""
+    rng = np.random.default_rng(seed)
+    spent = rng.gamma(2.0, 50.0, n)
+    origin = rng.choice(["Web", "Referral", "Ads", "Event"], n, p=[0.4, 0.2, 0.3, 0.1])
+    logit = -2.0 + 2.0 * (spent >= STEP) + 1.8 * (origin == "Referral")
+    won = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    table = pa.table({"Total Time.Spent": spent, "Lead Origin": origin, "Noise": rng.normal(size=n), "won": won})
+    return table, won
+
+
+def random_labels(n: int = 3000, seed: int = 4) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({"spend": rng.gamma(2.0, 50.0, n), "origin": rng.choice(["a", "b", "c", "d"], n),
+                     "size": rng.lognormal(4, 1, n), "won": (rng.random(n) < 0.3).astype(np.int64)})
+
+
+def criterion(profile: Profile, name: str) -> Criterion:
+    return next(c for c in profile.criteria if c.name == name)
+
+
+@pytest.fixture(scope="module")
+def signal() -> tuple[pa.Table, np.ndarray, Learned]:
+    table, won = planted()
+    return table, won, learn(table, "won")
+
+
+# -- a planted signal ------------------------------------------------------------------
+
+
+def test_planted_signal_is_found(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
+    _, won, result = signal
+    assert result.signal and result.cv_auc > 0.72 and result.cv_auc_low > 0.5
+    assert result.cv_auc_low < result.cv_auc < result.cv_auc_high
+    assert result.rows == 3000 and result.wins == int(won.sum())
+    require_signal(result)  # does not raise
+    assert result.profile.total_weight == pytest.approx(100, abs=0.5)
+    # the two planted attributes are the strongest criteria, the noise the weakest
+    assert [c.name for c in result.profile.criteria][:2] == ["total_time_spent", "lead_origin"]
+    assert result.profile.columns["total_time_spent"] == "Total Time.Spent"
+    assert result.profile.columns["lead_origin"] == "Lead Origin"
+
+
+def test_good_bins_and_levels_earn_more_points(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
+    _, _, result = signal
+    bins = criterion(result.profile, "total_time_spent").bins or []
+    above = [b.points for b in bins if b.gte is not None and b.gte >= STEP]
+    below = [b.points for b in bins if b.lt is not None and b.lt <= STEP]
+    assert above and below and min(above) > max(below) + 15
+    levels = {lv.values[0]: lv.points for lv in criterion(result.profile, "lead_origin").levels or []}
+    assert set(levels) == {"Web", "Referral", "Ads", "Event"}
+    assert levels["Referral"] == max(levels.values()) > max(v for k, v in levels.items() if k != "Referral") + 15
+    # the evidence agrees: the Referral group has the best win rate
+    groups = {g.label: g for g in next(c for c in result.criteria if c.name == "lead_origin").groups}
+    assert groups["Referral"].win_rate == max(g.win_rate for g in groups.values())
+    assert sum(g.n for g in groups.values()) == result.rows
+
+
+def test_scoring_the_learned_profile_ranks_like_the_model(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
+    table, won, result = signal
+    scored = icpkit.score(result.profile, table)
+    assert scored.num_rows == table.num_rows
+    fit = scored.column("fit_score").to_numpy()
+    assert 0 <= fit.min() and fit.max() <= 100
+    assert auc(fit, won) == pytest.approx(result.cv_auc, abs=0.04)
+    tiers = Counter(scored.column("tier").to_pylist())
+    assert tiers["high"] / table.num_rows == pytest.approx(0.25, abs=0.03)
+    assert (tiers["high"] + tiers["monitor"]) / table.num_rows == pytest.approx(0.60, abs=0.05)
+
+
+def test_the_yaml_round_trips(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
+    _, _, result = signal
+    text = result.to_yaml()
+    again = parse_profile(text, source="learned.yaml")
+    assert again.version_hash == result.profile.version_hash
+    assert again == result.profile
+    assert "Cross-validated AUC" in text and "WARNING" not in text
+    assert "Referral" in text and "Total Time.Spent" in text
+
+
+def test_the_yaml_round_trips_with_small_numbers() -> None:
+    """Bin edges in exponent form (below 1e-4) keep every digit on the way to YAML and back."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    rate = rng.random(n) * 1e-6
+    won = (rng.random(n) < np.where(rate >= 5e-7, 0.6, 0.2)).astype(np.int64)
+    result = learn(pa.table({"conversion rate": rate, "won": won}), "won")
+    again = parse_profile(result.to_yaml())
+    written = criterion(result.profile, "conversion_rate").bins or []
+    read = criterion(again, "conversion_rate").bins or []
+    assert [(b.gte, b.lt) for b in read] == [(b.gte, b.lt) for b in written]
+    assert again.version_hash == result.profile.version_hash
+
+
+# -- any table -------------------------------------------------------------------------
+
+
+def test_any_table_a_semicolon_csv_without_keys(tmp_path: Path) -> None:
+    """Dots and spaces in the headers, ';' as delimiter, read from a path, no domain; an
+    identifier, an empty and a constant column are left out with notes."""
+    rng = np.random.default_rng(2)
+    n = 1500
+    spent = np.round(rng.gamma(2.0, 50.0, n), 1)
+    origin = rng.choice(["API", "Landing Page Submission", "Lead Add Form"], n)
+    won = (rng.random(n) < np.where(spent >= STEP, 0.6, 0.2) + 0.2 * (origin == "Lead Add Form")).astype(np.int64)
+    table = pa.table({
+        "Prospect ID": [f"7927b2df-{i:06d}" for i in range(n)],
+        "Lead Number": np.arange(660_737, 660_737 + n),
+        "Total Time.Spent": spent,
+        "Lead Origin": origin,
+        "Do Not Call": ["No"] * n,
+        "Magazine": pa.nulls(n, pa.string()),
+        "Asymmetrique Score": pa.nulls(n, pa.float64()),
+        "Converted": won,
+    })
+    path = tmp_path / "Leads.csv"
+    pacsv.write_csv(table, path, pacsv.WriteOptions(delimiter=";"))
+    assert path.read_text().startswith('"Prospect ID";"Lead Number";"Total Time.Spent"')
+
+    result = learn(str(path), "Converted")
+    assert result.signal and result.rows == n
+    assert sorted(c.name for c in result.profile.criteria) == ["lead_origin", "total_time_spent"]
+    notes = "\n".join(result.notes)
+    identifiers = next(x for x in result.notes if "identifier" in x)
+    assert "'Prospect ID'" in identifiers and "'Lead Number'" in identifiers
+    empty = next(x for x in result.notes if "no values" in x)
+    assert "'Magazine'" in empty and "'Asymmetrique Score'" in empty
+    assert "'Do Not Call'" in next(x for x in result.notes if "same value" in x)
+    assert "Total Time.Spent" not in notes and "Lead Origin" not in notes
+
+    scored = icpkit.score(result.profile, str(path))  # scores the same file, by its headers
+    assert scored.num_rows == n
+    assert auc(scored.column("fit_score").to_numpy(), won) > 0.7
+
+
+def test_excluded_columns_are_left_out_with_a_note(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
+    table, _, _ = signal
+    result = learn(table.to_pandas(), "won", exclude=["lead origin"], name="No origin")
+    assert "lead_origin" not in [c.name for c in result.profile.criteria]
+    assert result.profile.name == "No origin"
+    assert any("excluded" in n and "'Lead Origin'" in n for n in result.notes)
+    with pytest.raises(MissingColumnError, match="did you mean 'Lead Origin'"):
+        learn(table, "won", exclude=["Lead Orign"])
+
+
+def test_an_identifier_with_a_blank_is_still_left_out() -> None:
+    """A different value on every row that has one (a numeric ID with a blank cell) is an identifier."""
+    table, _ = planted(n=1000)
+    ids = np.arange(1000, dtype=float)
+    ids[7] = np.nan
+    result = learn(table.append_column("Lead Number", pa.array(ids)), "won")
+    assert "lead_number" not in [c.name for c in result.profile.criteria]
+    assert any("'Lead Number'" in n for n in result.notes)
+
+
+# -- honest about small and meaningless samples ----------------------------------------
+
+
+def with_label(table: pa.Table, values: object) -> pa.Table:
+    return table.set_column(table.schema.get_field_index("won"), "won", pa.array(values))
+
+
+def test_fifteen_wins_is_insufficient_data() -> None:
+    table, _ = planted(n=1000)
+    won = np.zeros(1000, dtype=np.int64)
+    won[::70] = 1
+    assert won.sum() == 15
+    with pytest.raises(DataError, match="insufficient data") as info:
+        learn(with_label(table, won), "won")
+    assert "15 wins" in str(info.value)
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_one_class_only_is_refused(value: int) -> None:
+    table, _ = planted(n=500)
+    with pytest.raises(DataError, match="one class only"):
+        learn(with_label(table, np.full(500, value)), "won")
+
+
+def test_a_label_that_is_not_won_or_lost_names_its_row() -> None:
+    table, won = planted(n=500)
+    labels = np.where(won == 1, "won", "lost").astype(object)
+    labels[41] = "maybe"
+    with pytest.raises(DataError) as info:
+        learn(with_label(table, labels), "won")
+    assert "'maybe'" in str(info.value) and "row 42" in info.value.where and "won" in info.value.where
+
+
+def test_a_missing_label_column_suggests_the_closest() -> None:
+    table, _ = planted(n=500)
+    with pytest.raises(MissingColumnError) as info:
+        learn(table, "wonn")
+    assert "no label column 'wonn'" in info.value.message
+    assert "did you mean 'won'" in info.value.hint
+
+
+def test_random_labels_have_no_signal() -> None:
+    result = learn(random_labels(), "won")
+    assert not result.signal
+    assert result.cv_auc < 0.55 and result.cv_auc_low < 0.5
+    with pytest.raises(NoSignalError, match="no signal"):
+        require_signal(result)
+    assert "WARNING: no signal" in result.to_yaml()  # written only with --force, and then it says so
+    assert math.isclose(parse_profile(result.to_yaml()).total_weight, result.profile.total_weight)
+
+
+# -- leakage guard ---------------------------------------------------------------------
+
+
+def test_a_column_that_restates_the_label_is_named() -> None:
+    table, won = planted(n=2000, seed=3)
+    stage = pa.array(np.where(won == 1, "closed-won", "closed-lost"))
+    result = learn(table.append_column("Deal Stage", stage), "won")
+    leak = [w for w in result.warnings if "'Deal Stage'" in w]
+    assert leak and "predicts the label almost perfectly" in leak[0] and "--exclude 'Deal Stage'" in leak[0]
+    assert any("rarely seen" in w for w in result.warnings)  # and the AUC itself is called suspicious
+    assert not any("Total Time.Spent" in w or "Lead Origin" in w for w in result.warnings)
+    assert "WARNING: 'Deal Stage'" in result.to_yaml()
+
+
+def test_a_column_filled_only_for_wins_is_named() -> None:
+    table, won = planted(n=2000, seed=3)
+    rng = np.random.default_rng(6)
+    reason = pa.array(np.where(won == 1, rng.choice(["price", "fit", "timing"], len(won)), None))
+    result = learn(table.append_column("Win Reason", reason), "won")
+    assert [w for w in result.warnings if "'Win Reason'" in w]
+
+
+def test_a_column_filled_only_for_wins_is_called_so() -> None:
+    """The fill-gap warning wins over "predicts almost perfectly": it says what is wrong."""
+    table, won = planted(n=2000, seed=3)
+    rng = np.random.default_rng(6)
+    value = pa.array(np.where(won == 1, rng.gamma(2, 1000, len(won)), np.nan))
+    result = learn(table.append_column("Contract Value", value), "won")
+    assert any("'Contract Value' is filled for 100% of wins but 0% of losses" in w for w in result.warnings)
