@@ -35,11 +35,15 @@ ROW = "_row"
 INTENT_COLUMNS = ("intent_score", "buying_group", "buying_group_people", "intent_reasons")
 
 
-def intent_plan(intent: Intent, events: ir.Table, as_of: datetime) -> ir.Table:
+def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None) -> ir.Table:
     """``domain`` plus :data:`INTENT_COLUMNS` for every account with a counted event or a
-    buying group (accounts without either score 0 when joined)."""
+    buying group (accounts without either score 0 when joined). With ``only`` (a table
+    with a ``domain`` column, e.g. the accounts of a new batch of events) just those
+    accounts are rescored: their events are picked first, the rest is never read past."""
     at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
     signals = {s.type.strip().lower(): s for s in intent.signals}
+    if only is not None:
+        events = events.semi_join(only, events.domain == only.domain)
     t = events.filter(events.domain.notnull(), events.occurred_at <= at)
     if intent.window_days is not None:
         t = t.filter(t.occurred_at >= at - ibis.interval(seconds=int(intent.window_days * SECONDS_PER_DAY)))
