@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
-from .intent.plan import blend, intent_plan, trigger_plan
+from .intent.plan import blend, intent_plan, persona_plan, trigger_plan
 from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
@@ -56,6 +56,7 @@ def score(
     scored_at: datetime | None = None,
     events: Any = None,
     as_of: datetime | None = None,
+    contacts: Any = None,
 ) -> Any:
     """Score ``accounts`` with ``profile`` and return the scores with their reasons.
 
@@ -70,7 +71,8 @@ def score(
     backend = DuckDBBackend()
     try:
         scored = score_rows(backend, prof, table if table is not None else accounts, on_error=on_error,
-                            explain=explain, scored_at=scored_at, events=_source(events), as_of=as_of)
+                            explain=explain, scored_at=scored_at, events=_source(events), as_of=as_of,
+                            contacts=_source(contacts))
         result = backend.to_arrow(scored.sql(in_input_order=True))
     finally:
         backend.close()
@@ -89,6 +91,7 @@ def score_to(
     top: int = 5,
     events: Any = None,
     as_of: datetime | None = None,
+    contacts: Any = None,
 ) -> ScoreRun:
     """Score ``accounts`` into ``out``: a CSV, Parquet or JSON-lines file chosen by suffix, or a
     table of the workspace when ``out`` is a bare name such as ``scores``.
@@ -108,7 +111,7 @@ def score_to(
     backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
-                            scored_at=scored_at, events=_source(events), as_of=as_of)
+                            scored_at=scored_at, events=_source(events), as_of=as_of, contacts=_source(contacts))
         loaded, sql = scored.loaded, scored.sql()
         if to_table:
             backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
@@ -194,7 +197,7 @@ class Scored:
 def score_rows(
     backend: DuckDBBackend, profile: Profile, source: Any, *, on_error: OnError = "fail",
     progress: ProgressFn | None = None, explain: bool = False, scored_at: datetime | None = None,
-    events: Any = None, as_of: datetime | None = None,
+    events: Any = None, as_of: datetime | None = None, contacts: Any = None,
 ) -> Scored:
     """Score ``source`` up to the rows' final step, which the caller streams where it wants.
 
@@ -250,7 +253,16 @@ def score_rows(
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
-        scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name))
+        personas = None
+        if profile.personas:
+            if contacts is None:
+                raise IcpError("the profile has personas: give the contacts (--contacts FILE)",
+                               hint="contacts need an email column, and title, seniority or department")
+            backend.prepare_contacts(contacts)
+            per = persona_plan(profile, backend.table_ref("icp_contacts"), backend.table_ref("icp_events"), instant)
+            backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_personas AS {backend.compile(per)}")
+            personas = backend.table_ref("icp_personas")
+        scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name), personas)
     columns = [c for c in scored.columns if c not in PRIVATE]
     return Scored(loaded, plan, backend.compile(scored), columns, ev)
 

@@ -141,12 +141,14 @@ def score(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events "
                         "are ignored. Default: now.")] = None,
+    contacts: Annotated[Path | None, typer.Option(
+        "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")] = None,
 ) -> None:
     """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
     moment = _moment(as_of) if as_of is not None else None
     with _progress(quiet) as progress:
         run = score_to(profile, accounts, out_path, workspace=Workspace(workspace), on_error=on_error.value,
-                       progress=progress, events=events, as_of=moment, scored_at=moment)
+                       progress=progress, events=events, as_of=moment, scored_at=moment, contacts=contacts)
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if run.rejects.rows:

@@ -253,6 +253,16 @@ class DuckDBBackend:
             "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
         return EventsLoaded(label, total, kept, total - bad - kept, bad, free, unattributed)
 
+    def prepare_contacts(self, source: str | Path | pa.Table) -> str:
+        """Read contacts into the temporary table ``icp_contacts`` (see
+        :func:`icpkit.intent.events.canonical_contacts`); returns the input's label."""
+        from ..intent.events import canonical_contacts
+
+        label = self.read_raw(source, "icp_contacts_raw")
+        expr = canonical_contacts(self.table_ref("icp_contacts_raw"), label)
+        self._run(f"CREATE OR REPLACE TEMP TABLE icp_contacts AS {self.compile(expr)}")
+        return label
+
     def stored_events(self, database: Path) -> EventsLoaded:
         """Use the event store of a workspace database (see :mod:`icpkit.intent.store`) as
         ``icp_events``: attached read-only unless it is this backend's own database."""

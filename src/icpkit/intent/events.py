@@ -108,3 +108,38 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         _bad_type=typ.isnull(),
         _bad_who=given.isnull() & email.isnull(),
     )
+
+
+#: Canonical contact columns and other headers they are recognised by.
+CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
+    "email": ("e-mail", "email address", "contact email"),
+    "domain": ("company domain", "account domain", "website"),
+    "title": ("job title", "jobtitle", "position"),
+    "seniority": ("level", "job level"),
+    "department": ("function", "job function"),
+}
+
+
+def canonical_contacts(raw: ir.Table, source: str) -> ir.Table:
+    """Contacts: ``email`` (lower case), ``domain`` (the given one, else the e-mail's unless
+    it is free mail) and every other column as trimmed text under its canonical name
+    (``title``, ``seniority``, ``department``) or its own header."""
+    headers = [c for c in raw.columns if c != ROW]
+    by_key = {header_key(h): h for h in headers}
+    found = {name: next((by_key[header_key(c)] for c in (name, *others) if header_key(c) in by_key), None)
+             for name, others in CONTACT_HEADERS.items()}
+    if found["email"] is None:
+        hint = suggest("email", headers, "the columns are: " + ", ".join(headers))
+        raise MissingColumnError("the contacts have no 'email' column", where=source, hint=hint)
+
+    def text(header: str) -> ir.StringValue:
+        col = raw[header]
+        return values.normalize_text(col if col.type().is_string() else col.cast("string"))
+
+    email = text(found["email"]).lower()
+    given = values.normalize_domain(text(found["domain"])) if found["domain"] else ibis.null("string")
+    mail_domain = values.normalize_domain(email.split("@")[1])
+    domain = given.coalesce(mail_domain.isin(sorted(FREE_MAIL)).ifelse(ibis.null("string"), mail_domain))
+    named = {v: k for k, v in found.items() if v is not None}
+    others = {named.get(h, h): text(h) for h in headers if named.get(h) not in ("email", "domain")}
+    return raw.select(email=email, domain=domain, **others)

@@ -26,6 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
+from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
 
 SECONDS_PER_DAY = 86400.0
@@ -94,9 +95,45 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
         out = per_account.select("domain", _total=per_account.signal_points, buying_group=ibis.literal(False),
                                  buying_group_people=ibis.literal(0, type="int64"),
                                  intent_reasons=per_account.signal_text)
-    return out.select("domain", intent_score=out._total.clip(lower=0, upper=100).round(2),
+    return out.select("domain", intent_points=out._total.cast("float64"),
+                      intent_score=out._total.clip(lower=0, upper=100).round(2),
                       buying_group="buying_group", buying_group_people=out.buying_group_people.cast("int64"),
                       intent_reasons="intent_reasons")
+
+
+def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: datetime) -> ir.Table:
+    """Per account with contacts: ``persona_points`` (the points of every persona with an
+    engaged person), ``personas`` (the personas present, engaged ones marked ``*``),
+    ``committee_coverage`` and ``committee_engaged`` (shares of the committee's roles present
+    and engaged, 0-1). A person is engaged with any event, by e-mail, in the
+    ``committee.engaged_days`` (default 30) before the as-of instant."""
+    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    days = profile.committee.engaged_days if profile.committee else 30.0
+    since = at - ibis.interval(seconds=int(days * SECONDS_PER_DAY))
+    active = events.filter(events.email.notnull(), events.occurred_at <= at, events.occurred_at >= since)
+    active = active.select(_active=active.email).distinct()
+    c = contacts.filter(contacts.domain.notnull())
+    c = c.left_join(active, c.email == active._active)
+    engaged = c._active.notnull()
+    aggs: dict[str, ir.Value] = {}
+    for p in profile.personas:
+        match = compile_condition(p.when, c)
+        aggs[f"_has_{p.name}"] = match.any()
+        aggs[f"_eng_{p.name}"] = (match & engaged).any()
+    per = c.group_by(c.domain).aggregate(**aggs)
+    points = sum((per[f"_eng_{p.name}"].ifelse(points_literal(p.points), points_literal(0.0)).cast("float64")
+                  for p in profile.personas), ibis.literal(0.0))
+    names = [ibis.cases((per[f"_eng_{p.name}"], (p.label or p.name) + "*"), (per[f"_has_{p.name}"], p.label or p.name),
+                        else_=ibis.null("string")) for p in profile.personas]
+    engaged_names = [per[f"_eng_{p.name}"].ifelse(p.label or p.name, ibis.null("string")) for p in profile.personas]
+    out: dict[str, ir.Value] = {"persona_points": points,
+                                "personas": ibis.array(names).filter(lambda x: x.notnull()).join(", "),
+                                "_engaged": ibis.array(engaged_names).filter(lambda x: x.notnull()).join(", ")}
+    if profile.committee is not None:
+        roles = profile.committee.roles
+        out["committee_coverage"] = (sum(per[f"_has_{r}"].cast("int64") for r in roles) / len(roles)).round(2)
+        out["committee_engaged"] = (sum(per[f"_eng_{r}"].cast("int64") for r in roles) / len(roles)).round(2)
+    return per.select("domain", **out)
 
 
 def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> ir.Table:
@@ -137,7 +174,8 @@ def _signed_text(points: ir.FloatingValue) -> ir.StringValue:
     return (r >= 0).ifelse("+" + text, text)
 
 
-def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Table) -> ir.Table:
+def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Table,
+          personas: ir.Table | None = None) -> ir.Table:
     """The scored rows with their account's intent (0 without events) and, with a
     ``priority`` section, the priority and (``tiers_on``) the tier and route it decides.
 
@@ -149,14 +187,28 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
         stage = accounts.select(_prow=accounts[ROW], _stage=accounts[pr.stage_field].lower())
         base = scored.left_join(stage, scored[ROW] == stage._prow)
     j = base.left_join(intent, base.domain == intent.domain)
+    if personas is not None:
+        j = j.left_join(personas, j.domain == personas.domain)
     cols: dict[str, ir.Value] = {c: j[c] for c in scored.columns}
     intent_score = j.intent_score.fill_null(0.0)
+    reasons = j.intent_reasons
+    if personas is not None:
+        raw = j.intent_points.fill_null(0.0) + j.persona_points.fill_null(0.0)
+        intent_score = raw.clip(lower=0, upper=100).round(2)
+        text = "engaged " + j._engaged.fill_null("") + " (" + _signed_text(j.persona_points.fill_null(0.0)) + ")"
+        reasons = ibis.cases((j.persona_points.fill_null(0.0) == 0, reasons),
+                             (reasons.isnull(), text), else_=text + "; " + reasons)
     extra: dict[str, ir.Value] = {
         "intent_score": intent_score,
         "buying_group": j.buying_group.fill_null(False),
         "buying_group_people": j.buying_group_people.fill_null(0),
-        "intent_reasons": j.intent_reasons,
+        "intent_reasons": reasons,
     }
+    if personas is not None:
+        extra["personas"] = j.personas
+        if profile.committee is not None:
+            extra["committee_coverage"] = j.committee_coverage.fill_null(0.0)
+            extra["committee_engaged"] = j.committee_engaged.fill_null(0.0)
     if pr is not None:
         w_fit, w_intent = _shares(pr, j._stage)
         priority = (j.fit_score * w_fit + intent_score * w_intent).round(2)

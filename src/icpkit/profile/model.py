@@ -368,6 +368,24 @@ class Trigger(_Strict):
         return out
 
 
+class Persona(_Strict):
+    """A contact-level role: contacts for whom ``when`` holds (over their ``title``,
+    ``seniority``, ``department``... columns) are this persona. When a person of the persona
+    engaged (had any event in ``committee.engaged_days``), ``points`` go to the account's intent."""
+
+    name: Identifier
+    when: Condition
+    points: float = Field(0.0, description="Added to the account's intent when the persona is engaged.")
+    label: str | None = Field(None, description="Shown in reasons; default: the name.")
+
+
+class Committee(_Strict):
+    """The buying committee: which personas an account needs, present and engaged."""
+
+    roles: list[str] = Field(min_length=1, description="Persona names that make up the committee.")
+    engaged_days: float = Field(30, gt=0, description="A person is engaged with an event in this many days.")
+
+
 class Blend(_Strict):
     """Shares of fit and intent in the priority (any positive numbers; they are normalised)."""
 
@@ -430,6 +448,8 @@ class Profile(_Strict):
     intent: Intent | None = None
     priority: Priority | None = None
     triggers: list[Trigger] = Field([], description="Dated events turned into account features.")
+    personas: list[Persona] = Field([], description="Contact-level roles (need contacts).")
+    committee: Committee | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
@@ -437,6 +457,15 @@ class Profile(_Strict):
             raise ValueError("priority blends fit and intent: it needs both criteria and an intent section")
         if not self.criteria and self.intent is None:
             raise ValueError("a profile needs criteria (fit), an intent section, or both")
+        persona_names = [p.name for p in self.personas]
+        if len(set(persona_names)) != len(persona_names):
+            raise ValueError("persona names must be unique")
+        if self.committee is not None:
+            unknown = [r for r in self.committee.roles if r not in persona_names]
+            if unknown:
+                raise ValueError(f"committee roles {', '.join(unknown)} are not personas ({', '.join(persona_names) or 'none'})")
+        if self.personas and self.intent is None:
+            raise ValueError("personas add to intent and read engagement from events: they need an intent section")
         trigger_fields = self.trigger_fields()
         if len(set(trigger_fields)) != len(trigger_fields):
             raise ValueError("triggers must have distinct names")
@@ -508,7 +537,7 @@ class Profile(_Strict):
     def scoring_json(self) -> str:
         """The parts of the profile that decide scores, as canonical JSON."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
-        for key in ("intent", "priority", "triggers"):  # without them, a profile keeps the hash it had before
+        for key in ("intent", "priority", "triggers", "personas", "committee"):  # without them, a profile keeps the hash it had before
             if not getattr(self, key):
                 del data[key]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
