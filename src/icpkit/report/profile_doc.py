@@ -114,6 +114,45 @@ def _signed(x: float) -> str:
     return f"+{_n(x)}" if x > 0 else f"-{_n(-x)}"
 
 
+def _signals(profile: Profile) -> list[str]:
+    """Intent, triggers, personas and priority, one plain sentence each."""
+    lines: list[str] = []
+    it = profile.intent
+    if it is not None:
+        for sig in it.signals:
+            caps = [f"at most {sig.cap_per_day} per day" if sig.cap_per_day else "",
+                    f"the latest {sig.cap_per_window} in the window" if sig.cap_per_window else ""]
+            decay = sig.decay or it.decay
+            lines.append(f"{sig.type}: {_signed(sig.points)} per event"
+                         + "".join(f", {c}" for c in caps if c) + (f", {_decay(decay)}" if decay else ""))
+        if it.window_days:
+            lines.append(f"only events of the last {_n(it.window_days)} days count")
+        bg = it.buying_group
+        if bg is not None:
+            lines.append(f"buying group: {bg.min_people}+ people {bg.label or 'with ' + ' or '.join(bg.types)} "
+                         f"within {_n(bg.window_days)} days: {_signed(bg.points)}")
+        lines.append("intent score = the sum, clamped to 0-100")
+    for t in profile.triggers:
+        window = f" and {t.fields[1]} (last {t.window_days} days)" if t.window_days else ""
+        lines.append(f"trigger {t.type}: {t.fields[0]}{window}")
+    for p in profile.personas:
+        lines.append(f"persona {p.label or p.name}: {describe_condition(p.when)}"
+                     + (f"; engaged: {_signed(p.points)} intent" if p.points else ""))
+    if profile.committee is not None:
+        lines.append(f"buying committee: {', '.join(profile.committee.roles)} "
+                     f"(engaged = active in the last {_n(profile.committee.engaged_days)} days)")
+    pr = profile.priority
+    if pr is not None:
+        blends = [f"{'/'.join(st.values)} {_n(st.fit)}/{_n(st.intent)}" for st in pr.stages]
+        lines.append(f"priority = fit/intent blended by {pr.stage_field}: " + ", ".join(blends)
+                     + f", otherwise {_n(pr.otherwise.fit)}/{_n(pr.otherwise.intent)}; tiers on {pr.tiers_on}")
+    return lines
+
+
+def _decay(d: Any) -> str:
+    return f"half-life {_n(d.half_life_days)} days" if d.half_life_days else f"fades to 0 over {_n(d.lifespan_days)} days"
+
+
 def _document(profile: Profile) -> dict[str, Any]:
     """The profile as plain, unescaped strings in the order of the page."""
     tiers = profile.ordered_tiers
@@ -132,7 +171,7 @@ def _document(profile: Profile) -> dict[str, Any]:
         "description": profile.description,
         "summary": nar.summary,
         "scoring_note": (f"Fit score = points earned × 100 / total weight ({_n(profile.total_weight)}), "
-                         "plus adjustments, clamped to 0-100."),
+                         "plus adjustments, clamped to 0-100.") if profile.criteria else "",
         "criteria": [{"name": c.key, "field": c.field, "description": c.description,
                       "weight": _n(c.weight), "rules": criterion_rules(c)} for c in profile.criteria],
         "adjustments": [{"name": a.name, "when": describe_condition(a.when), "points": _signed(a.points),
@@ -141,6 +180,7 @@ def _document(profile: Profile) -> dict[str, Any]:
                            "tier": d.tier or tiers[-1].name, "reason": d.reason} for d in profile.disqualifiers],
         "tiers": tier_rows,
         "abm": abm_line,
+        "signals": _signals(profile),
         "narrative": [{"title": title, "lines": list(getattr(nar, key))}
                       for key, title in _NARRATIVE if getattr(nar, key)],
     }
@@ -173,10 +213,13 @@ def render_markdown(profile: Profile) -> str:
     for text in (doc["description"], doc["summary"]):
         if text:
             lines += [_md(text), ""]
-    lines += ["## Who we sell to", "", doc["scoring_note"], ""]
-    rows = [[_md(c["name"]) + (f" — {_md(c['description'])}" if c["description"] else ""), _md(c["field"]),
-             c["weight"], "; ".join(_md(r) for r in c["rules"])] for c in doc["criteria"]]
-    lines += _md_table(["Criterion", "Field", "Weight", "What earns points"], rows, align="c")
+    if doc["criteria"]:
+        lines += ["## Who we sell to", "", doc["scoring_note"], ""]
+        rows = [[_md(c["name"]) + (f" — {_md(c['description'])}" if c["description"] else ""), _md(c["field"]),
+                 c["weight"], "; ".join(_md(r) for r in c["rules"])] for c in doc["criteria"]]
+        lines += _md_table(["Criterion", "Field", "Weight", "What earns points"], rows, align="c")
+    if doc["signals"]:
+        lines += ["## Who is buying now", "", *(f"- {_md(line)}" for line in doc["signals"]), ""]
     if doc["adjustments"]:
         lines += ["## Adjustments", ""]
         rows = [[_md(a["name"]), _md(a["when"]), a["points"], _md(a["reason"])] for a in doc["adjustments"]]
