@@ -50,6 +50,13 @@ LabelOpt = Annotated[str, typer.Option("--label", "-l", help="The outcome column
 DateOpt = Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")]
 SplitAtOpt = Annotated[str | None, typer.Option("--split-at",
                                                 help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")]
+EventsOpt = Annotated[Path | None, typer.Option(
+    "--events", "-e", help="Events for the profile's intent and triggers: CSV, Parquet or JSON lines.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events are "
+                    "ignored. Default: now.")]
+ContactsOpt = Annotated[Path | None, typer.Option(
+    "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")]
 
@@ -136,13 +143,9 @@ def score(
         "--on-error", help="fail: stop at bad rows; skip: set them aside in <out>.rejects.csv.")] = OnError.fail,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    events: Annotated[Path | None, typer.Option(
-        "--events", "-e", help="Events for the profile's intent section: CSV, Parquet or JSON lines.")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events "
-                        "are ignored. Default: now.")] = None,
-    contacts: Annotated[Path | None, typer.Option(
-        "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")] = None,
+    events: EventsOpt = None,
+    as_of: AsOfOpt = None,
+    contacts: ContactsOpt = None,
 ) -> None:
     """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
     moment = _moment(as_of) if as_of is not None else None
@@ -255,11 +258,15 @@ def backtest(
     split_at: SplitAtOpt = None,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
+    events: EventsOpt = None,
+    as_of: AsOfOpt = None,
+    contacts: ContactsOpt = None,
 ) -> None:
     """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
     from .discover.backtest import run_backtest
 
-    bt = run_backtest(profile, data, label, date=date, split_at=split_at)
+    bt = run_backtest(profile, data, label, date=date, split_at=split_at, events=events,
+                      as_of=_moment(as_of) if as_of is not None else None, contacts=contacts)
     used = f"{bt.rows:,} labelled rows ({bt.wins:,} wins, {bt.base_rate:.1%})"
     if bt.split:
         used += (f" dated on or after {bt.split['split_at']} ({escape(str(bt.split['date_column']))}); "

@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date as Date
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -493,16 +494,25 @@ class _Labelled:
 
 
 def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str | None = None,
-                 split_at: str | None = None) -> Backtest:
+                 split_at: str | None = None, events: Any = None, as_of: datetime | None = None,
+                 contacts: Any = None) -> Backtest:
     """Score ``data_path`` with ``profile`` and measure the scores against the ``label`` column.
 
     With ``date`` and ``split_at`` only rows whose date is on or after ``split_at`` (the
     out-of-sample period) are evaluated; a row with a missing or unreadable date is an error.
+
+    A profile with intent is scored from ``events`` as of ``as_of`` (give the moment the
+    outcomes were still unknown, so that no later event leaks in); the score measured is the
+    one its tiers use: the fit score, or the priority or intent score (``priority.tiers_on``),
+    or the intent score of a profile without criteria.
     """
     from ..api import _profile
 
     prof = _profile(profile)
-    data = _labelled_scores(prof, data_path, label, date, split_at)
+    if (prof.intent is not None or prof.triggers) and as_of is None:
+        raise IcpError("a backtest of a profile with intent or triggers needs --as-of",
+                       hint="the moment the outcomes were still unknown, so that no later event leaks in")
+    data = _labelled_scores(prof, data_path, label, date, split_at, events=events, as_of=as_of, contacts=contacts)
     return _summary(prof, data)
 
 
@@ -513,9 +523,19 @@ def _summary(prof: Any, data: _Labelled) -> Backtest:
                               label=data.label_col, profile_version=prof.version_hash, split=data.split)
 
 
+def measured_score(prof: Any) -> str:
+    """The score a profile's tiers use, which a backtest measures."""
+    if not prof.criteria:
+        return "intent_score"
+    if prof.priority is not None and prof.priority.tiers_on != "fit":
+        return "priority" if prof.priority.tiers_on == "priority" else "intent_score"
+    return "fit_score"
+
+
 def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | None,
-                     split_at: str | None, *, keep_rows: bool = False) -> _Labelled:
-    from ..api import score_rows
+                     split_at: str | None, *, keep_rows: bool = False, events: Any = None,
+                     as_of: datetime | None = None, contacts: Any = None) -> _Labelled:
+    from ..api import _source, score_rows
     from ..backends.duckdb import DuckDBBackend, quote_ident, quote_str
     from ..scoring.plan import ROW
 
@@ -525,14 +545,21 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
     cutoff = _split_date(split_at) if split_at is not None else None
     backend = DuckDBBackend()
     try:
-        scored = score_rows(backend, prof, data_path, on_error="fail")
+        scored = score_rows(backend, prof, data_path, on_error="fail", events=_source(events), as_of=as_of,
+                            contacts=_source(contacts), scored_at=as_of)
         where = scored.loaded.label
         schema = backend.to_arrow("SELECT * FROM icp_raw LIMIT 0").schema
         columns = [c for c in schema.names if c != ROW]
         label_col = _column(columns, label, "label", where)
         raw_label = f"r.{quote_ident(label_col)}"
+        measured = measured_score(prof)
+        if measured == "fit_score" and not prof.intent and scored.plan is not None:
+            source = backend.compile(scored.plan.fit_scores())  # the narrow path: no reasons, no points
+        else:
+            tier = "tier" if prof.criteria else _tier_sql(prof, measured)
+            source = f"SELECT {ROW}, {quote_ident(measured)} AS fit_score, {tier} AS tier FROM ({scored.final_sql})"
         rows = (f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, {_label_sql(raw_label, schema.field(label_col).type)} "
-                f"AS _won FROM ({backend.compile(scored.plan.fit_scores())}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}")
+                f"AS _won FROM ({source}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}")
         rows_total = backend.rows("SELECT count(*) FROM icp_raw")[0][0]
         if cutoff is not None:
             date_col = _column(columns, date or "", "date", where)
@@ -568,6 +595,15 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
         what = f"column '{label_col}'"
     _check_counts(n, pc.sum(counts["wins"]).as_py() or 0, what)
     return _Labelled(counts.select(["fit_score", "tier", "n", "wins"]), rows_total, label_col, split, per_row)
+
+
+def _tier_sql(prof: Any, score: str) -> str:
+    """The tier of ``score`` by the profile's thresholds (for a profile without criteria)."""
+    from ..backends.duckdb import quote_ident, quote_str
+
+    tiers = prof.ordered_tiers
+    cases = " ".join(f"WHEN {quote_ident(score)} >= {float(t.min)!r} THEN {quote_str(t.name)}" for t in tiers[:-1])
+    return f"CASE {cases} ELSE {quote_str(tiers[-1].name)} END" if cases else quote_str(tiers[-1].name)
 
 
 @dataclass
