@@ -107,13 +107,7 @@ class Discovery:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, default=_json_default) + "\n"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    raise TypeError(type(value).__name__)
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
 # -- inputs ----------------------------------------------------------------------------
