@@ -248,7 +248,7 @@ def score_rows(
         backend.check(loaded, on_error, "icp_rows")
         rows = backend.table_ref("icp_rows")
         scored = rows.select(*keep, profile_version=ibis.literal(profile.version_hash),
-                             scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"), **{ROW: rows[ROW]})
+                             scored_at=ibis.literal(utc_naive(when), type="timestamp"), **{ROW: rows[ROW]})
     if profile.intent is not None:
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,

@@ -20,7 +20,7 @@ Pure, like the scoring plan: ibis expressions over an unbound events table
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -41,13 +41,13 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     buying group (accounts without either score 0 when joined). With ``only`` (a table
     with a ``domain`` column, e.g. the accounts of a new batch of events) just those
     accounts are rescored: their events are picked first, the rest is never read past."""
-    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    at = _instant(as_of)
     signals = {s.type.strip().lower(): s for s in intent.signals}
     if only is not None:
         events = events.semi_join(only, events.domain == only.domain)
     t = events.filter(events.domain.notnull(), events.occurred_at <= at)
     if intent.window_days is not None:
-        t = t.filter(t.occurred_at >= at - ibis.interval(seconds=int(intent.window_days * SECONDS_PER_DAY)))
+        t = t.filter(t.occurred_at >= at - _days(intent.window_days))
 
     age = (at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
     counted = t.filter(t.type.isin(list(signals))).mutate(_age=age)
@@ -74,7 +74,7 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     )
     bg = intent.buying_group
     if bg is not None:
-        since = at - ibis.interval(seconds=int(bg.window_days * SECONDS_PER_DAY))
+        since = at - _days(bg.window_days)
         types = [x.strip().lower() for x in bg.types]
         engaged = t.filter(t.type.isin(types), t.occurred_at >= since, t.email.notnull())
         people = engaged.group_by("domain").agg(people=engaged.email.nunique())
@@ -107,9 +107,9 @@ def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: 
     ``committee_coverage`` and ``committee_engaged`` (shares of the committee's roles present
     and engaged, 0-1). A person is engaged with any event, by e-mail, in the
     ``committee.engaged_days`` (default 30) before the as-of instant."""
-    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    at = _instant(as_of)
     days = profile.committee.engaged_days if profile.committee else 30.0
-    since = at - ibis.interval(seconds=int(days * SECONDS_PER_DAY))
+    since = at - _days(days)
     active = events.filter(events.email.notnull(), events.occurred_at <= at, events.occurred_at >= since)
     active = active.select(_active=active.email).distinct()
     c = contacts.filter(contacts.domain.notnull())
@@ -139,7 +139,7 @@ def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: 
 def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> ir.Table:
     """``domain`` and every trigger feature (see :class:`~icpkit.profile.model.Trigger`) of
     each account with at least one trigger event on or before ``as_of``."""
-    at = ibis.literal(as_of.replace(tzinfo=None), type="timestamp")
+    at = _instant(as_of)
     types = sorted({t.type.strip().lower() for t in triggers})
     t = events.filter(events.domain.notnull(), events.occurred_at <= at, events.type.isin(types))
     t = t.mutate(_age=(at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY)
@@ -151,6 +151,17 @@ def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> 
         if count:
             aggs[count[0]] = (mine & (t._age <= trig.window_days)).ifelse(1, 0).sum().cast("float64")
     return t.group_by("domain").aggregate(**aggs)
+
+
+def _instant(moment: datetime) -> ir.TimestampValue:
+    """A moment as a UTC timestamp literal (a naive moment is UTC already)."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return ibis.literal(utc, type="timestamp")
+
+
+def _days(days: float) -> ir.IntervalValue:
+    """A span of (fractional) days, to the microsecond: 2.3 days is 2 days 7 h 12 min exactly."""
+    return ibis.interval(microseconds=round(days * SECONDS_PER_DAY * 1_000_000))
 
 
 def _within_cap(t: ir.Table, rank: ir.IntegerValue, caps: dict[str, int | None]) -> ir.BooleanValue:

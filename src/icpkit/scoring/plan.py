@@ -203,7 +203,7 @@ def build_plan(
         *points,
         *[c for c in scored.columns if c.startswith("reason_")],
         profile_version=ibis.literal(profile.version_hash),
-        scored_at=ibis.literal(when.replace(tzinfo=None), type="timestamp"),
+        scored_at=ibis.literal(when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when, type="timestamp"),
         **{c: scored[c] for c in private},
     )
     return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)), tuple(join_on))

@@ -1,0 +1,140 @@
+"""`icp score` with an intent profile, events and --as-of, as a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import icp
+from tests.oracle import duck_round2
+
+ROOT = Path(__file__).resolve().parents[2]
+INTENT = str(ROOT / "examples" / "intent.yaml")
+AS_OF = datetime(2026, 1, 31, tzinfo=UTC)
+
+ACCOUNTS = "Company,Website\nAcme,https://www.acme.com\nBeta,beta.io\nGamma,gamma.co.uk\nQuiet,quiet.com\nGmail,gmail.com\n"
+
+EVENTS = [  # event_id, domain, email, type, occurred_at
+    ("1", "acme.com", "", "pricing_page_view", "2026-01-29T23:59:59Z"),
+    ("2", "", "ann@acme.com", "Pricing_Page_View", "2026-01-30T00:59:59+01:00"),  # 23:59:59 UTC on the 29th
+    ("3", "acme.com", "", "pricing_page_view", "2026-01-29 23:59:59"),  # no offset: UTC
+    ("4", "acme.com", "", "pricing_page_view", "2026-01-29T12:00:00Z"),  # the first three of the 29th
+    ("5", "acme.com", "", "pricing_page_view", "2026-01-30T00:00:00Z"),  # the 30th
+    ("5", "acme.com", "", "pricing_page_view", "2026-01-30T00:00:00Z"),  # the same id again
+    ("6", "acme.com", "", "demo_request", "2026-01-31T00:00:01Z"),  # after the as-of instant
+    ("7", "", "ann@beta.io", "security_doc_view", "2026-01-31"),  # at the as-of instant
+    ("8", "", "BOB@beta.io", "security_doc_view", "2026-01-17T00:00:00Z"),  # exactly 14 days before
+    ("9", "", "carl@beta.io", "demo_request", "2026-01-30T12:00:00Z"),
+    ("10", "", "dora@gmail.com", "demo_request", "2026-01-30T12:00:00Z"),  # free mail: nobody's
+    ("11", "gamma.co.uk", "", "careers_page_view", "2026-01-30T12:00:00Z"),
+    ("12", "", "eve@gamma.co.uk", "webinar_view", "2026-01-30T12:00:00Z"),  # not a signal
+]
+
+
+def w(at: str) -> float:
+    moment = datetime.fromisoformat(at)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return 0.5 ** ((AS_OF - moment).total_seconds() / 86400 / 14)
+
+
+EXPECTED = {  # domain: (intent_score, buying_group)
+    "acme.com": (duck_round2(10 * (w("2026-01-29T12:00:00Z") + 2 * w("2026-01-29T23:59:59Z") + w("2026-01-30T00:00:00Z"))),
+                 "false"),
+    "beta.io": (duck_round2(5 + 5 * 0.5 + 30 * w("2026-01-30T12:00:00Z") + 20), "true"),
+    "gamma.co.uk": (0.0, "false"),
+    "quiet.com": (0.0, "false"),
+    "gmail.com": (0.0, "false"),
+}
+
+
+def write_events(path: Path, rows: list[tuple[str, ...]], header: str = "event_id,domain,email,type,occurred_at") -> Path:
+    path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    write_events(tmp_path / "events.csv", EVENTS)
+    return tmp_path
+
+
+def read_scores(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return {r["domain"]: r for r in csv.DictReader(f)}
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_score_with_events_as_of_a_date(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")  # the machine's zone must not matter
+    run = icp("score", "--profile", INTENT, "--accounts", "accounts.csv", "--events", "events.csv",
+              "--as-of", "2026-01-31", "--out", "O.csv", cwd=files)
+    assert run.returncode == 0, run.stderr
+    scores = read_scores(files / "O.csv")
+    assert {"domain", "intent_score", "buying_group"} <= set(next(iter(scores.values())))
+    assert set(scores) == set(EXPECTED)
+    for domain, (score, group) in EXPECTED.items():
+        text = scores[domain]["intent_score"]
+        assert float(text) == score and len(text.partition(".")[2]) <= 2, (domain, text, score)
+        assert scores[domain]["buying_group"] == group, domain
+    assert EXPECTED["beta.io"][1] == "true" and 0 < EXPECTED["acme.com"][0] < 40
+
+
+def test_as_of_with_an_offset_and_json_lines_give_the_same_scores(files: Path) -> None:
+    keys = ("event_id", "domain", "email", "type", "occurred_at")
+    (files / "events.jsonl").write_text("".join(json.dumps(dict(zip(keys, r))) + "\n" for r in EVENTS), encoding="utf-8")
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.jsonl", "--as-of", "2026-01-31T01:00:00+01:00",
+              "-o", "O.csv", "-q", cwd=files)
+    assert run.returncode == 0, run.stderr
+    scores = read_scores(files / "O.csv")
+    assert {d: (float(r["intent_score"]), r["buying_group"]) for d, r in scores.items()} == EXPECTED
+
+
+@pytest.mark.parametrize("header,bad_row,where,what", [
+    ("event_id,domain,email,type,Timestamp", ("x", "acme.com", "", "demo_request", "yesterday"),
+     "row 3, column 'Timestamp'", "cannot read 'yesterday' as a timestamp"),
+    ("event_id,domain,email,type,occurred_at", ("x", "acme.com", "", "", "2026-01-30"), "row 3, column 'type'",
+     "the event type is missing"),
+    ("event_id,domain,email,type,occurred_at", ("x", "", "", "demo_request", "2026-01-30"), "row 3, column 'domain'",
+     "neither a domain nor an e-mail"),
+])
+def test_bad_events_exit_1_with_file_row_and_column(files: Path, header: str, bad_row: tuple[str, ...], where: str,
+                                                    what: str) -> None:
+    write_events(files / "bad.csv", [*EVENTS[:2], bad_row, *EVENTS[2:]], header)
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "bad.csv", "--as-of", "2026-01-31", "-o", "O.csv",
+              cwd=files)
+    assert run.returncode == 1, run.stderr
+    message = one_line(run.stderr)
+    assert f"bad.csv, {where}" in message and what in message, message
+    assert not (files / "O.csv").exists()
+
+
+def test_events_without_an_occurred_at_column(files: Path) -> None:
+    write_events(files / "bad.csv", [r[:4] for r in EVENTS], "event_id,domain,email,type")
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "bad.csv", "--as-of", "2026-01-31", "-o", "O.csv",
+              cwd=files)
+    assert run.returncode == 1, run.stderr
+    message = one_line(run.stderr)
+    assert "bad.csv" in message and "'occurred_at'" in message, message
+    assert not (files / "O.csv").exists()
+
+
+def test_intent_profile_without_events(files: Path) -> None:
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "--as-of", "2026-01-31", "-o", "O.csv", cwd=files)
+    assert run.returncode == 1 and "--events" in run.stderr, run.stderr
+    assert not (files / "O.csv").exists()
+
+
+@pytest.mark.parametrize("as_of", ["garbage", "2026-02-30", "31/01/2026"])
+def test_as_of_garbage(files: Path, as_of: str) -> None:
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", as_of, "-o", "O.csv",
+              cwd=files)
+    assert run.returncode == 1 and "--as-of" in run.stderr and as_of in run.stderr, run.stderr
+    assert not (files / "O.csv").exists()
