@@ -250,7 +250,9 @@ def score_rows(
         scored = rows.select(*keep, profile_version=ibis.literal(profile.version_hash),
                              scored_at=ibis.literal(utc_naive(when), type="timestamp"), **{ROW: rows[ROW]})
     if profile.intent is not None:
-        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant)
+        accounts = backend.table_ref(loaded.name)
+        sizes = accounts if "employees" in accounts.columns and "domain" in accounts.columns else None
+        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant, sizes=sizes)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
         personas = None

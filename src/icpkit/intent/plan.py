@@ -36,11 +36,14 @@ ROW = "_row"
 INTENT_COLUMNS = ("intent_score", "buying_group", "buying_group_people", "intent_reasons")
 
 
-def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None) -> ir.Table:
+def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None,
+                sizes: ir.Table | None = None) -> ir.Table:
     """``domain`` plus :data:`INTENT_COLUMNS` for every account with a counted event or a
     buying group (accounts without either score 0 when joined). With ``only`` (a table
     with a ``domain`` column, e.g. the accounts of a new batch of events) just those
-    accounts are rescored: their events are picked first, the rest is never read past."""
+    accounts are rescored: their events are picked first, the rest is never read past.
+    ``sizes`` (``domain``, ``employees``) normalises the buying group by company size when
+    the profile asks for it."""
     at = _instant(as_of)
     signals = {s.type.strip().lower(): s for s in intent.signals}
     if only is not None:
@@ -78,7 +81,14 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
         types = [x.strip().lower() for x in bg.types]
         engaged = t.filter(t.type.isin(types), t.occurred_at >= since, t.email.notnull())
         people = engaged.group_by("domain").agg(people=engaged.email.nunique())
-        people = people.filter(people.people >= bg.min_people)
+        if bg.people_per_1000_employees is not None and sizes is not None:
+            size = sizes.select(_sdomain=sizes.domain, _employees=sizes.employees)
+            people = people.left_join(size, people.domain == size._sdomain)
+            needed = (people._employees * bg.people_per_1000_employees / 1000).ceil().cast("int64")
+            required = ibis.greatest(ibis.literal(bg.min_people), needed.fill_null(bg.min_people))
+            people = people.filter(people.people >= required).select("domain", "people")
+        else:
+            people = people.filter(people.people >= bg.min_people)
         joined = per_account.outer_join(people, per_account.domain == people.domain)
         domain = joined.domain.coalesce(joined.domain_right)
         reached = joined.people.notnull()

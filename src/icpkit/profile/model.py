@@ -325,6 +325,9 @@ class BuyingGroup(_Strict):
     window_days: float = Field(gt=0, description="Engagement within this many days before the as-of instant.")
     points: float = Field(0.0, description="Added when the group is reached.")
     label: str | None = Field(None, description="What they did, for reasons: e.g. 'viewed security docs'.")
+    people_per_1000_employees: float | None = Field(
+        None, gt=0, description="Normalise by company size: an account needs at least this many people per "
+                                "1,000 employees (never fewer than min_people; reads the employees column).")
 
 
 class Intent(_Strict):
@@ -520,6 +523,9 @@ class Profile(_Strict):
                     uses.setdefault(fld, set())
         if self.priority is not None:
             uses.setdefault(self.priority.stage_field, set()).add("text")
+        if self.intent is not None and self.intent.buying_group is not None \
+                and self.intent.buying_group.people_per_1000_employees is not None:
+            uses.setdefault("employees", set()).add("number")
         for fld in self.trigger_fields():
             uses.setdefault(fld, set()).add("number")
         kinds: dict[str, Kind] = {}
