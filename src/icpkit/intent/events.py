@@ -79,23 +79,33 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         col = raw[header]
         return col if col.type().is_string() else col.cast("string")
 
-    email = values.normalize_text(text(cols.email)).lower()
-    given = values.normalize_domain(text(cols.domain)) if cols.domain else ibis.null("string")
-    mail_domain = values.normalize_domain(email.split("@")[1]) if cols.email else ibis.null("string")
-    free = mail_domain.isin(sorted(FREE_MAIL))
-    domain = given.coalesce(free.ifelse(ibis.null("string"), mail_domain))
-    typ = values.normalize_text(text(cols.type)).lower()
-    when_raw = raw[cols.occurred_at]
-    if when_raw.type().is_timestamp():
-        occurred = when_raw.cast("timestamp")
+    # Each value is normalised once, in an inner projection: DuckDB does not share repeated
+    # subexpressions across the later tests (a free-mail test in a join key repeated the whole
+    # e-mail normalisation per use).
+    typ_text = values.normalize_text(text(cols.type)).lower()
+    inner = raw.select(
+        **{ROW: raw[ROW]},
+        _email=values.normalize_text(text(cols.email)).lower() if cols.email else ibis.null("string"),
+        _given=values.normalize_domain(text(cols.domain)) if cols.domain else ibis.null("string"),
+        _type=typ_text,
+        _when=raw[cols.occurred_at] if raw[cols.occurred_at].type().is_timestamp()
+        else values.normalize_text(text(cols.occurred_at)),
+        _id=values.normalize_text(text(cols.event_id)) if cols.event_id else ibis.null("string"),
+    )
+    inner = inner.mutate(_mail_domain=values.normalize_domain(inner._email.split("@")[1]))
+    email, given, typ = inner._email, inner._given, inner._type
+    free = inner._mail_domain.isin(sorted(FREE_MAIL))
+    domain = given.coalesce(free.ifelse(ibis.null("string"), inner._mail_domain))
+    if inner._when.type().is_timestamp():
+        occurred = inner._when.cast("timestamp")
         bad_time = ibis.literal(False)
     else:
-        when_text = values.normalize_text(text(cols.occurred_at))
-        occurred = when_text.try_cast("timestamp('UTC')").cast("timestamp")
-        bad_time = when_text.notnull() & occurred.isnull()
+        occurred = inner._when.try_cast("timestamp('UTC')").cast("timestamp")
+        bad_time = inner._when.notnull() & occurred.isnull()
     fingerprint = ibis.literal("row:") + ibis.coalesce(given, "") + "|" + ibis.coalesce(email, "") + "|" + \
         ibis.coalesce(typ, "") + "|" + ibis.coalesce(occurred.cast("string"), "")
-    event_id = values.normalize_text(text(cols.event_id)) if cols.event_id else ibis.null("string")
+    event_id = inner._id
+    raw = inner
     return raw.select(
         **{ROW: raw[ROW]},
         event_id=event_id.coalesce(fingerprint),

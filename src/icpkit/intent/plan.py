@@ -54,11 +54,14 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
 
     age = (at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
     counted = t.filter(t.type.isin(list(signals))).mutate(_age=age)
-    if any(s.cap_per_day for s in signals.values()):
-        day_rank = ibis.row_number().over(group_by=[counted.domain, counted.type, counted.occurred_at.date()],
-                                          order_by=[counted.occurred_at, counted.event_id])
-        counted = counted.mutate(_day_rank=day_rank)
-        counted = counted.filter(_within_cap(counted, counted._day_rank, {k: s.cap_per_day for k, s in signals.items()}))
+    capped = [k for k, s in signals.items() if s.cap_per_day]
+    if capped:  # rank only the capped types' events (a window over every event costs much more)
+        some = counted.filter(counted.type.isin(capped))
+        day_rank = ibis.row_number().over(group_by=[some.domain, some.type, some.occurred_at.date()],
+                                          order_by=[some.occurred_at, some.event_id])
+        some = some.mutate(_day_rank=day_rank)
+        some = some.filter(_within_cap(some, some._day_rank, {k: signals[k].cap_per_day for k in capped}))
+        counted = some.drop("_day_rank").union(counted.filter(~counted.type.isin(capped)))
     if any(s.cap_per_window for s in signals.values()):
         recent = ibis.row_number().over(group_by=[counted.domain, counted.type],
                                         order_by=[ibis.desc(counted.occurred_at), counted.event_id])
