@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icpkit.discover.backtest import (
+    _label_sql,
     auc,
+    auc_weighted,
     calibration,
+    calibration_weighted,
     gains_table,
+    gains_table_weighted,
+    histogram,
+    histogram_weighted,
     ks,
+    ks_weighted,
     parse_labels,
     summarize,
     tier_table,
+    tier_table_weighted,
     wilson_interval,
 )
 from icpkit.errors import DataError
@@ -138,3 +150,112 @@ def test_parse_labels_uses_the_given_row_numbers() -> None:
 def test_degenerate_labels_are_data_errors(labels: list, message: str) -> None:
     with pytest.raises(DataError, match=message):
         auc(np.arange(len(labels)), labels)
+
+
+# -- the statistics from counts equal the per-row ones ---------------------------------
+
+TIERS = ["high", "mid", "low"]
+#: Fit scores as a rubric produces them: few values, some not exact in binary (33.33).
+SCORES = [0.0, 5.0, 12.5, 20.0, 33.33, 40.0, 57.5, 66.67, 70.0, 95.0, 100.0]
+
+
+def counts(scores: np.ndarray, labels: np.ndarray, tiers: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rows and wins per (score, tier), as the engine counts them: a score repeats once per tier."""
+    t = pa.table({"s": scores, "t": tiers.tolist(), "y": labels})
+    g = t.group_by(["s", "t"]).aggregate([("y", "count"), ("y", "sum")])
+    return (g["s"].to_numpy(), np.array(g["t"].to_pylist(), dtype=object), g["y_count"].to_numpy(),
+            g["y_sum"].to_numpy())
+
+
+def assert_weighted_equal_per_row(scores: np.ndarray, labels: np.ndarray, tiers: np.ndarray) -> None:
+    s, t, n, wins = counts(scores, labels, tiers)
+    assert auc_weighted(s, n, wins) == auc(scores, labels)
+    assert ks_weighted(s, n, wins) == ks(scores, labels)
+    assert gains_table_weighted(s, n, wins) == gains_table(scores, labels)
+    assert gains_table_weighted(s, n, wins, bins=7) == gains_table(scores, labels, bins=7)
+    assert tier_table_weighted(t, n, wins, TIERS) == tier_table(tiers, labels, TIERS)
+    assert calibration_weighted(s, n, wins) == calibration(scores, labels)
+    assert histogram_weighted(s, n, wins) == histogram(scores, labels)
+
+
+@pytest.mark.parametrize(("seed", "rows"), [(0, 1000), (1, 1003), (2, 20_001), (3, 7), (4, 12), (5, 100_000)])
+def test_weighted_statistics_equal_the_per_row_ones(seed: int, rows: int) -> None:
+    """Exactly equal (==, not approx), with many ties straddling the decile boundaries."""
+    rng = np.random.default_rng(seed)
+    scores = rng.choice(SCORES, rows)
+    labels = (rng.random(rows) < 0.05 + scores / 130).astype(np.int8)
+    labels[:2] = [0, 1]  # both classes, even in 7 rows
+    tiers = np.where(scores >= 70, "high", np.where(scores >= 40, "mid", "low")).astype(object)
+    assert_weighted_equal_per_row(scores, labels, tiers)
+
+
+def test_weighted_statistics_with_continuous_scores() -> None:
+    rng = np.random.default_rng(6)
+    scores = np.round(rng.random(5000) * 100, 2)
+    labels = (rng.random(5000) < scores / 100).astype(np.int8)
+    assert_weighted_equal_per_row(scores, labels, rng.choice(TIERS, 5000).astype(object))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SCORES), st.booleans(), st.sampled_from(TIERS)), min_size=2, max_size=80))
+def test_weighted_statistics_equal_the_per_row_ones_on_any_rows(rows: list[tuple[float, bool, str]]) -> None:
+    scores = np.array([r[0] for r in rows])
+    labels = np.array([r[1] for r in rows], dtype=np.int8)
+    if labels.min() == labels.max():
+        labels[0] = 1 - labels[0]
+    assert_weighted_equal_per_row(scores, labels, np.array([r[2] for r in rows], dtype=object))
+
+
+def test_weighted_statistics_accept_repeated_scores_and_empty_entries() -> None:
+    # 50 appears twice (two tiers) and 10 has no rows: as if 4 rows scored 50 (3 won), 2 scored 20
+    s, n, wins = [50.0, 10.0, 50.0, 20.0], [3, 0, 1, 2], [2, 0, 1, 0]
+    per_row_s, per_row_y = [50, 50, 50, 50, 20, 20], [1, 1, 0, 1, 0, 0]
+    assert auc_weighted(s, n, wins) == auc(per_row_s, per_row_y) == pytest.approx(7.5 / 9)  # 3 ties of 9 pairs
+    assert gains_table_weighted(s, n, wins, bins=4) == gains_table(per_row_s, per_row_y, bins=4)
+    with pytest.raises(ValueError, match="between 0 and n"):
+        auc_weighted([1.0], [2], [3])
+    with pytest.raises(DataError, match="no positives"):
+        ks_weighted([1.0, 2.0], [4, 5], [0, 0])
+
+
+def test_histogram_counts_add_up() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.choice([*SCORES, 4.99, 5.0, 99.99], 5000)
+    labels = (rng.random(5000) < 0.3).astype(np.int8)
+    hist = histogram(scores, labels)
+    assert [h["band"] for h in hist] == [f"{b}-{b + 5}" for b in range(0, 100, 5)]
+    assert sum(h["won"] for h in hist) == labels.sum()
+    assert sum(h["won"] + h["lost"] for h in hist) == 5000
+    for h in hist:
+        low, high = map(float, h["band"].split("-"))
+        inside = (scores >= low) & ((scores < high) | (high == 100))
+        assert (h["won"], h["lost"]) == (labels[inside].sum(), (1 - labels[inside]).sum())
+    tiers = rng.choice(TIERS, 5000).astype(object)
+    assert summarize(scores, labels, tiers, TIERS, rows_total=5000, label="won", profile_version="x").histogram == hist
+
+
+def test_the_label_sql_reads_labels_as_parse_labels_does() -> None:
+    """Each value read in SQL (1, 0, or NULL for a bad or missing label) as parse_labels reads it."""
+    spaces = "".join(map(chr, [9, 10, 11, 12, 13, 28, 31, 32, 0x85, 0xA0, 0x2003, 0x3000]))
+    texts = ["1", "0", " Yes ", "no", "TRUE", "False", "won", "Lost", "y", "N", "t", "F", "1.0", "0.0", "win",
+             "loss", "maybe", "2", "", "   ", None, "\u200byes", "yes.", "1.00", "-0", "é",
+             *(c + "won" + c for c in spaces)]
+    columns = {
+        "text": pa.array(texts, pa.string()),
+        "int": pa.array([1, 0, 2, -1, None], pa.int64()),
+        "bool": pa.array([True, False, None]),
+        "double": pa.array([1.0, 0.0, -0.0, 2.0, 0.5, float("nan"), float("inf"), None]),
+        "float": pa.array([1.0, 0.0, 3.0, float("nan")], pa.float32()),
+        "decimal": pa.array([1, 0], pa.decimal128(3, 0)),
+    }
+    con = duckdb.connect()
+    for name, values in columns.items():
+        con.register("t", pa.table({"v": values}))
+        got = [r[0] for r in con.execute(f"SELECT {_label_sql('v', values.type)} FROM t").fetchall()]
+        expected = []
+        for i in range(len(values)):
+            try:
+                expected.append(int(parse_labels(values.slice(i, 1))[0]))
+            except DataError:
+                expected.append(None)
+        assert got == expected, name
