@@ -211,17 +211,15 @@ def score_rows(
     account as of ``as_of`` (default: now) is joined to its row; accounts without events
     score 0.
     """
-    if profile.intent is not None and events is None:
-        raise IcpError("the profile has an intent section: give the events (--events FILE)",
-                       hint="events need type, occurred_at and domain or email columns; or load them into "
-                            "the workspace once with `icp events load FILE`")
     when = scored_at or datetime.now(UTC)
     instant = utc_naive(as_of or when)
     ev = None
     if profile.intent is not None or profile.triggers:
         if events is None:
-            raise IcpError("the profile's triggers need events (--events FILE)",
-                           hint="or load them into the workspace once with `icp events load FILE`")
+            what = "an intent section" if profile.intent is not None else "triggers"
+            raise IcpError(f"the profile has {what}: give the events (--events FILE)",
+                           hint="events need type, occurred_at and domain or email columns; or load them into "
+                                "the workspace once with `icp events load FILE`")
         ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
             backend.prepare_events(events, on_error=on_error)
     features = None
