@@ -247,6 +247,8 @@ def demo(
     out.print(f"Results: [bold]{escape(run.output)}[/]")
     out.print(f"Next: icp explain {escape(str(next(iter(run.top[0].values())))) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
               f"  ·  icp doc {escape(str(result.profile))}")
+    out.print(f"Find the ICP in the deals yourself: icp discover --accounts {escape(str(directory / 'accounts.csv'))} "
+              f"--deals {escape(str(directory / 'deals.csv'))}")
 
 
 @app.command()
