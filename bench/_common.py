@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import subprocess
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -104,8 +105,9 @@ def hand_sql(inp: Path, out: Path) -> str:
     return HAND_SQL.format(inp=_q(inp), out=_q(out), now=now)
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _q(text: str | Path) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 #: The technologies criterion alone, four ways; {a}/{b} are the items tested for 20 and 10 points.
@@ -278,3 +280,17 @@ def median(values: Sequence[float]) -> float:
 def rate(rows: float, seconds: float) -> str:
     r = rows / seconds if seconds else float("inf")
     return f"{r / 1e6:.2f}M" if r >= 1e6 else f"{r / 1e3:.0f}k"
+
+
+def icpkit_source() -> str:
+    """Which icpkit is measured: the repository's src/ at a commit (noting local changes), or
+    another copy (e.g. a snapshot put first on PYTHONPATH)."""
+    import icpkit
+
+    src = Path(icpkit.__file__).resolve().parents[1]
+    if src != REPO / "src":
+        return f"{icpkit.__version__} from {rel(src) if src.is_relative_to(REPO) else src.name}"
+    git = ["git", "-C", str(REPO)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout
+    return f"{icpkit.__version__} from src/ at commit {head}" + (" with uncommitted changes" if dirty else "")

@@ -48,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, REPO, ensure_input, median, rate, rel  # noqa: E402
+from _common import OUT, REPO, _q, ensure_input, icpkit_source, median, rate, rel  # noqa: E402
+
+from icpkit.scoring.plan import utc_naive  # noqa: E402
 
 PROFILE = REPO / "examples" / "intent.yaml"
 AS_OF = datetime(2026, 1, 31, 12, 0, 0, tzinfo=UTC)  # a fixed instant (noon: the as-of day is cut in two)
@@ -121,16 +123,8 @@ SIGNED = ("CASE WHEN round(points, 1) >= 0 THEN '+' ELSE '' END || CASE WHEN rou
 def hand_sql(events: Path) -> str:
     from icpkit.intent.events import FREE_MAIL  # the analyst pastes the same list of providers
 
-    return HAND_SQL.format(events=_q(str(events)), at=f"TIMESTAMP '{_naive(AS_OF):%Y-%m-%d %H:%M:%S}'",
+    return HAND_SQL.format(events=_q(events), at=f"TIMESTAMP '{utc_naive(AS_OF):%Y-%m-%d %H:%M:%S}'",
                            free_mail=", ".join(_q(d) for d in sorted(FREE_MAIL)), signed=SIGNED)
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------------------------- the events
@@ -192,7 +186,7 @@ def write_events(path: Path, params: dict[str, Any], domains: Any) -> None:
     schema = pa.schema([("event_id", pa.string()), ("type", pa.string()), ("occurred_at", pa.timestamp("us")),
                         ("domain", pa.string()), ("email", pa.string())],
                        metadata={"icpkit-bench": json.dumps(params)})
-    at_us = int(_naive(AS_OF).replace(tzinfo=UTC).timestamp()) * 1_000_000
+    at_us = int(utc_naive(AS_OF).replace(tzinfo=UTC).timestamp()) * 1_000_000
     types, first, last = pa.array(TYPES), pa.array(FIRST), pa.array(LAST)
     free = pa.array(FREE)
     tmp = path.with_name(path.name + ".tmp")
@@ -331,7 +325,7 @@ def run_icpkit(backend: Any, intent: Any, events: Path) -> None:
     from icpkit.intent.plan import intent_plan
 
     backend.prepare_events(events)
-    plan = intent_plan(intent, backend.table_ref("icp_events"), _naive(AS_OF))
+    plan = intent_plan(intent, backend.table_ref("icp_events"), utc_naive(AS_OF))
     backend.execute(f"CREATE OR REPLACE TEMP TABLE bench_icp_intent AS {backend.compile(plan)}")
 
 
@@ -376,18 +370,6 @@ def agreement_line(res: dict[str, Any], a: str, b: str) -> str:
     text = ", ".join(f"{k}: {v:,}" for k, v in diffs.items() if v)
     return (f"DIFFERENCES among {n:,} accounts ({text}; largest score difference {res['max_score_diff']}); "
             f"examples (domain, {a} score, {b} score, {a} reasons, {b} reasons): {res.get('examples')}")
-
-
-def icpkit_source() -> str:
-    import icpkit
-
-    src = Path(icpkit.__file__).resolve().parents[1]
-    if src != REPO / "src":
-        return f"{icpkit.__version__} from {rel(src) if src.is_relative_to(REPO) else src.name}"
-    git = ["git", "-C", str(REPO)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout
-    return f"{icpkit.__version__} from src/ at commit {head}" + (" with uncommitted changes" if dirty else "")
 
 
 def profile_summary(path: Path, top: int = 8) -> list[str]:
@@ -464,8 +446,8 @@ def incremental(backend: Any, intent: Any, batch: Path, repeat: int) -> dict[str
     n_domains = con.execute("SELECT count(*) FROM bench_batch_domains").fetchall()[0][0]
     events = backend.table_ref("bench_events")
     only = backend.table_ref("bench_batch_domains")
-    full_sql = backend.compile(intent_plan(intent, events, _naive(AS_OF)))
-    only_sql = backend.compile(intent_plan(intent, events, _naive(AS_OF), only=only))
+    full_sql = backend.compile(intent_plan(intent, events, utc_naive(AS_OF)))
+    only_sql = backend.compile(intent_plan(intent, events, utc_naive(AS_OF), only=only))
     runs: dict[str, list[dict[str, Any]]] = {"only": [], "full": []}
     for rep in range(repeat):
         for name in ("only", "full") if rep % 2 == 0 else ("full", "only"):

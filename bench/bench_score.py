@@ -36,6 +36,7 @@ from _common import (  # noqa: E402
     agreement,
     ensure_input,
     hand_sql,
+    icpkit_source,
     list_test,
     median,
     pandas_score,
@@ -97,20 +98,6 @@ def run_one(name: str, inp: Path, out: Path, sample: int) -> dict[str, Any]:
         check(sample, out)
         return {"icpkit": source}
     raise SystemExit(f"unknown approach {name!r}")
-
-
-def icpkit_source() -> str:
-    """Which icpkit is measured: the repository's src/ at a commit (noting local changes), or
-    another copy (e.g. a snapshot put first on PYTHONPATH)."""
-    import icpkit
-
-    src = Path(icpkit.__file__).resolve().parents[1]
-    if src != REPO / "src":
-        return f"{icpkit.__version__} from {rel(src) if src.is_relative_to(REPO) else src.name}"
-    git = ["git", "-C", str(REPO)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout
-    return f"{icpkit.__version__} from src/ at commit {head}" + (" with uncommitted changes" if dirty else "")
 
 
 def peak_mb() -> float:

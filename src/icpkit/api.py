@@ -17,14 +17,14 @@ from typing import Any, Literal
 import ibis
 import pyarrow as pa
 
-from .backends.duckdb import DuckDBBackend, EventsLoaded, Loaded, ProgressFn, Rejects, quote_ident, quote_str
+from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
 from .intent.plan import blend, intent_plan, persona_plan, trigger_plan
 from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
-from .scoring.plan import ROW, ROW_KEY, ScoringPlan, build_plan, key_column
+from .scoring.plan import ROW, ROW_KEY, ScoringPlan, build_plan, key_column, utc_naive
 from .workspace import Workspace, is_table_name
 
 OnError = Literal["fail", "skip"]
@@ -179,14 +179,12 @@ PRIVATE = (ROW, "_bad", "_country_unknown")
 @dataclass(frozen=True)
 class Scored:
     """What was read, and the SQL of the scored rows (the plan's final step). ``plan`` is
-    None for a profile without criteria (intent only); ``events`` says what the events
-    file held when the profile has an intent section."""
+    None for a profile without criteria (intent only)."""
 
     loaded: Loaded
     plan: ScoringPlan | None
     final_sql: str
     columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
-    events: EventsLoaded | None = None
 
     def sql(self, *, in_input_order: bool = False) -> str:
         cols = ", ".join(quote_ident(c) for c in self.columns)
@@ -213,14 +211,15 @@ def score_rows(
     """
     when = scored_at or datetime.now(UTC)
     instant = utc_naive(as_of or when)
-    ev = None
     if profile.intent is not None or profile.triggers:
         if events is None:
             what = "an intent section" if profile.intent is not None else "triggers"
             raise IcpError(f"the profile has {what}: give the events (--events FILE)",
                            hint="events need type, occurred_at and domain or email columns; or load them into "
                                 "the workspace once with `icp events load FILE`")
-        ev = backend.stored_events(events.database) if isinstance(events, Workspace) else \
+        if isinstance(events, Workspace):
+            backend.stored_events(events.database)
+        else:
             backend.prepare_events(events, on_error=on_error)
     features = None
     if profile.triggers:
@@ -264,12 +263,7 @@ def score_rows(
             personas = backend.table_ref("icp_personas")
         scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name), personas)
     columns = [c for c in scored.columns if c not in PRIVATE]
-    return Scored(loaded, plan, backend.compile(scored), columns, ev)
-
-
-def utc_naive(moment: datetime) -> datetime:
-    """``moment`` in UTC without a zone (a naive moment is taken as UTC already)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return Scored(loaded, plan, backend.compile(scored), columns)
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

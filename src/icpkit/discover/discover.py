@@ -32,9 +32,10 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..errors import DataError, IcpError
-from ..profile.model import Condition, Criterion, Disqualifier, Item, Level, Profile, format_number
+from ..io import values
+from ..profile.model import Condition, Criterion, Disqualifier, Profile, format_number
 from .features import Binned, Labelled, bin_attribute, check_usable, min_support, read_labelled, require_classes
-from .learn import LEAK_AUC, _alone_auc, _bin
+from .learn import LEAK_AUC, _alone_auc, criterion
 from .profile_yaml import commented_yaml
 
 #: Information value bands (the usual credit-scoring reading).
@@ -144,7 +145,6 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
     won) when deals say so; rows without a verdict are left out."""
     from ..api import _source
     from ..backends.duckdb import DuckDBBackend, quote_ident
-    from ..io.values import normalize_domain
     from .backtest import _column
 
     backend = DuckDBBackend()
@@ -152,7 +152,7 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
         where = backend.read_raw(_source(accounts), "icp_raw")
         headers = _headers(backend, "icp_raw")
         acc_key = _key_column(headers, key, where)
-        _keyed_view(backend, "icp_raw", acc_key, key, "icp_acc", normalize_domain)
+        _keyed_view(backend, "icp_raw", acc_key, key, "icp_acc")
         measures: list[str] = []
         if deals is not None:
             d_where = backend.read_raw(_source(deals), "icp_deals_raw")
@@ -160,7 +160,7 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
             d_key = _key_column(d_headers, key, d_where)
             outcome = _outcome_column(d_headers, d_where)
             amount = next((h for h in d_headers if h.strip().lower() in ("amount", "close_value", "value")), None)
-            _keyed_view(backend, "icp_deals_raw", d_key, key, "icp_deals", normalize_domain)
+            _keyed_view(backend, "icp_deals_raw", d_key, key, "icp_deals")
             o = f"lower(trim(CAST({quote_ident(outcome)} AS VARCHAR)))"
             won = f"{o} LIKE '%{WON}%'"
             lost = f"{o} LIKE '%{LOST}%'"
@@ -186,7 +186,7 @@ def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_sha
             o_where = backend.read_raw(_source(outcomes), "icp_out_raw")
             o_headers = _headers(backend, "icp_out_raw")
             o_key = _key_column(o_headers, key, o_where)
-            _keyed_view(backend, "icp_out_raw", o_key, key, "icp_out", normalize_domain)
+            _keyed_view(backend, "icp_out_raw", o_key, key, "icp_out")
             cols = [h for h in o_headers if h != o_key]
             sel = ", ".join(f"o.{quote_ident(h)} AS {quote_ident('outcome_' + h)}" for h in cols)
             backend.execute(f"CREATE TEMP VIEW icp_m2 AS SELECT m.*, {sel} FROM icp_m1 m "
@@ -239,12 +239,12 @@ def _key_column(headers: list[str], key: str, where: str) -> str:
     return _column(headers, key, "key", where)
 
 
-def _keyed_view(backend: Any, raw: str, header: str, key: str, name: str, normalize_domain: Any) -> None:
+def _keyed_view(backend: Any, raw: str, header: str, key: str, name: str) -> None:
     """``name``: the rows of ``raw`` with ``_key``, the key normalised (domains as scoring
     reads them; other keys trimmed and lower-cased)."""
     t = backend.table_ref(raw)
     text = t[header].cast("string")
-    k = normalize_domain(text) if key == "domain" else text.strip().lower()
+    k = values.normalize_domain(text) if key == "domain" else text.strip().lower()
     backend.execute(f"CREATE TEMP VIEW {name} AS {backend.compile(t.mutate(_key=k))}")
 
 
@@ -478,26 +478,7 @@ def _criterion(b: Binned, e: AttributeEvidence, weight: float) -> Criterion:
     times their log-lift over the strongest group's; the others earn 0."""
     logs = np.array([max(math.log(v.lift), 0.0) if v.lift else 0.0 for v in e.values])
     points = np.round(weight * logs / logs.max(), 1) if logs.max() > 0 else np.zeros(len(logs))
-    rules = {g.rule[0]: float(p) for g, p in zip(b.groups, points, strict=True)
-             if g.rule[0] in ("missing", "other", "no_item")}
-    common: dict[str, Any] = {"name": b.name, "field": b.attribute.field, "weight": weight,
-                              "missing": rules.get("missing", 0.0)}
-    pairs = list(zip(b.groups, points, strict=True))
-    if b.item is not None:
-        has = next(float(p) for g, p in pairs if g.rule[0] == "item")
-        return Criterion(**common, items=[Item(values=[b.attribute.display.get(b.item, b.item)], points=has)],
-                         otherwise=rules.get("no_item", 0.0))
-    if b.attribute.kind == "number":
-        return Criterion(**common, bins=[_bin(g.rule[1], g.rule[2], float(p), g.label)
-                                         for g, p in pairs if g.rule[0] == "bin"])
-    other = rules.get("other", 0.0)
-    # a level earning nothing can be left to `otherwise` only when `otherwise` earns nothing too
-    levels = [Level(values=[b.attribute.display.get(v, v) for v in g.rule[1]], points=float(p))
-              for g, p in pairs if g.rule[0] == "level" and (p > 0 or other > 0)]
-    if not levels:  # only "missing" earns points: keep one level to name the rule
-        first = next(g for g in b.groups if g.rule[0] == "level")
-        levels = [Level(values=[b.attribute.display.get(first.rule[1][0], first.rule[1][0])], points=0.0)]
-    return Criterion(**common, levels=levels, otherwise=other)
+    return criterion(b, points, weight, idle_levels=False)
 
 
 def _anti(binned: list[Binned], bad: np.ndarray, support: int, leaky: set[str]) -> list[dict[str, Any]]:

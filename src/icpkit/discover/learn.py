@@ -118,16 +118,17 @@ def learn_labelled(data: Labelled, *, name: str | None = None, seed: int = 0) ->
     signal = cv >= MIN_SIGNAL_AUC and low > 0.5
     model = _fit(x, y, c)
     alone = {b.name: _alone_auc(b, y) for b in binned}
-    criteria, evidence = _criteria(binned, model.coef_[0], y, alone)
-    if not criteria:
+    criteria, evidence, group_points = _criteria(binned, model.coef_[0], y, alone)
+    if not criteria:  # the honest scorecard of no signal: everyone earns the same
         signal = False
-        criteria = [_flat_criterion(binned[0])]
+        criteria = [criterion(binned[0], np.ones(len(binned[0].groups)))]
+        group_points = np.r_[np.ones(len(binned[0].groups)), np.zeros(x.shape[1] - len(binned[0].groups))]
     prof = Profile(name=name or f"Learned from {data.where}", description=(
         f"Learned by icpkit from {len(y)} labelled records ({int(y.sum())} wins): binned attributes, "
         f"L2-penalised logistic regression (C={format_number(c)}), cross-validated AUC {cv:.3f}."),
         columns={b.attribute.field: b.attribute.header for b in binned if b.attribute.field != b.attribute.header},
         criteria=criteria, tiers=list(Profile.model_fields["tiers"].default), abm=None)
-    prof = prof.model_copy(update={"tiers": _tiers(prof, binned, x)})
+    prof = prof.model_copy(update={"tiers": _tiers(x @ group_points * 100.0 / prof.total_weight)})
     warnings = _leak_warnings(binned, y, alone)
     if cv > SUSPICIOUS_AUC:
         warnings.append(f"a cross-validated AUC of {cv:.3f} is rarely seen on real pipeline data: check the "
@@ -216,7 +217,9 @@ def _auc_interval(a: float, n1: int, n0: int) -> tuple[float, float]:
 
 
 def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray,
-              alone: dict[str, float]) -> tuple[list[Criterion], list[CriterionEvidence]]:
+              alone: dict[str, float]) -> tuple[list[Criterion], list[CriterionEvidence], np.ndarray]:
+    """The criteria (strongest first), their evidence, and the points of every group in
+    design-matrix order (0 for criteria too weak to keep)."""
     spans, offset = [], 0
     for b in binned:
         w = coef[offset: offset + len(b.groups)]
@@ -224,41 +227,50 @@ def _criteria(binned: list[Binned], coef: np.ndarray, y: np.ndarray,
         spans.append(w - w.min())
     total = sum(float(s.max()) for s in spans)
     if total <= 1e-9:
-        return [], []
+        return [], [], np.zeros(len(coef))
     scale = 100.0 / total
-    criteria, evidence = [], []
+    criteria, evidence, group_points = [], [], []
     for b, span in zip(binned, spans, strict=True):
         points = np.round(span * scale, 1)
         if points.max() < 0.1:
+            group_points.append(np.zeros(len(points)))
             continue
-        criteria.append(_criterion(b, points))
+        group_points.append(points)
+        criteria.append(criterion(b, points))
         evidence.append(CriterionEvidence(b.name, b.title, float(points.max()), alone[b.name], [
             GroupEvidence(g.label, int(g.mask.sum()), int(y[g.mask].sum()),
                           float(y[g.mask].mean()) if g.mask.any() else 0.0, float(p))
             for g, p in zip(b.groups, points, strict=True)]))
     order = np.argsort([-e.weight for e in evidence], kind="stable")
-    return [criteria[i] for i in order], [evidence[i] for i in order]
+    return [criteria[i] for i in order], [evidence[i] for i in order], np.concatenate(group_points)
 
 
-def _criterion(b: Binned, points: np.ndarray) -> Criterion:
-    by_rule = {g.rule[0]: float(p) for g, p in zip(b.groups, points, strict=True) if g.rule[0] in ("missing", "other", "no_item")}
-    weight = float(points.max())
-    common: dict[str, Any] = {"name": b.name, "field": b.attribute.field, "weight": weight,
-                              "missing": by_rule.get("missing", 0.0)}
-    pairs = list(zip(b.groups, points, strict=True))
+def criterion(b: Binned, points: np.ndarray, weight: float | None = None, *, idle_levels: bool = True) -> Criterion:
+    """The criterion of ``b`` giving each of its groups ``points`` (aligned with
+    ``b.groups``); ``weight`` defaults to the largest. With ``idle_levels=False`` levels
+    earning 0 are left to ``otherwise`` when that earns 0 too (the same score, a shorter file)."""
+    pairs = list(zip(b.groups, (float(p) for p in points), strict=True))
+    fallback = {g.rule[0]: p for g, p in pairs if g.rule[0] in ("missing", "other", "no_item")}
+    common: dict[str, Any] = {"name": b.name, "field": b.attribute.field,
+                              "weight": float(points.max()) if weight is None else weight,
+                              "missing": fallback.get("missing", 0.0)}
+    shown = b.attribute.display
     if b.item is not None:
-        has = next(float(p) for g, p in pairs if g.rule[0] == "item")
-        return Criterion(**common, items=[Item(values=[b.attribute.display.get(b.item, b.item)], points=has)],
-                         otherwise=by_rule.get("no_item", 0.0))
+        has = next(p for g, p in pairs if g.rule[0] == "item")
+        return Criterion(**common, items=[Item(values=[shown.get(b.item, b.item)], points=has)],
+                         otherwise=fallback.get("no_item", 0.0))
     if b.attribute.kind == "number":
-        bins = [_bin(g.rule[1], g.rule[2], float(p), g.label) for g, p in pairs if g.rule[0] == "bin"]
-        return Criterion(**common, bins=bins)
-    levels = [Level(values=[b.attribute.display.get(v, v) for v in g.rule[1]], points=float(p))
-              for g, p in pairs if g.rule[0] == "level"]
-    return Criterion(**common, levels=levels, otherwise=by_rule.get("other", 0.0))
+        return Criterion(**common, bins=[_bin(g.rule[1], g.rule[2], p) for g, p in pairs if g.rule[0] == "bin"])
+    other = fallback.get("other", 0.0)
+    levels = [Level(values=[shown.get(v, v) for v in g.rule[1]], points=p) for g, p in pairs
+              if g.rule[0] == "level" and (idle_levels or p > 0 or other > 0)]
+    if not levels:  # only "missing" earns points: keep one level to name the rule
+        first = next(g.rule[1][0] for g in b.groups if g.rule[0] == "level")
+        levels = [Level(values=[shown.get(first, first)], points=0.0)]
+    return Criterion(**common, levels=levels, otherwise=other)
 
 
-def _bin(low: float, high: float, points: float, label: str) -> Bin:
+def _bin(low: float, high: float, points: float) -> Bin:
     bounds: dict[str, float] = {}
     if not math.isinf(low):
         bounds["gte"] = low
@@ -267,11 +279,6 @@ def _bin(low: float, high: float, points: float, label: str) -> Bin:
     if not bounds:
         bounds["gte"] = -1e308
     return Bin(**bounds, points=points)
-
-
-def _flat_criterion(b: Binned) -> Criterion:
-    """A criterion that gives everyone the same points: the honest scorecard of no signal."""
-    return _criterion(b, np.ones(len(b.groups)))
 
 
 def _alone_auc(b: Binned, y: np.ndarray) -> float:
@@ -283,18 +290,10 @@ def _alone_auc(b: Binned, y: np.ndarray) -> float:
     return auc(rate, y)
 
 
-def _tiers(prof: Profile, binned: list[Binned], x: Any) -> list[Tier]:
+def _tiers(fit_scores: np.ndarray) -> list[Tier]:
     """High = the best :data:`HIGH_SHARE` of the training records, monitor down to
     :data:`MONITOR_SHARE`: thresholds at those quantiles of the learned fit score."""
-    points = np.zeros(x.shape[1])
-    offset = 0
-    crit = {c.name: c for c in prof.criteria}
-    for b in binned:
-        c = crit.get(b.name)
-        if c is not None:
-            points[offset: offset + len(b.groups)] = _group_points(c, b)
-        offset += len(b.groups)
-    scores = np.round(x @ points * 100.0 / prof.total_weight, 2)
+    scores = np.round(fit_scores, 2)
     high = float(np.quantile(scores, 1 - HIGH_SHARE, method="higher"))
     monitor = float(np.quantile(scores, 1 - MONITOR_SHARE, method="higher"))
     high = min(max(high, 0.02), 100.0)
@@ -302,30 +301,6 @@ def _tiers(prof: Profile, binned: list[Binned], x: Any) -> list[Tier]:
     return [Tier(name="high", min=round(high, 2), route="ae_queue"),
             Tier(name="monitor", min=round(monitor, 2), route="nurture"),
             Tier(name="disqualify", min=0, route="suppress")]
-
-
-def _group_points(c: Criterion, b: Binned) -> np.ndarray:
-    out = []
-    for g in b.groups:
-        kind = g.rule[0]
-        if kind == "missing":
-            out.append(c.missing)
-        elif kind in ("other", "no_item"):
-            out.append(c.otherwise)
-        elif kind == "item":
-            out.append((c.items or [])[0].points)
-        elif kind == "bin":
-            out.append(next(bn.points for bn in c.bins or [] if _same_bin(bn, g.rule[1], g.rule[2])))
-        else:
-            key = g.rule[1][0]
-            out.append(next(lv.points for lv in c.levels or [] if lv.values[0].lower() == key))
-    return np.asarray(out)
-
-
-def _same_bin(bn: Bin, low: float, high: float) -> bool:
-    lo = bn.gte if bn.gte is not None and bn.gte > -1e308 else -math.inf
-    hi = bn.lt if bn.lt is not None else math.inf
-    return lo == low and hi == high
 
 
 def _leak_warnings(binned: list[Binned], y: np.ndarray, alone_auc: dict[str, float]) -> list[str]:

@@ -57,10 +57,7 @@ class EventColumns:
 
 def event_columns(headers: list[str], source: str) -> EventColumns:
     """Recognise the event columns of an input by their headers."""
-    by_key = {header_key(h): h for h in headers}
-    found: dict[str, str | None] = {}
-    for name, others in EVENT_HEADERS.items():
-        found[name] = next((by_key[header_key(c)] for c in (name, *others) if header_key(c) in by_key), None)
+    found = _recognise(headers, EVENT_HEADERS)
     missing = [n for n in ("type", "occurred_at") if found[n] is None]
     if found["domain"] is None and found["email"] is None:
         missing.append("domain or email")
@@ -69,6 +66,24 @@ def event_columns(headers: list[str], source: str) -> EventColumns:
         raise MissingColumnError(f"the events have no {' and no '.join(repr(m) for m in missing)} column",
                                  where=source, hint=hint)
     return EventColumns(**found)  # type: ignore[arg-type]
+
+
+def _recognise(headers: list[str], known: dict[str, tuple[str, ...]]) -> dict[str, str | None]:
+    """Canonical name -> the input header recognised for it (by name or an alias, ignoring
+    case, spaces and punctuation), or None."""
+    by_key = {header_key(h): h for h in headers}
+    return {name: next((by_key[header_key(c)] for c in (name, *others) if header_key(c) in by_key), None)
+            for name, others in known.items()}
+
+
+def _mail_domain(email: ir.StringValue) -> ir.StringValue:
+    """The domain of an e-mail address, normalised like account domains."""
+    return values.normalize_domain(email.split("@")[1])
+
+
+def _account(given: ir.StringValue, mail_domain: ir.StringValue) -> ir.StringValue:
+    """The account: the given domain, else the e-mail's unless it is a free-mail provider."""
+    return given.coalesce(mail_domain.isin(sorted(FREE_MAIL)).ifelse(ibis.null("string"), mail_domain))
 
 
 def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
@@ -92,10 +107,10 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         else values.normalize_text(text(cols.occurred_at)),
         _id=values.normalize_text(text(cols.event_id)) if cols.event_id else ibis.null("string"),
     )
-    inner = inner.mutate(_mail_domain=values.normalize_domain(inner._email.split("@")[1]))
+    inner = inner.mutate(_mail_domain=_mail_domain(inner._email))
     email, given, typ = inner._email, inner._given, inner._type
+    domain = _account(given, inner._mail_domain)
     free = inner._mail_domain.isin(sorted(FREE_MAIL))
-    domain = given.coalesce(free.ifelse(ibis.null("string"), inner._mail_domain))
     if inner._when.type().is_timestamp():
         occurred = inner._when.cast("timestamp")
         bad_time = ibis.literal(False)
@@ -135,9 +150,7 @@ def canonical_contacts(raw: ir.Table, source: str) -> ir.Table:
     it is free mail) and every other column as trimmed text under its canonical name
     (``title``, ``seniority``, ``department``) or its own header."""
     headers = [c for c in raw.columns if c != ROW]
-    by_key = {header_key(h): h for h in headers}
-    found = {name: next((by_key[header_key(c)] for c in (name, *others) if header_key(c) in by_key), None)
-             for name, others in CONTACT_HEADERS.items()}
+    found = _recognise(headers, CONTACT_HEADERS)
     if found["email"] is None:
         hint = suggest("email", headers, "the columns are: " + ", ".join(headers))
         raise MissingColumnError("the contacts have no 'email' column", where=source, hint=hint)
@@ -148,8 +161,7 @@ def canonical_contacts(raw: ir.Table, source: str) -> ir.Table:
 
     email = text(found["email"]).lower()
     given = values.normalize_domain(text(found["domain"])) if found["domain"] else ibis.null("string")
-    mail_domain = values.normalize_domain(email.split("@")[1])
-    domain = given.coalesce(mail_domain.isin(sorted(FREE_MAIL)).ifelse(ibis.null("string"), mail_domain))
+    domain = _account(given, _mail_domain(email))
     named = {v: k for k, v in found.items() if v is not None}
     others = {named.get(h, h): text(h) for h in headers if named.get(h) not in ("email", "domain")}
     return raw.select(email=email, domain=domain, **others)

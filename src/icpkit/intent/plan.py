@@ -20,7 +20,7 @@ Pure, like the scoring plan: ibis expressions over an unbound events table
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -28,17 +28,17 @@ import ibis.expr.types as ir
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
+from ..scoring.plan import utc_naive
 
 SECONDS_PER_DAY = 86400.0
 ROW = "_row"
 
-#: Columns of the intent result, per account.
-INTENT_COLUMNS = ("intent_score", "buying_group", "buying_group_people", "intent_reasons")
 
 
 def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None,
                 sizes: ir.Table | None = None) -> ir.Table:
-    """``domain`` plus :data:`INTENT_COLUMNS` for every account with a counted event or a
+    """``domain``, ``intent_points`` (the raw sum), ``intent_score``, ``buying_group``,
+    ``buying_group_people`` and ``intent_reasons`` for every account with a counted event or a
     buying group (accounts without either score 0 when joined). With ``only`` (a table
     with a ``domain`` column, e.g. the accounts of a new batch of events) just those
     accounts are rescored: their events are picked first, the rest is never read past.
@@ -167,9 +167,7 @@ def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> 
 
 
 def _instant(moment: datetime) -> ir.TimestampValue:
-    """A moment as a UTC timestamp literal (a naive moment is UTC already)."""
-    utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-    return ibis.literal(utc, type="timestamp")
+    return ibis.literal(utc_naive(moment), type="timestamp")
 
 
 def _days(days: float) -> ir.IntervalValue:

@@ -119,6 +119,12 @@ class ScoringPlan:
         return ("WITH " + ",\n".join(ctes) + "\n" + last) if ctes else last
 
 
+def utc_naive(moment: datetime) -> datetime:
+    """``moment`` in UTC without a zone, as timestamp literals are written (a naive moment
+    is taken as UTC already)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def key_column(t: ir.Table) -> str:
     """The column that identifies an account: ``domain``, or ``row`` for an input without one."""
     return "domain" if "domain" in t.columns else ROW_KEY
@@ -203,7 +209,7 @@ def build_plan(
         *points,
         *[c for c in scored.columns if c.startswith("reason_")],
         profile_version=ibis.literal(profile.version_hash),
-        scored_at=ibis.literal(when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when, type="timestamp"),
+        scored_at=ibis.literal(utc_naive(when), type="timestamp"),
         **{c: scored[c] for c in private},
     )
     return ScoringPlan(profile, (rows_step, combos_step, Step("icp_scores", out)), tuple(join_on))
