@@ -11,8 +11,8 @@ The steps, for a list of raw event dicts (keys ``event_id``, ``domain``, ``email
    it is a free-mail provider; e-mails and types compare without case; a timestamp with an
    offset is converted to UTC, one without is UTC. An event without a readable time, a type,
    or a domain or e-mail is bad (left out; the engine does so with ``on_error="skip"``).
-2. One event per event id, the first seen (an event without an id is identified by its
-   content).
+2. One event per event id: its first copy (an event without an id is identified by its
+   content); a later copy never replaces it, even when the first is bad.
 3. Events after the as-of instant, unattributed ones, and with ``window_days`` events older
    than the window are ignored.
 4. Caps per account and type: the first N of a UTC day (by time, then id), then the most
@@ -119,36 +119,37 @@ def utc(value: Any) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def read_event(raw: dict[str, Any]) -> Event | None:
-    """The canonical event of one raw row, or None when it is bad."""
+def read_event(raw: dict[str, Any]) -> tuple[str, Event | None]:
+    """The event id of one raw row and its canonical event, or None when it is bad."""
     given = domain_of(raw.get("domain"))
     email = text(raw.get("email"))
     email = email.lower() if email else None
     typ = text(raw.get("type"))
+    typ = typ.lower() if typ else None
     at = utc(raw.get("occurred_at"))
+    event_id = text(raw.get("event_id"))
+    if event_id is None:  # the same content is the same event
+        event_id = f"content:{given}|{email}|{typ}|{at.isoformat() if at else None}"
     if typ is None or at is None or (given is None and email is None):
-        return None
-    typ = typ.lower()
+        return event_id, None
     account = given
     if account is None and email is not None and "@" in email:
         mail_domain = domain_of(email.split("@")[1])
         account = None if mail_domain in FREE_MAIL else mail_domain
-    event_id = text(raw.get("event_id"))
-    if event_id is None:  # the same content is the same event
-        event_id = f"content:{given}|{email}|{typ}|{at.isoformat()}"
-    return Event(event_id, account, email, typ, at)
+    return event_id, Event(event_id, account, email, typ, at)
 
 
 def read_events(rows: list[dict[str, Any]]) -> list[Event]:
-    """Readable events, one per event id (the first seen)."""
+    """Readable events, one per event id: its first copy, left out when that is bad."""
     seen: set[str] = set()
     out = []
     for raw in rows:
-        ev = read_event(raw)
-        if ev is None or ev.event_id in seen:
+        event_id, ev = read_event(raw)
+        if event_id in seen:
             continue
-        seen.add(ev.event_id)
-        out.append(ev)
+        seen.add(event_id)
+        if ev is not None:
+            out.append(ev)
     return out
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
-from .intent.plan import blend, intent_plan, persona_plan, trigger_plan
+from .intent.plan import blend, intent_plan, needed_events, persona_plan, trigger_plan
 from .intent.store import has_stored_events
 from .io.values import normalize_domain
 from .profile.load import load_profile
@@ -220,7 +220,7 @@ def score_rows(
         if isinstance(events, Workspace):
             backend.stored_events(events.database)
         else:
-            backend.prepare_events(events, on_error=on_error)
+            backend.prepare_events(events, on_error=on_error, needed=needed_events(profile, instant))
     features = None
     if profile.triggers:
         triggers = trigger_plan(profile.triggers, backend.table_ref("icp_events"), instant)

@@ -162,6 +162,23 @@ def test_the_same_event_id_counts_once() -> None:
     })
 
 
+def test_an_event_id_is_its_first_copy_whatever_the_later_copies_say() -> None:
+    at, later = "2026-01-30T12:00:00Z", "2026-02-05T12:00:00Z"
+    rows = [ev("blog_view", at, id="k1", domain="kind.com"), ev(DEMO, at, id="k1", domain="kind.com")]
+    rows += [ev(DEMO, later, id="f1", domain="future.com"), ev(DEMO, at, id="f1", domain="future.com")]
+    rows += [ev(DEMO, at, id="m1", email="jo@gmail.com"), ev(DEMO, at, id="m1", domain="mail.com")]
+    rows += [ev(PRICING, at, id="a1", domain="first.com"), ev(DEMO, at, id="a1", domain="first.com")]
+    # the first copy is unreadable: the event is left out (with skip), not replaced by a later copy
+    rows += [ev(DEMO, "not a date", id="b1", domain="bad.com"), ev(DEMO, at, id="b1", domain="bad.com")]
+    domains = ["kind.com", "future.com", "mail.com", "first.com", "bad.com"]
+    got = run(EXAMPLE, domains, rows, on_error="skip")
+    oracle = intent_scores(EXAMPLE.intent, rows, AS_OF)  # type: ignore[arg-type]
+    expected = {"first.com": r2(10 * w(at))}
+    for domain in domains:
+        assert got[domain]["intent_score"] == expected.get(domain, 0.0), (domain, got[domain])
+        assert oracle.get(domain, AccountIntent()).score == expected.get(domain, 0.0), domain
+
+
 def test_buying_group_needs_three_distinct_people() -> None:
     at = "2026-01-30T12:00:00Z"
     rows = [ev(SECURITY, at, id=f"a{i}", email=f"{p}@bg3.com") for i, p in enumerate(["ann", "bob", "carl"])]

@@ -22,6 +22,15 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError, DuplicateKeyError, IcpError, Problem, WorkspaceError, located
+from ..intent.events import (
+    FINGERPRINT,
+    Needed,
+    canonical_contacts,
+    canonical_events,
+    event_columns,
+    given_ids,
+    needed_rows,
+)
 from ..io.canonical import ROW, ROW_KEY, CanonicalPlan, bad_flag, canonical_plan
 from ..io.sources import existing_file, file_format, sniff_csv
 from ..profile.model import Profile
@@ -74,6 +83,9 @@ class EventsLoaded:
     rejected: int  # rows left out with on_error="skip"
     free_mail: int  # contact events on free-mail addresses (not attributed to an account)
     unattributed: int  # events without an account (free mail included)
+
+
+_EVENT_FLAGS = ("_bad_occurred_at", "_bad_type", "_bad_who")
 
 
 def _is_csv(source: object) -> bool:
@@ -221,43 +233,58 @@ class DuckDBBackend:
                   f"({' OR '.join(flags)}) AS _bad, {unknown} FROM icp_canon")
         return Loaded("icp_accounts", 0, canon, Rejects(), [], label, is_csv=_is_csv(source))
 
-    def prepare_events(self, source: str | Path | pa.Table, *, on_error: str = "fail") -> EventsLoaded:
-        """Read events into the temporary table ``icp_events`` (canonical columns, see
-        :mod:`icpkit.intent.events`), one row per event id (the first seen). A timestamp,
-        type or account that cannot be read stops the run with its file, row and column, or
-        with ``on_error="skip"`` is left out and counted."""
-        from ..intent.events import canonical_events, event_columns
+    def prepare_events(self, source: str | Path | pa.Table, *, on_error: str = "fail",
+                       needed: Needed | None = None) -> str:
+        """Read events as the view ``icp_events`` (canonical columns, see
+        :mod:`icpkit.intent.events`) and return the input's label.
 
+        Each event id is its first copy in the input: later copies are never read. With
+        ``needed`` (see :func:`icpkit.intent.plan.needed_events`) only those events are
+        read, and any without a type or a readable time: the rest is never normalised. The
+        events read are checked: a missing type, a time that cannot be read, or neither a
+        domain nor an e-mail stops the run with the file, row and column, or with
+        ``on_error="skip"`` the event is left out."""
         label = self.read_raw(source, "icp_events_raw", on_error)
         raw = self.table_ref("icp_events_raw")
         cols = event_columns([c for c in raw.columns if c != ROW], label)
-        self._run(f"CREATE OR REPLACE TEMP TABLE icp_events_all AS {self.compile(canonical_events(raw, cols))}")
+        ids = given_ids(raw, cols)
+        copies = ids.group_by("event_id").aggregate(_first=ids[ROW].min(), _copies=ids.count())
+        self._run(f"CREATE OR REPLACE TEMP TABLE icp_event_copies AS "
+                  f"{self.compile(copies.filter(copies._copies > 1))}")  # NULL: the rows without an id
+        events = canonical_events(raw if needed is None else raw.filter(needed_rows(raw, cols, needed)), cols)
+        repeated = self.table_ref("icp_event_copies")
+        events = events.anti_join(repeated, [events.event_id == repeated.event_id, events[ROW] != repeated._first])
+        self._run(f"CREATE OR REPLACE TEMP TABLE icp_events_read AS {self.compile(events)}")
+        # Events without an id are their content: of copies (all read, or none), the first.
+        unnamed = f"starts_with(event_id, {quote_str(FINGERPRINT)})"
+        self._run(f"DELETE FROM icp_events_read WHERE {unnamed} AND {ROW} NOT IN "
+                  f"(SELECT min({ROW}) FROM icp_events_read WHERE {unnamed} GROUP BY event_id)")
         checks = [("_bad_occurred_at", cols.occurred_at, "cannot read '{}' as a timestamp (write ISO 8601, "
                    "e.g. 2026-01-31T09:30:00Z)"), ("_bad_type", cols.type, "the event type is missing"),
                   ("_bad_who", cols.domain or cols.email or "", "the event has neither a domain nor an e-mail")]
-        bad = 0
         for flag, header, message in checks:
-            found = self.rows(f"SELECT r.{ROW}, CAST(r.{quote_ident(header)} AS VARCHAR) FROM icp_events_all e "
+            found = self.rows(f"SELECT r.{ROW}, CAST(r.{quote_ident(header)} AS VARCHAR) FROM icp_events_read e "
                               f"JOIN icp_events_raw r USING ({ROW}) WHERE e.{flag} ORDER BY r.{ROW}")
             if found and on_error == "fail":
                 row, value = found[0]
                 more = f" ({len(found)} rows in all)" if len(found) > 1 else ""
                 raise DataError(message.format(value) + more, where=located(label, row, header),
                                 hint="fix the file, or use --on-error skip to leave such events out")
-            bad += len(found)
-        self._run("CREATE OR REPLACE TEMP TABLE icp_events AS SELECT * EXCLUDE (_bad_occurred_at, _bad_type, "
-                  "_bad_who) FROM icp_events_all WHERE NOT (_bad_occurred_at OR _bad_type OR _bad_who) "
-                  f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY {ROW}) = 1")
-        total, kept, free, unattributed = self.rows(
-            "SELECT (SELECT count(*) FROM icp_events_all), count(*), count(*) FILTER (free_mail), "
-            "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
-        return EventsLoaded(label, total, kept, total - bad - kept, bad, free, unattributed)
+        self._run(f"CREATE OR REPLACE TEMP VIEW icp_events AS SELECT * EXCLUDE ({', '.join(_EVENT_FLAGS)}) "
+                  f"FROM icp_events_read WHERE NOT ({' OR '.join(_EVENT_FLAGS)})")
+        return label
+
+    def loaded_events(self, label: str) -> EventsLoaded:
+        """What :meth:`prepare_events` (without ``needed``) read."""
+        rows = self.rows("SELECT count(*) FROM icp_events_raw")[0][0]
+        read = self.rows("SELECT count(*) FROM icp_events_read")[0][0]
+        kept, free, unattributed = self.rows("SELECT count(*), count(*) FILTER (free_mail), "
+                                             "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
+        return EventsLoaded(label, rows, kept, rows - read, read - kept, free, unattributed)
 
     def prepare_contacts(self, source: str | Path | pa.Table) -> str:
         """Read contacts into the temporary table ``icp_contacts`` (see
         :func:`icpkit.intent.events.canonical_contacts`); returns the input's label."""
-        from ..intent.events import canonical_contacts
-
         label = self.read_raw(source, "icp_contacts_raw")
         expr = canonical_contacts(self.table_ref("icp_contacts_raw"), label)
         self._run(f"CREATE OR REPLACE TEMP TABLE icp_contacts AS {self.compile(expr)}")

@@ -13,6 +13,7 @@ that could not be attributed) and ``_bad_*`` flags for values that cannot be rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -22,6 +23,9 @@ from ..io import values
 from ..io.crm import header_key
 
 ROW = "_row"
+#: How the id of an event without one begins: the rest is its content (the same content is
+#: the same event).
+FINGERPRINT = "row:"
 
 #: Providers of personal e-mail addresses: a contact on one of them is not an account.
 FREE_MAIL = frozenset({
@@ -41,6 +45,29 @@ EVENT_HEADERS: dict[str, tuple[str, ...]] = {
     "occurred_at": ("timestamp", "time", "occurred", "created_at", "event time", "date"),
     "properties": ("props",),
 }
+
+
+@dataclass(frozen=True)
+class Needed:
+    """The events a profile reads: those up to ``until`` (a naive UTC instant) of ``types``
+    (None: of any type)."""
+
+    until: datetime
+    types: frozenset[str] | None = None
+
+
+def needed_rows(raw: ir.Table, cols: EventColumns, needed: Needed) -> ir.BooleanValue:
+    """A cheap test of the input's rows that passes every event ``needed`` and every event
+    whose type or time is missing or cannot be read (so that it is checked); it may pass a
+    few others (a type that needs trimming), which the plans leave out. One test per
+    column, on the raw values: a Parquet scan applies them as it reads, and a
+    dictionary-encoded type column is tested once per distinct value."""
+    r = _Raw(raw, cols)
+    keep = (r.when(raw[cols.occurred_at]) <= ibis.literal(needed.until, type="timestamp")).fill_null(True)
+    if needed.types is not None:
+        typ = r.text(cols.type)
+        keep &= ibis.ifelse(_plain(typ), typ.lower().isin(sorted(needed.types)), True).fill_null(True)
+    return keep
 
 
 @dataclass(frozen=True)
@@ -76,6 +103,36 @@ def _recognise(headers: list[str], known: dict[str, tuple[str, ...]]) -> dict[st
             for name, others in known.items()}
 
 
+@ibis.udf.scalar.builtin(name="strlen")
+def _bytes(s: str) -> int:  # DuckDB's length in bytes (no decoding)
+    ...
+
+
+@ibis.udf.scalar.builtin(name="ascii")
+def _code_point(s: str) -> int:  # of the first character
+    ...
+
+
+@ibis.udf.scalar.builtin(name="array_extract")
+def _char_at(s: str, i: int) -> str:  # the i-th character, -1 the last
+    ...
+
+
+def _plain(s: ir.StringValue) -> ir.BooleanValue:
+    """True when ``s`` is surely its own :func:`values.normalize_text`, by cheap tests
+    instead of regular expressions: more than 4 bytes (every blank placeholder is shorter),
+    and a first and last character that is printable ASCII, not a space. Other values take
+    the exact path. On a dictionary-encoded column (event types) the tests run once per
+    distinct value."""
+    return (_bytes(s) > 4) & _code_point(s).between(33, 126) & _code_point(_char_at(s, -1)).between(33, 126)
+
+
+def _text(s: ir.StringValue) -> ir.StringValue:
+    """:func:`values.normalize_text`, with the cheap test of :func:`_plain` as its fast path
+    (DuckDB runs the other branch only for the values that fail it)."""
+    return ibis.ifelse(_plain(s), s, values.trim_text(s))
+
+
 def _mail_domain(email: ir.StringValue) -> ir.StringValue:
     """The domain of an e-mail address, normalised like account domains."""
     return values.normalize_domain(email.split("@")[1])
@@ -86,50 +143,78 @@ def _account(given: ir.StringValue, mail_domain: ir.StringValue) -> ir.StringVal
     return given.coalesce(mail_domain.isin(sorted(FREE_MAIL)).ifelse(ibis.null("string"), mail_domain))
 
 
-def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
-    """The canonical events expression over ``raw`` (see the module docstring)."""
-    def text(header: str | None) -> ir.StringValue:
+class _Raw:
+    """The input's columns as text (absent ones NULL), and how each is read."""
+
+    def __init__(self, raw: ir.Table, cols: EventColumns) -> None:
+        self.raw, self.cols = raw, cols
+
+    def text(self, header: str | None) -> ir.StringValue:
         if header is None:
             return ibis.null("string")
-        col = raw[header]
+        col = self.raw[header]
         return col if col.type().is_string() else col.cast("string")
 
+    @property
+    def typed_time(self) -> bool:
+        return self.raw[self.cols.occurred_at].type().is_timestamp()
+
+    def email(self, text: ir.StringValue) -> ir.StringValue:
+        return _text(text).lower() if self.cols.email else ibis.null("string")
+
+    def given(self, text: ir.StringValue) -> ir.StringValue:
+        return values.normalize_domain(text) if self.cols.domain else ibis.null("string")
+
+    def type(self, text: ir.StringValue) -> ir.StringValue:
+        return _text(text).lower()
+
+    def when(self, value: ir.Value) -> ir.TimestampValue:
+        """The UTC timestamp of an ``occurred_at`` value (NULL when it cannot be read)."""
+        if self.typed_time:
+            return value.cast("timestamp")
+        text = value if value.type().is_string() else value.cast("string")
+        return _text(text).try_cast("timestamp('UTC')").cast("timestamp")
+
+
+def given_ids(raw: ir.Table, cols: EventColumns) -> ir.Table:
+    """``_row`` and ``event_id`` of every row, as :func:`canonical_events` has it when the
+    row gives one, else NULL (reading nothing else: an id in canonical form costs a cheap
+    test)."""
+    if cols.event_id is None:
+        return raw.select(**{ROW: raw[ROW]}, event_id=ibis.null("string")).filter(ibis.literal(False))
+    return raw.select(**{ROW: raw[ROW]}, event_id=_text(_Raw(raw, cols).text(cols.event_id)))
+
+
+def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
+    """The canonical events expression over ``raw`` (see the module docstring)."""
+    r = _Raw(raw, cols)
     # Each value is normalised once, in an inner projection: DuckDB does not share repeated
     # subexpressions across the later tests (a free-mail test in a join key repeated the whole
     # e-mail normalisation per use).
-    typ_text = values.normalize_text(text(cols.type)).lower()
     inner = raw.select(
         **{ROW: raw[ROW]},
-        _email=values.normalize_text(text(cols.email)).lower() if cols.email else ibis.null("string"),
-        _given=values.normalize_domain(text(cols.domain)) if cols.domain else ibis.null("string"),
-        _type=typ_text,
-        _when=raw[cols.occurred_at] if raw[cols.occurred_at].type().is_timestamp()
-        else values.normalize_text(text(cols.occurred_at)),
-        _id=values.normalize_text(text(cols.event_id)) if cols.event_id else ibis.null("string"),
+        _email=r.email(r.text(cols.email)),
+        _given=r.given(r.text(cols.domain)),
+        _type=r.type(r.text(cols.type)),
+        _when=r.when(raw[cols.occurred_at]),
+        _id=_text(r.text(cols.event_id)) if cols.event_id else ibis.null("string"),
     )
-    inner = inner.mutate(_mail_domain=_mail_domain(inner._email))
-    email, given, typ = inner._email, inner._given, inner._type
-    domain = _account(given, inner._mail_domain)
-    free = inner._mail_domain.isin(sorted(FREE_MAIL))
-    if inner._when.type().is_timestamp():
-        occurred = inner._when.cast("timestamp")
-        bad_time = ibis.literal(False)
-    else:
-        occurred = inner._when.try_cast("timestamp('UTC')").cast("timestamp")
-        bad_time = inner._when.notnull() & occurred.isnull()
-    fingerprint = ibis.literal("row:") + ibis.coalesce(given, "") + "|" + ibis.coalesce(email, "") + "|" + \
+    # The e-mail's domain matters only to an event without a domain (the costly part is not
+    # run for the others).
+    inner = inner.mutate(_mail_domain=_mail_domain(inner._given.isnull().ifelse(inner._email, ibis.null("string"))))
+    inner = inner.mutate(_free=inner._mail_domain.isin(sorted(FREE_MAIL)))
+    given, email, typ, occurred = inner._given, inner._email, inner._type, inner._when
+    fingerprint = ibis.literal(FINGERPRINT) + ibis.coalesce(given, "") + "|" + ibis.coalesce(email, "") + "|" + \
         ibis.coalesce(typ, "") + "|" + ibis.coalesce(occurred.cast("string"), "")
-    event_id = inner._id
-    raw = inner
-    return raw.select(
-        **{ROW: raw[ROW]},
-        event_id=event_id.coalesce(fingerprint),
-        domain=domain,
+    return inner.select(
+        **{ROW: inner[ROW]},
+        event_id=inner._id.coalesce(fingerprint),
+        domain=given.coalesce(inner._free.ifelse(ibis.null("string"), inner._mail_domain)),
         email=email,
         type=typ,
         occurred_at=occurred,
-        free_mail=given.isnull() & free.fill_null(False),
-        _bad_occurred_at=bad_time | occurred.isnull(),
+        free_mail=given.isnull() & inner._free.fill_null(False),
+        _bad_occurred_at=occurred.isnull(),
         _bad_type=typ.isnull(),
         _bad_who=given.isnull() & email.isnull(),
     )

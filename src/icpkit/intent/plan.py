@@ -6,8 +6,9 @@ Pure, like the scoring plan: ibis expressions over an unbound events table
 1. Events after the as-of instant are ignored, and, with ``window_days``, events older than
    the window; so are events of types the profile does not list and unattributed ones.
 2. Caps: with ``cap_per_day`` only the first N events of a type per account and UTC day
-   count (by time, then event id); with ``cap_per_window`` only the most recent N of a type
-   within the window.
+   count (by time); with ``cap_per_window`` only the most recent N of a type within the
+   window. Events of one type at the same instant earn the same, so which of them takes
+   the last place under a cap does not matter.
 3. Each event earns its type's points times its decay weight, the age being the fractional
    days from the event to the as-of instant: ``0.5 ** (age / half_life_days)`` or
    ``max(0, 1 - age / lifespan_days)``; no decay: weight 1.
@@ -23,16 +24,33 @@ from __future__ import annotations
 from datetime import datetime
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
 from ..scoring.plan import utc_naive
+from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
 ROW = "_row"
 
+
+
+def needed_events(profile: Profile, as_of: datetime) -> Needed:
+    """The events the profile's event plans read: those up to the as-of instant, of the
+    types its intent signals, buying group and triggers name; with personas, of any type
+    (any event makes a person engaged)."""
+    until = utc_naive(as_of)
+    if profile.personas:
+        return Needed(until)
+    types = {t.type for t in profile.triggers}
+    if profile.intent is not None:
+        types |= {s.type for s in profile.intent.signals}
+        if profile.intent.buying_group is not None:
+            types |= set(profile.intent.buying_group.types)
+    return Needed(until, frozenset(t.strip().lower() for t in types))
 
 
 def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None,
@@ -52,19 +70,19 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     if intent.window_days is not None:
         t = t.filter(t.occurred_at >= at - _days(intent.window_days))
 
-    age = (at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
-    counted = t.filter(t.type.isin(list(signals))).mutate(_age=age)
-    capped = [k for k, s in signals.items() if s.cap_per_day]
-    if capped:  # rank only the capped types' events (a window over every event costs much more)
-        some = counted.filter(counted.type.isin(capped))
-        day_rank = ibis.row_number().over(group_by=[some.domain, some.type, some.occurred_at.date()],
-                                          order_by=[some.occurred_at, some.event_id])
-        some = some.mutate(_day_rank=day_rank)
-        some = some.filter(_within_cap(some, some._day_rank, {k: signals[k].cap_per_day for k in capped}))
-        counted = some.drop("_day_rank").union(counted.filter(~counted.type.isin(capped)))
-    if any(s.cap_per_window for s in signals.values()):
-        recent = ibis.row_number().over(group_by=[counted.domain, counted.type],
-                                        order_by=[ibis.desc(counted.occurred_at), counted.event_id])
+    counted = t.filter(t.type.isin(list(signals))).select("domain", "type", "occurred_at")
+    day_caps = {k: s.cap_per_day for k, s in signals.items() if s.cap_per_day}
+    if day_caps:  # per account, type and UTC day, the first N times (an aggregate: no sort of the events)
+        some = counted.filter(counted.type.isin(list(day_caps)))
+        days = some.group_by(["domain", "type", some.occurred_at.date().name("_day")]).aggregate(
+            _first=_earliest(some.occurred_at, max(day_caps.values())))
+        first = ibis.cases(*[(days.type == k, days._first[:cap]) for k, cap in day_caps.items()])
+        counted = days.select("domain", "type", occurred_at=first.unnest().cast(counted.occurred_at.type())).union(
+            counted.filter(~counted.type.isin(list(day_caps))))
+    counted = counted.mutate(_age=(at.epoch_seconds() - counted.occurred_at.epoch_seconds()).cast("float64")
+                             / SECONDS_PER_DAY)
+    if any(s.cap_per_window for s in signals.values()):  # ties in time earn the same: any of them may count
+        recent = ibis.row_number().over(group_by=[counted.domain, counted.type], order_by=ibis.desc(counted.occurred_at))
         counted = counted.mutate(_recent=recent)
         counted = counted.filter(_within_cap(counted, counted._recent, {k: s.cap_per_window for k, s in signals.items()}))
 
@@ -173,6 +191,12 @@ def _instant(moment: datetime) -> ir.TimestampValue:
 def _days(days: float) -> ir.IntervalValue:
     """A span of (fractional) days, to the microsecond: 2.3 days is 2 days 7 h 12 min exactly."""
     return ibis.interval(microseconds=round(days * SECONDS_PER_DAY * 1_000_000))
+
+
+@ibis.udf.agg.builtin(name="min")
+def _earliest(moment: dt.timestamp, n: int) -> dt.Array(dt.timestamp):  # type: ignore[valid-type]
+    """The ``n`` smallest values, in order (DuckDB's ``min(x, n)``)."""
+    ...
 
 
 def _within_cap(t: ir.Table, rank: ir.IntegerValue, caps: dict[str, int | None]) -> ir.BooleanValue:

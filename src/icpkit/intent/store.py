@@ -34,7 +34,7 @@ def load_events(workspace: Workspace, source: str | Path | Any, *, on_error: str
 
     backend = DuckDBBackend(workspace.ensure().database)
     try:
-        read = backend.prepare_events(_source(source), on_error=on_error)
+        read = backend.loaded_events(backend.prepare_events(_source(source), on_error=on_error))
         backend.execute("BEGIN TRANSACTION")
         try:
             backend.execute(f"CREATE TABLE IF NOT EXISTS {STORE} AS SELECT * EXCLUDE (_row) FROM icp_events LIMIT 0")

@@ -37,6 +37,7 @@ __all__ = [
     "number_is_invalid",
     "parse_number",
     "split_list",
+    "trim_text",
 ]
 
 # Whitespace as the engines see it, plus the no-break space and BOM that spreadsheets leave.
@@ -96,7 +97,13 @@ _EDGE_WS_RE = f"^{_WS}|{_WS}$"
 def normalize_text(s: ir.StringValue) -> ir.StringValue:
     """Trim ``s``; blank values (see :func:`is_blank`) become NULL. Case is kept."""
     clean = ~s.re_search(_EDGE_WS_RE) & ~is_blank(s)
-    return _fast_path(s, clean, _trim(_unless_blank(_slow_input(s, clean))))
+    return _fast_path(s, clean, trim_text(_slow_input(s, clean)))
+
+
+def trim_text(s: ir.StringValue) -> ir.StringValue:
+    """:func:`normalize_text` without its fast path: for a caller with a cheaper test of
+    the values that are already normalised."""
+    return _trim(_unless_blank(s))
 
 
 # ---------------------------------------------------------------------------------- domains
