@@ -4,18 +4,19 @@ icpkit against a hand-written DuckDB query of the same rules; then incremental r
     .venv/bin/python bench/bench_intent.py [--events 100000000] [--accounts 1000000] [--repeat 3]
 
 1. **Intent scores.** icpkit does what ``icp score`` does for the intent part: it reads the
-   events Parquet with the backend's ``prepare_events`` (canonical events, checks, one row per
-   event id, into the temporary table ``icp_events``), then compiles ``intent_plan`` and runs
-   it into a temporary table (one row per account). The baseline is one hand-written DuckDB
+   events Parquet with the backend's ``prepare_events`` and the events the profile needs
+   (``needed_events``: its types, up to the as-of instant; first copies of each id, normalised
+   and checked, as the view ``icp_events``), then compiles ``intent_plan`` and runs it into a
+   temporary table (one row per account). The baseline is one hand-written DuckDB
    statement of the same rules, from the same Parquet file into a temporary table. Both run
    in this process on the same DuckDB connection (the backend's, with its settings); they take
    turns within each repeat, and the median is reported. Both results are then compared on
    every account. ``icpkit.api.score_to`` (accounts and events Parquet in, scores Parquet out)
    is timed once, end to end, in a child process (``--skip-score-to`` leaves it out).
 2. **Incremental rescoring.** A batch of ``--batch`` new events touching a few thousand
-   accounts is read with ``prepare_events`` and appended to the events (ids already held are
-   not added again). Then ``intent_plan(..., only=<the batch's domains>)`` over all events
-   (batch included) is timed against a full rescore, and the rescored accounts are checked
+   accounts is read with ``prepare_events`` and appended to the events icpkit read in part 1
+   (ids already held are not added again). Then ``intent_plan(..., only=<the batch's
+   domains>)`` over those events (batch included) is timed against a full rescore, and the rescored accounts are checked
    against the full rescore's values.
 
 Peak memory is this process's ``VmHWM``, reset before each run (``/proc/self/clear_refs``), so

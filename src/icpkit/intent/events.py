@@ -48,29 +48,6 @@ EVENT_HEADERS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Needed:
-    """The events a profile reads: those up to ``until`` (a naive UTC instant) of ``types``
-    (None: of any type)."""
-
-    until: datetime
-    types: frozenset[str] | None = None
-
-
-def needed_rows(raw: ir.Table, cols: EventColumns, needed: Needed) -> ir.BooleanValue:
-    """A cheap test of the input's rows that passes every event ``needed`` and every event
-    whose type or time is missing or cannot be read (so that it is checked); it may pass a
-    few others (a type that needs trimming), which the plans leave out. One test per
-    column, on the raw values: a Parquet scan applies them as it reads, and a
-    dictionary-encoded type column is tested once per distinct value."""
-    r = _Raw(raw, cols)
-    keep = (r.when(raw[cols.occurred_at]) <= ibis.literal(needed.until, type="timestamp")).fill_null(True)
-    if needed.types is not None:
-        typ = r.text(cols.type)
-        keep &= ibis.ifelse(_plain(typ), typ.lower().isin(sorted(needed.types)), True).fill_null(True)
-    return keep
-
-
-@dataclass(frozen=True)
 class EventColumns:
     """Which header of the input fills each canonical event column (None: absent)."""
 
@@ -144,7 +121,7 @@ def _account(given: ir.StringValue, mail_domain: ir.StringValue) -> ir.StringVal
 
 
 class _Raw:
-    """The input's columns as text (absent ones NULL), and how each is read."""
+    """The input's columns as text (absent ones NULL), and its times read."""
 
     def __init__(self, raw: ir.Table, cols: EventColumns) -> None:
         self.raw, self.cols = raw, cols
@@ -155,25 +132,35 @@ class _Raw:
         col = self.raw[header]
         return col if col.type().is_string() else col.cast("string")
 
-    @property
-    def typed_time(self) -> bool:
-        return self.raw[self.cols.occurred_at].type().is_timestamp()
-
-    def email(self, text: ir.StringValue) -> ir.StringValue:
-        return _text(text).lower() if self.cols.email else ibis.null("string")
-
-    def given(self, text: ir.StringValue) -> ir.StringValue:
-        return values.normalize_domain(text) if self.cols.domain else ibis.null("string")
-
-    def type(self, text: ir.StringValue) -> ir.StringValue:
-        return _text(text).lower()
-
-    def when(self, value: ir.Value) -> ir.TimestampValue:
-        """The UTC timestamp of an ``occurred_at`` value (NULL when it cannot be read)."""
-        if self.typed_time:
+    def when(self) -> ir.TimestampValue:
+        """The UTC timestamp of ``occurred_at`` (NULL when it cannot be read)."""
+        value = self.raw[self.cols.occurred_at]
+        if value.type().is_timestamp():
             return value.cast("timestamp")
-        text = value if value.type().is_string() else value.cast("string")
-        return _text(text).try_cast("timestamp('UTC')").cast("timestamp")
+        return _text(self.text(self.cols.occurred_at)).try_cast("timestamp('UTC')").cast("timestamp")
+
+
+@dataclass(frozen=True)
+class Needed:
+    """The events a profile reads: those up to ``until`` (a naive UTC instant) of ``types``
+    (None: of any type)."""
+
+    until: datetime
+    types: frozenset[str] | None = None
+
+
+def needed_rows(raw: ir.Table, cols: EventColumns, needed: Needed) -> ir.BooleanValue:
+    """A cheap test of the input's rows that passes every event ``needed`` and every event
+    whose type or time is missing or cannot be read (so that it is checked); it may pass a
+    few others (a type that needs trimming), which the plans leave out. One test per
+    column, on the raw values: a Parquet scan applies them as it reads, and a
+    dictionary-encoded type column is tested once per distinct value."""
+    r = _Raw(raw, cols)
+    keep = (r.when() <= ibis.literal(needed.until, type="timestamp")).fill_null(True)
+    if needed.types is not None:
+        typ = r.text(cols.type)
+        keep &= ibis.ifelse(_plain(typ), typ.lower().isin(sorted(needed.types)), True).fill_null(True)
+    return keep
 
 
 def given_ids(raw: ir.Table, cols: EventColumns) -> ir.Table:
@@ -193,11 +180,11 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
     # e-mail normalisation per use).
     inner = raw.select(
         **{ROW: raw[ROW]},
-        _email=r.email(r.text(cols.email)),
-        _given=r.given(r.text(cols.domain)),
-        _type=r.type(r.text(cols.type)),
-        _when=r.when(raw[cols.occurred_at]),
-        _id=_text(r.text(cols.event_id)) if cols.event_id else ibis.null("string"),
+        _email=_text(r.text(cols.email)).lower(),
+        _given=values.normalize_domain(r.text(cols.domain)),
+        _type=_text(r.text(cols.type)).lower(),
+        _when=r.when(),
+        _id=_text(r.text(cols.event_id)),
     )
     # The e-mail's domain matters only to an event without a domain (the costly part is not
     # run for the others).
