@@ -220,7 +220,7 @@ def score_rows(
         if isinstance(events, Workspace):
             backend.stored_events(events.database)
         else:
-            backend.prepare_events(events, on_error=on_error, needed=needed_events(profile, instant))
+            backend.prepare_events(events, on_error=on_error, needed=needed_events(profile, instant), progress=progress)
     features = None
     if profile.triggers:
         triggers = trigger_plan(profile.triggers, backend.table_ref("icp_events"), instant)
@@ -252,6 +252,12 @@ def score_rows(
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant, sizes=sizes)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
+        if not backend.rows("SELECT count(*) FROM icp_intent")[0][0]:
+            needed = needed_events(profile, instant)
+            loaded.warnings.append(
+                f"no account has intent: none of the events is of the profile's types "
+                f"({', '.join(sorted(needed.types or ()))}) on or before {needed.until:%Y-%m-%d %H:%M} UTC and "
+                "attributed to an account; check the event types and --as-of")
         personas = None
         if profile.personas:
             if contacts is None:

@@ -126,6 +126,16 @@ def test_events_without_an_occurred_at_column(files: Path) -> None:
     assert not (files / "O.csv").exists()
 
 
+def test_events_that_cannot_count_are_named_in_a_warning(files: Path) -> None:
+    # the types are right but every event is after the as-of instant: all scores 0, and a warning says why
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2025-01-01", "-o", "O.csv",
+              cwd=files)
+    assert run.returncode == 0, run.stderr
+    message = one_line(run.stderr)
+    assert "no account has intent" in message and "pricing_page_view" in message and "2025-01-01" in message, message
+    assert {float(r["intent_score"]) for r in read_scores(files / "O.csv").values()} == {0.0}
+
+
 def test_intent_profile_without_events(files: Path) -> None:
     run = icp("score", "-p", INTENT, "-a", "accounts.csv", "--as-of", "2026-01-31", "-o", "O.csv", cwd=files)
     assert run.returncode == 1 and "--events" in run.stderr, run.stderr

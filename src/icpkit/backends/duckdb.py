@@ -233,8 +233,8 @@ class DuckDBBackend:
                   f"({' OR '.join(flags)}) AS _bad, {unknown} FROM icp_canon")
         return Loaded("icp_accounts", 0, canon, Rejects(), [], label, is_csv=_is_csv(source))
 
-    def prepare_events(self, source: str | Path | pa.Table, *, on_error: str = "fail",
-                       needed: Needed | None = None) -> str:
+    def prepare_events(self, source: str | Path | pa.Table, *, on_error: str = "fail", needed: Needed | None = None,
+                       progress: ProgressFn | None = None) -> str:
         """Read events as the view ``icp_events`` (canonical columns, see
         :mod:`icpkit.intent.events`) and return the input's label.
 
@@ -249,12 +249,13 @@ class DuckDBBackend:
         cols = event_columns([c for c in raw.columns if c != ROW], label)
         ids = given_ids(raw, cols)
         copies = ids.group_by("event_id").aggregate(_first=ids[ROW].min(), _copies=ids.count())
-        self._run(f"CREATE OR REPLACE TEMP TABLE icp_event_copies AS "
-                  f"{self.compile(copies.filter(copies._copies > 1))}")  # NULL: the rows without an id
+        self.execute(f"CREATE OR REPLACE TEMP TABLE icp_event_copies AS "  # NULL: the rows without an id
+                     f"{self.compile(copies.filter(copies._copies > 1))}", progress, "reading event ids")
         events = canonical_events(raw if needed is None else raw.filter(needed_rows(raw, cols, needed)), cols)
         repeated = self.table_ref("icp_event_copies")
         events = events.anti_join(repeated, [events.event_id == repeated.event_id, events[ROW] != repeated._first])
-        self._run(f"CREATE OR REPLACE TEMP TABLE icp_events_read AS {self.compile(events)}")
+        self.execute(f"CREATE OR REPLACE TEMP TABLE icp_events_read AS {self.compile(events)}", progress,
+                     "reading events")
         # Events without an id are their content: of copies (all read, or none), the first.
         unnamed = f"starts_with(event_id, {quote_str(FINGERPRINT)})"
         self._run(f"DELETE FROM icp_events_read WHERE {unnamed} AND {ROW} NOT IN "
