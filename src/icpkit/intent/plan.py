@@ -30,7 +30,7 @@ import ibis.expr.types as ir
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
-from ..scoring.plan import utc_naive
+from ..scoring.plan import utc_naive, with_abm_tier
 from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
@@ -270,7 +270,12 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
     tail = [c for c in ("profile_version", "scored_at") if c in cols]
     head = {c: v for c, v in cols.items() if c not in tail and not c.startswith("_")}
     private = {c: v for c, v in cols.items() if c.startswith("_")}
-    return j.select(**head, **extra, **{c: cols[c] for c in tail}, **private)
+    out = j.select(**head, **extra, **{c: cols[c] for c in tail}, **private)
+    if pr is not None and pr.tiers_on != "fit" and profile.abm is not None:  # ABM tiers rank by that score too
+        basis_col = "priority" if pr.tiers_on == "priority" else "intent_score"
+        eligible = out.filter((out.tier == profile.abm.tier) & out.disqualified_by.isnull())
+        out = with_abm_tier(profile.abm, out, eligible.select("domain", basis_col), "domain", basis_col)
+    return out
 
 
 def _shares(pr: Priority, stage: ir.StringValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:

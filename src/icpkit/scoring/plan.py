@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 import ibis
 import ibis.expr.types as ir
 
-from ..profile.model import Adjustment, Profile
+from ..profile.model import Abm, Adjustment, Profile
 from .columns import column
 from .conditions import compile_condition
 from .criteria import CriterionPlan, plan_criterion, points_literal, signed
@@ -280,9 +280,15 @@ def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str
     abm = profile.abm
     eligible = combos.filter((combos.tier == abm.tier) & combos.disqualified_by.isnull()).select(*keys, "fit_score")
     candidates = rows.join(eligible, keys).select(key_col, "fit_score")
-    top = candidates.order_by([ibis.desc("fit_score"), key_col]).limit(abm.a + abm.b)
+    return with_abm_tier(abm, scored, candidates, key_col, "fit_score")
+
+
+def with_abm_tier(abm: Abm, scored: ir.Table, candidates: ir.Table, key_col: str, score: str) -> ir.Table:
+    """``scored`` with ``abm_tier`` set from the ``a + b`` best ``candidates`` (the eligible
+    rows: ``key_col`` and the ``score`` they are ranked by, ties by key)."""
+    top = candidates.order_by([ibis.desc(score), key_col]).limit(abm.a + abm.b)
     top = top.select(_abm_key=key_col, _abm_rank=ibis.row_number().over(
-        ibis.window(order_by=[ibis.desc(top.fit_score), top[key_col]])))
+        ibis.window(order_by=[ibis.desc(top[score]), top[key_col]])))
     joined = scored.left_join(top, scored[key_col] == top._abm_key)
     rank = joined._abm_rank
     abm_tier = ibis.cases(
@@ -291,4 +297,5 @@ def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str
         (rank < abm.a, "A"),
         else_="B",
     )
-    return joined.select(*scored.columns, abm_tier=abm_tier)
+    cols = [abm_tier.name("abm_tier") if c == "abm_tier" else joined[c] for c in scored.columns]
+    return joined.select(*cols) if "abm_tier" in scored.columns else joined.select(*cols, abm_tier=abm_tier)
