@@ -21,6 +21,7 @@ from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_i
 from .errors import DataError, IcpError
 from .intent.plan import blend, intent_plan, needed_events, persona_plan, trigger_plan
 from .intent.store import has_stored_events
+from .io.sources import file_format
 from .io.values import normalize_domain
 from .profile.load import load_profile
 from .profile.model import Profile
@@ -112,7 +113,10 @@ def score_to(
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
                             scored_at=scored_at, events=_source(events), as_of=as_of, contacts=_source(contacts))
-        loaded, sql = scored.loaded, scored.sql()
+        # Rows go out in the input's order: DuckDB keeps it when it writes Parquet; for the
+        # other outputs it must sort (tests/backends/test_output_order.py holds each to it).
+        in_order = to_table or file_format(Path(out), purpose="output") != "parquet"
+        loaded, sql = scored.loaded, scored.sql(in_input_order=in_order)
         if to_table:
             backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
             output = f"table '{out}' in workspace {ws.path}"

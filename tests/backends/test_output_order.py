@@ -1,0 +1,59 @@
+"""Scores come out in the order of the input's rows, in every output format, also when the
+input spans many row groups (read by several threads) and intent is joined to it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+import pytest
+
+from icpkit.api import score_to
+from icpkit.demo.canonical import write_accounts_parquet
+from icpkit.profile.load import load_profile
+from icpkit.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 150_000
+
+
+@pytest.fixture(scope="module")
+def accounts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_accounts_parquet(tmp_path_factory.mktemp("order") / "accounts.parquet", ROWS, seed=5,
+                                  row_group_size=10_000)
+
+
+def written_domains(out: str, ws: Workspace) -> list[str]:
+    if out.endswith(".csv"):
+        return pacsv.read_csv(out).column("domain").to_pylist()
+    if out.endswith(".jsonl"):
+        return pajson.read_json(out).column("domain").to_pylist()
+    if out.endswith(".parquet"):
+        return pq.read_table(out).column("domain").to_pylist()
+    with duckdb.connect(str(ws.database), read_only=True) as con:
+        return [r[0] for r in con.execute(f"SELECT domain FROM {out}").fetchall()]
+
+
+@pytest.mark.parametrize("kind", ["fit", "fit and intent"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ""])
+def test_scores_keep_the_input_order(tmp_path: Path, accounts: Path, kind: str, suffix: str) -> None:
+    domains = pq.read_table(accounts, columns=["domain"]).column("domain").to_pylist()
+    profile = load_profile(ROOT / "examples" / "seed-rubric.yaml")
+    events, as_of = None, None
+    if kind == "fit and intent":
+        intent = load_profile(ROOT / "examples" / "intent.yaml").intent
+        profile = profile.model_copy(update={"intent": intent})
+        every_third = domains[::3]
+        events = pa.table({"event_id": [f"e{i}" for i in range(len(every_third))], "domain": every_third,
+                           "type": ["demo_request"] * len(every_third),
+                           "occurred_at": ["2026-01-20T10:00:00Z"] * len(every_third)})
+        as_of = datetime(2026, 1, 31, tzinfo=UTC)
+    ws = Workspace(tmp_path / ".icp")
+    out = str(tmp_path / f"scores{suffix}") if suffix else "scores"
+    score_to(profile, accounts, out, workspace=ws, events=events, as_of=as_of)
+    assert written_domains(out, ws) == domains
