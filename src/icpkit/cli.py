@@ -327,8 +327,10 @@ def events_load(
               f"{done.already_stored:,} already stored, {r.duplicates:,} repeated in the file"
               + (f", {r.rejected:,} unreadable left out" if r.rejected else "") + ".")
     if r.unattributed:
-        out.print(f"{r.unattributed:,} events have no account ({r.free_mail:,} from free-mail addresses such as "
-                  "gmail.com): they are kept but earn no account intent.")
+        one = r.unattributed == 1
+        out.print(f"{r.unattributed:,} {'event has' if one else 'events have'} no account ({r.free_mail:,} from "
+                  f"free-mail addresses such as gmail.com): {'it is' if one else 'they are'} kept but earn"
+                  f"{'s' if one else ''} no account intent.")
     out.print(f"The store of {escape(str(workspace))} holds {done.stored:,} events; `icp score` uses them for "
               "profiles with an intent section when no --events is given.")
 
