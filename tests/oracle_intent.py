@@ -78,11 +78,16 @@ class AccountIntent:
 
 # -- reading ---------------------------------------------------------------------------
 
+#: What values.normalize_text trims: the regular-expression class \s (tab, newline, form
+#: feed, carriage return, space), the no-break space and the byte-order mark.
+SPACES = " \t\n\f\r\u00a0\ufeff"
+
+
 def text(value: Any) -> str | None:
     """Trimmed text, None when blank or a placeholder for no value."""
     if value is None:
         return None
-    s = str(value).strip()
+    s = str(value).strip(SPACES)
     return None if s.lower() in BLANKS else s
 
 

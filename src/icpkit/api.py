@@ -24,7 +24,7 @@ from .intent.store import has_stored_events
 from .io.sources import file_format
 from .io.values import normalize_domain
 from .profile.load import load_profile
-from .profile.model import Profile
+from .profile.model import Intent, Profile
 from .scoring.plan import ROW, ROW_KEY, ScoringPlan, build_plan, key_column, utc_naive
 from .workspace import Workspace, is_table_name
 
@@ -113,9 +113,10 @@ def score_to(
     try:
         scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
                             scored_at=scored_at, events=_source(events), as_of=as_of, contacts=_source(contacts))
-        # Rows go out in the input's order: DuckDB keeps it when it writes Parquet; for the
-        # other outputs it must sort (tests/backends/test_output_order.py holds each to it).
-        in_order = to_table or file_format(Path(out), purpose="output") != "parquet"
+        # Rows go out in the input's order: DuckDB keeps it when it writes the fit plan to
+        # Parquet; other outputs, and plans joining intent, are sorted
+        # (tests/backends/test_output_order.py holds each to it).
+        in_order = to_table or prof.intent is not None or file_format(Path(out), purpose="output") != "parquet"
         loaded, sql = scored.loaded, scored.sql(in_input_order=in_order)
         if to_table:
             backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
@@ -256,12 +257,6 @@ def score_rows(
         intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant, sizes=sizes)
         backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
                         "scoring intent")
-        if not backend.rows("SELECT count(*) FROM icp_intent")[0][0]:
-            needed = needed_events(profile, instant)
-            loaded.warnings.append(
-                f"no account has intent: none of the events is of the profile's types "
-                f"({', '.join(sorted(needed.types or ()))}) on or before {needed.until:%Y-%m-%d %H:%M} UTC and "
-                "attributed to an account; check the event types and --as-of")
         personas = None
         if profile.personas:
             if contacts is None:
@@ -272,8 +267,19 @@ def score_rows(
             backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_personas AS {backend.compile(per)}")
             personas = backend.table_ref("icp_personas")
         scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name), personas)
+        if not backend.rows("SELECT count(*) FROM icp_intent")[0][0] and (
+                personas is None or not backend.rows("SELECT count(*) FROM icp_personas WHERE persona_points <> 0")[0][0]):
+            loaded.warnings.append(_no_intent(profile.intent, instant))
     columns = [c for c in scored.columns if c not in PRIVATE]
     return Scored(loaded, plan, backend.compile(scored), columns)
+
+
+def _no_intent(intent: Intent, instant: datetime) -> str:
+    """The warning of a run where no account has intent."""
+    types = {s.type for s in intent.signals} | set(intent.buying_group.types if intent.buying_group else [])
+    return (f"no account has intent: none of the events is of the profile's types "
+            f"({', '.join(sorted({t.strip().lower() for t in types}))}) on or before {instant:%Y-%m-%d %H:%M} UTC "
+            "and attributed to an account; check the event types and --as-of")
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import icpkit
+from icpkit.errors import DataError
+from icpkit.intent.plan import SMALL_CAP
 from icpkit.profile.load import load_profile
 from icpkit.profile.model import Profile
 from tests.oracle import duck_round2
@@ -107,6 +109,16 @@ def test_five_pricing_views_in_one_day_count_the_first_three() -> None:
     })
 
 
+def test_a_large_daily_cap_counts_the_first_n_of_the_day() -> None:
+    assert SMALL_CAP < 20
+    profile = profile_of({"signals": [{"type": "x", "points": 1, "cap_per_day": 20}]})
+    rows = [ev("x", f"2026-01-30T{h:02d}:{m:02d}:00Z", id=f"{h}-{m}", domain="big.com") for h in range(5) for m in (0, 10, 20, 30, 40, 50)]
+    rows += [ev("x", "2026-01-29T23:59:59Z", id="before", domain="big.com")]  # the day before: its own cap
+    got = run(profile, ["big.com"], rows)
+    assert got["big.com"]["intent_score"] == 21.0 and "x x21" in got["big.com"]["intent_reasons"]
+    assert intent_scores(profile.intent, rows, AS_OF)["big.com"].score == 21.0  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("as_of", [AS_OF, datetime(2026, 1, 31, 1, 0, tzinfo=timezone(timedelta(hours=1))),
                                    datetime(2026, 1, 30, 19, 0, tzinfo=timezone(timedelta(hours=-5))),
                                    datetime(2026, 1, 31)], ids=["utc", "plus1", "minus5", "naive"])
@@ -160,6 +172,24 @@ def test_the_same_event_id_counts_once() -> None:
         "grp.com": (10 * w(at), False),
         "nid.com": (5 * w(at), False),
     })
+
+
+@pytest.mark.parametrize("type_", ["blog_view", " Blog_View ", "blog", "vue_été"])
+def test_events_of_types_the_profile_does_not_use_are_not_checked(type_: str) -> None:
+    at = "2026-01-30T12:00:00Z"
+    rows = [ev(DEMO, at, id="1", domain="a.com"), ev(type_, "not a date", id="2", domain="a.com"),
+            ev(type_, at, id="3")]  # neither domain nor e-mail
+    assert run(EXAMPLE, ["a.com"], rows)["a.com"]["intent_score"] == r2(30 * w(at))
+
+
+@pytest.mark.parametrize("bad,message", [
+    (ev(" Demo_Request ", "not a date", id="2", domain="a.com"), "cannot read 'not a date' as a timestamp"),
+    (ev(DEMO, "2026-01-30T12:00:00Z", id="2"), "neither a domain nor an e-mail"),
+    (ev(" ", "2026-01-30T12:00:00Z", id="2", domain="a.com"), "the event type is missing"),
+])
+def test_events_the_profile_reads_are_checked(bad: dict[str, Any], message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        run(EXAMPLE, ["a.com"], [ev(DEMO, "2026-01-30T12:00:00Z", id="1", domain="a.com"), bad])
 
 
 def test_an_event_id_is_its_first_copy_whatever_the_later_copies_say() -> None:
@@ -239,12 +269,13 @@ def test_accounts_without_events_score_zero_and_types_any_case() -> None:
     check_example(["acme.com", "quiet.com"], rows, {"acme.com": (40 * w(at), False)})
 
 
-def test_timestamp_columns_with_a_zone_are_converted() -> None:
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])  # ns with a zone: what pandas' datetime64[ns, tz] gives
+def test_timestamp_columns_with_a_zone_are_converted(unit: str) -> None:
     """Events as an Arrow table whose occurred_at is a timestamp with a zone, not text."""
     plus1 = timezone(timedelta(hours=1))
     times = [datetime(2026, 1, 30, 0, 30, tzinfo=plus1)] * 4  # 23:30 UTC on the 29th: one day, cap 3
     events = pa.table({"event_id": [f"e{i}" for i in range(4)], "domain": ["tz.com"] * 4, "type": [PRICING] * 4,
-                       "occurred_at": pa.array(times, pa.timestamp("us", tz="+01:00"))})
+                       "occurred_at": pa.array(times, pa.timestamp(unit, tz="+01:00"))})
     out = icpkit.score(EXAMPLE, pa.table({"domain": ["tz.com"]}), events=events, as_of=AS_OF).to_pylist()
     assert out[0]["intent_score"] == r2(30 * w("2026-01-29T23:30:00Z"))
 
@@ -324,7 +355,7 @@ def intents(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.integers(0, 3)) == 0:
             s["decay"] = draw(decays()) or {"half_life_days": 7}
         if draw(st.booleans()):
-            s["cap_per_day"] = draw(st.integers(1, 3))
+            s["cap_per_day"] = draw(st.sampled_from([1, 2, 3, 17]))  # 17: above SMALL_CAP, the other way
         if draw(st.integers(0, 2)) == 0:
             s["cap_per_window"] = draw(st.integers(1, 4))
         signals.append(s)

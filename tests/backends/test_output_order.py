@@ -48,12 +48,23 @@ def test_scores_keep_the_input_order(tmp_path: Path, accounts: Path, kind: str, 
     if kind == "fit and intent":
         intent = load_profile(ROOT / "examples" / "intent.yaml").intent
         profile = profile.model_copy(update={"intent": intent})
-        every_third = domains[::3]
-        events = pa.table({"event_id": [f"e{i}" for i in range(len(every_third))], "domain": every_third,
-                           "type": ["demo_request"] * len(every_third),
-                           "occurred_at": ["2026-01-20T10:00:00Z"] * len(every_third)})
+        many = domains * 2  # more events than accounts: DuckDB then builds its join on the accounts
+        events = pa.table({"event_id": [f"e{i}" for i in range(len(many))], "domain": many,
+                           "type": ["demo_request"] * len(many),
+                           "occurred_at": ["2026-01-20T10:00:00Z"] * len(many)})
         as_of = datetime(2026, 1, 31, tzinfo=UTC)
     ws = Workspace(tmp_path / ".icp")
     out = str(tmp_path / f"scores{suffix}") if suffix else "scores"
     score_to(profile, accounts, out, workspace=ws, events=events, as_of=as_of)
     assert written_domains(out, ws) == domains
+
+
+def test_a_few_accounts_with_intent_keep_their_order(tmp_path: Path) -> None:
+    domains = ["j.com", "c.com", "h.com", "a.com", "f.com", "b.com", "i.com", "e.com", "g.com", "d.com"]
+    pq.write_table(pa.table({"domain": domains}), tmp_path / "a.parquet")
+    events = pa.table({"event_id": [f"e{i}" for i in range(10)], "domain": sorted(domains),
+                       "type": ["demo_request"] * 10, "occurred_at": ["2026-01-20T10:00:00Z"] * 10})
+    ws = Workspace(tmp_path / ".icp")
+    score_to(ROOT / "examples" / "intent.yaml", tmp_path / "a.parquet", str(tmp_path / "s.parquet"), workspace=ws,
+             events=events, as_of=datetime(2026, 1, 31, tzinfo=UTC))
+    assert written_domains(str(tmp_path / "s.parquet"), ws) == domains

@@ -148,3 +148,20 @@ def test_as_of_garbage(files: Path, as_of: str) -> None:
               cwd=files)
     assert run.returncode == 1 and "--as-of" in run.stderr and as_of in run.stderr, run.stderr
     assert not (files / "O.csv").exists()
+
+
+def test_personas_need_contacts_and_read_them(files: Path) -> None:
+    profile = (Path(INTENT).read_text(encoding="utf-8") + "\npersonas:\n"
+               "  - {name: buyer, when: {field: title, contains_any: [vp]}, points: 10}\n"
+               "committee: {roles: [buyer]}\n")
+    (files / "p.yaml").write_text(profile, encoding="utf-8")
+    run = icp("score", "-p", "p.yaml", "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31",
+              "-o", "O.csv", cwd=files)
+    assert run.returncode == 1 and "--contacts" in run.stderr, run.stderr
+    (files / "contacts.csv").write_text("email,Job Title\nann@acme.com,VP Sales\n", encoding="utf-8")
+    run = icp("score", "-p", "p.yaml", "-a", "accounts.csv", "-e", "events.csv", "--contacts", "contacts.csv",
+              "--as-of", "2026-01-31", "-o", "O.csv", "-q", cwd=files)
+    assert run.returncode == 0, run.stderr
+    acme = read_scores(files / "O.csv")["acme.com"]
+    assert acme["personas"] == "buyer*" and acme["committee_engaged"] == "1.0"
+    assert float(acme["intent_score"]) == round(EXPECTED["acme.com"][0] + 10, 2)

@@ -29,6 +29,7 @@ from ..intent.events import (
     canonical_events,
     event_columns,
     given_ids,
+    is_needed,
     needed_rows,
 )
 from ..io.canonical import ROW, ROW_KEY, CanonicalPlan, bad_flag, canonical_plan
@@ -240,10 +241,10 @@ class DuckDBBackend:
 
         Each event id is its first copy in the input: later copies are never read. With
         ``needed`` (see :func:`icpkit.intent.plan.needed_events`) only those events are
-        read, and any without a type or a readable time: the rest is never normalised. The
-        events read are checked: a missing type, a time that cannot be read, or neither a
-        domain nor an e-mail stops the run with the file, row and column, or with
-        ``on_error="skip"`` the event is left out."""
+        read, and those without a type (see :func:`icpkit.intent.events.is_needed`): the
+        rest is never normalised. The events read are checked: a missing type, a time that
+        cannot be read, or neither a domain nor an e-mail stops the run with the file, row and
+        column, or with ``on_error="skip"`` the event is left out."""
         label = self.read_raw(source, "icp_events_raw", on_error)
         raw = self.table_ref("icp_events_raw")
         cols = event_columns([c for c in raw.columns if c != ROW], label)
@@ -256,6 +257,10 @@ class DuckDBBackend:
         events = events.anti_join(repeated, [events.event_id == repeated.event_id, events[ROW] != repeated._first])
         self.execute(f"CREATE OR REPLACE TEMP TABLE icp_events_read AS {self.compile(events)}", progress,
                      "reading events")
+        if needed is not None:  # the cheap test of the scan let a few more through
+            read = self.table_ref("icp_events_read")
+            extra = read.filter(~is_needed(read, needed)).select(ROW)
+            self._run(f"DELETE FROM icp_events_read WHERE {ROW} IN ({self.compile(extra)})")
         # Events without an id are their content: of copies (all read, or none), the first.
         unnamed = f"starts_with(event_id, {quote_str(FINGERPRINT)})"
         self._run(f"DELETE FROM icp_events_read WHERE {unnamed} AND {ROW} NOT IN "

@@ -135,8 +135,8 @@ class _Raw:
     def when(self) -> ir.TimestampValue:
         """The UTC timestamp of ``occurred_at`` (NULL when it cannot be read)."""
         value = self.raw[self.cols.occurred_at]
-        if value.type().is_timestamp():
-            return value.cast("timestamp")
+        if value.type().is_timestamp():  # with a zone, through DuckDB's TIMESTAMPTZ (it has no cast from nanoseconds)
+            return (value.cast("timestamp('UTC')") if value.type().timezone else value).cast("timestamp")
         return _text(self.text(self.cols.occurred_at)).try_cast("timestamp('UTC')").cast("timestamp")
 
 
@@ -149,12 +149,20 @@ class Needed:
     types: frozenset[str] | None = None
 
 
+def is_needed(events: ir.Table, needed: Needed) -> ir.BooleanValue:
+    """The canonical events read and checked: those of the ``needed`` types up to the
+    instant, and those without a type; a time that cannot be read (NULL) does not leave an
+    event out, so that it is reported."""
+    keep = (events.occurred_at <= ibis.literal(needed.until, type="timestamp")).fill_null(True)
+    if needed.types is not None:
+        keep &= events.type.isin(sorted(needed.types)).fill_null(True)
+    return keep
+
+
 def needed_rows(raw: ir.Table, cols: EventColumns, needed: Needed) -> ir.BooleanValue:
-    """A cheap test of the input's rows that passes every event ``needed`` and every event
-    whose type or time is missing or cannot be read (so that it is checked); it may pass a
-    few others (a type that needs trimming), which the plans leave out. One test per
-    column, on the raw values: a Parquet scan applies them as it reads, and a
-    dictionary-encoded type column is tested once per distinct value."""
+    """:func:`is_needed` as a cheap test of the input's raw values, which may pass a few rows
+    more (a type to trim, or shorter than 5 bytes): one test per column, which a Parquet scan
+    applies as it reads (on a dictionary-encoded type column, once per distinct value)."""
     r = _Raw(raw, cols)
     keep = (r.when() <= ibis.literal(needed.until, type="timestamp")).fill_null(True)
     if needed.types is not None:

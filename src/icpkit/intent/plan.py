@@ -34,6 +34,7 @@ from ..scoring.plan import utc_naive, with_abm_tier
 from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
+SMALL_CAP = 16  # per-day caps up to this are taken with an aggregate of bounded size
 ROW = "_row"
 
 
@@ -74,8 +75,12 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     day_caps = {k: s.cap_per_day for k, s in signals.items() if s.cap_per_day}
     if day_caps:  # per account, type and UTC day, the first N times (an aggregate: no sort of the events)
         some = counted.filter(counted.type.isin(list(day_caps)))
-        days = some.group_by(["domain", "type", some.occurred_at.date().name("_day")]).aggregate(
-            _first=_earliest(some.occurred_at, max(day_caps.values())))
+        most = max(day_caps.values())
+        # DuckDB's min(x, n) keeps n slots per group whatever the group holds: for a large cap,
+        # every time of the group, sorted.
+        first_times = _earliest(some.occurred_at, most) if most <= SMALL_CAP else \
+            some.occurred_at.collect(order_by=some.occurred_at)
+        days = some.group_by(["domain", "type", some.occurred_at.date().name("_day")]).aggregate(_first=first_times)
         first = ibis.cases(*[(days.type == k, days._first[:cap]) for k, cap in day_caps.items()])
         counted = days.select("domain", "type", occurred_at=first.unnest().cast(counted.occurred_at.type())).union(
             counted.filter(~counted.type.isin(list(day_caps))))
@@ -153,7 +158,7 @@ def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: 
         aggs[f"_eng_{p.name}"] = (match & engaged).any()
     per = c.group_by(c.domain).aggregate(**aggs)
     points = sum((per[f"_eng_{p.name}"].ifelse(points_literal(p.points), points_literal(0.0)).cast("float64")
-                  for p in profile.personas), ibis.literal(0.0))
+                  for p in profile.personas), ibis.literal(0.0, type="float64"))
     names = [ibis.cases((per[f"_eng_{p.name}"], (p.label or p.name) + "*"), (per[f"_has_{p.name}"], p.label or p.name),
                         else_=ibis.null("string")) for p in profile.personas]
     engaged_names = [per[f"_eng_{p.name}"].ifelse(p.label or p.name, ibis.null("string")) for p in profile.personas]
@@ -239,7 +244,7 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
     intent_score = j.intent_score.fill_null(0.0)
     reasons = j.intent_reasons
     if personas is not None:
-        raw = j.intent_points.fill_null(0.0) + j.persona_points.fill_null(0.0)
+        raw = (j.intent_points.fill_null(0.0) + j.persona_points.fill_null(0.0)).cast("float64")
         intent_score = raw.clip(lower=0, upper=100).round(2)
         text = "engaged " + j._engaged.fill_null("") + " (" + _signed_text(j.persona_points.fill_null(0.0)) + ")"
         reasons = ibis.cases((j.persona_points.fill_null(0.0) == 0, reasons),
