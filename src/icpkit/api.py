@@ -17,7 +17,7 @@ from typing import Any, Literal
 import ibis
 import pyarrow as pa
 
-from .backends.duckdb import DuckDBBackend, Loaded, ProgressFn, Rejects, quote_ident, quote_str
+from .backends.duckdb import DuckDBBackend, EventsRead, Loaded, ProgressFn, Rejects, quote_ident, quote_str
 from .errors import DataError, IcpError
 from .intent.plan import blend, intent_plan, needed_events, persona_plan, trigger_plan
 from .intent.store import has_stored_events
@@ -46,6 +46,7 @@ class ScoreRun:
     warnings: list[str] = field(default_factory=list)
     crm_source: str | None = None
     top: list[dict[str, Any]] = field(default_factory=list)
+    events: EventsRead | None = None  # with intent or triggers
 
 
 def score(
@@ -148,7 +149,7 @@ def score_to(
         ws.update_settings(last_run={"profile": str(Path(profile).resolve()) if isinstance(profile, (str, Path)) else None,
                                      "accounts": str(Path(accounts).resolve()), "output": output})
     return ScoreRun(loaded.rows, output, prof.version_hash, time.perf_counter() - started, tiers,
-                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, best)
+                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, best, scored.events)
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> dict[str, Any]:
@@ -190,6 +191,7 @@ class Scored:
     plan: ScoringPlan | None
     final_sql: str
     columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
+    events: EventsRead | None = None  # what was read of the events (intent or triggers)
 
     def sql(self, *, in_input_order: bool = False) -> str:
         cols = ", ".join(quote_ident(c) for c in self.columns)
@@ -216,6 +218,7 @@ def score_rows(
     """
     when = scored_at or datetime.now(UTC)
     instant = utc_naive(as_of or when)
+    read = None
     if profile.intent is not None or profile.triggers:
         if events is None:
             what = "an intent section" if profile.intent is not None else "triggers"
@@ -226,6 +229,7 @@ def score_rows(
             backend.stored_events(events.database)
         else:
             backend.prepare_events(events, on_error=on_error, needed=needed_events(profile, instant), progress=progress)
+        read = backend.events_read()
     features = None
     if profile.triggers:
         triggers = trigger_plan(profile.triggers, backend.table_ref("icp_events"), instant)
@@ -271,7 +275,7 @@ def score_rows(
                 personas is None or not backend.rows("SELECT count(*) FROM icp_personas WHERE persona_points <> 0")[0][0]):
             loaded.warnings.append(_no_intent(profile.intent, instant))
     columns = [c for c in scored.columns if c not in PRIVATE]
-    return Scored(loaded, plan, backend.compile(scored), columns)
+    return Scored(loaded, plan, backend.compile(scored), columns, read)
 
 
 def _no_intent(intent: Intent, instant: datetime) -> str:

@@ -162,6 +162,12 @@ def score(
     found = f" ({run.crm_source} export)" if run.crm_source else ""
     out.print(f"Scored [bold]{run.rows:,}[/] accounts{found} in {run.seconds:.1f} s{rate} "
               f"with profile version {run.profile_version} -> {escape(run.output)}")
+    if run.events is not None:
+        ev = run.events
+        source = "from the workspace's store" if events is None else "of the types the profile uses, up to the as-of instant"
+        extra = [f"{_count(ev.repeated, 'repeated id')} ignored"] if ev.repeated else []
+        extra += [f"{_count(ev.unattributed, 'event')} without an account"] if ev.unattributed else []
+        out.print(f"Events: {ev.events:,} read ({source})" + "".join(f"; {x}" for x in extra))
     _tier_table(run.tiers, run.rows)
     _top_table(run.top)
 
@@ -328,7 +334,7 @@ def events_load(
               + (f", {r.rejected:,} unreadable left out" if r.rejected else "") + ".")
     if r.unattributed:
         one = r.unattributed == 1
-        out.print(f"{r.unattributed:,} {'event has' if one else 'events have'} no account ({r.free_mail:,} from "
+        out.print(f"{_count(r.unattributed, 'event')} {'has' if one else 'have'} no account ({r.free_mail:,} from "
                   f"free-mail addresses such as gmail.com): {'it is' if one else 'they are'} kept but earn"
                   f"{'s' if one else ''} no account intent.")
     out.print(f"The store of {escape(str(workspace))} holds {done.stored:,} events; `icp score` uses them for "
@@ -536,6 +542,11 @@ def _top_table(top: list[dict[str, Any]]) -> None:
     for r in top:
         t.add_row(escape(str(r[key])), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
     out.print(t)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 event``, ``2,000 events``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _tier_table(tiers: dict[str, int], total: int) -> None:

@@ -165,3 +165,12 @@ def test_personas_need_contacts_and_read_them(files: Path) -> None:
     acme = read_scores(files / "O.csv")["acme.com"]
     assert acme["personas"] == "buyer*" and acme["committee_engaged"] == "1.0"
     assert float(acme["intent_score"]) == round(EXPECTED["acme.com"][0] + 10, 2)
+
+
+def test_the_summary_says_what_was_read_of_the_events(files: Path) -> None:
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31", "-o", "O.csv",
+              cwd=files)
+    assert run.returncode == 0, run.stderr
+    # 12 ids; not read: one after the as-of instant, one of a type the profile does not use
+    line = one_line(run.stdout)
+    assert "Events: 10 read" in line and "1 repeated id ignored" in line and "1 event without an account" in line, line

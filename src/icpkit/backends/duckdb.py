@@ -86,6 +86,15 @@ class EventsLoaded:
     unattributed: int  # events without an account (free mail included)
 
 
+@dataclass(frozen=True)
+class EventsRead:
+    """The events a scoring run read."""
+
+    events: int  # events read (first copies; with a profile, those it can use), checked
+    repeated: int  # input rows repeating an id already seen (ignored); 0 from the store
+    unattributed: int  # events read without an account (free mail included)
+
+
 _EVENT_FLAGS = ("_bad_occurred_at", "_bad_type", "_bad_who")
 
 
@@ -279,6 +288,14 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_events AS SELECT * EXCLUDE ({', '.join(_EVENT_FLAGS)}) "
                   f"FROM icp_events_read WHERE NOT ({' OR '.join(_EVENT_FLAGS)})")
         return label
+
+    def events_read(self) -> EventsRead:
+        """What :meth:`prepare_events` or :meth:`stored_events` made ``icp_events``."""
+        events, unattributed = self.rows("SELECT count(*), count(*) FILTER (domain IS NULL) FROM icp_events")[0]
+        copies = self.rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'icp_event_copies'")[0][0]
+        repeated = self.rows("SELECT coalesce(sum(_copies - 1), 0) FROM icp_event_copies WHERE event_id IS NOT NULL"
+                             )[0][0] if copies else 0
+        return EventsRead(events, int(repeated), unattributed)
 
     def loaded_events(self, label: str) -> EventsLoaded:
         """What :meth:`prepare_events` (without ``needed``) read."""
