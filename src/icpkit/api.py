@@ -146,19 +146,29 @@ def score_to(
     finally:
         backend.close()
     if isinstance(accounts, (str, Path)):
-        ws.update_settings(last_run={"profile": str(Path(profile).resolve()) if isinstance(profile, (str, Path)) else None,
-                                     "accounts": str(Path(accounts).resolve()), "output": output})
+        def path(p: Any) -> str | None:
+            return str(Path(p).resolve()) if isinstance(p, (str, Path)) else None
+
+        ws.update_settings(last_run={"profile": path(profile), "accounts": path(accounts), "output": output,
+                                     "events": path(events), "contacts": path(contacts),
+                                     "as_of": as_of.isoformat() if as_of else None})
     return ScoreRun(loaded.rows, output, prof.version_hash, time.perf_counter() - started, tiers,
                     loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, best, scored.events)
 
 
-def explain(profile: Profile | str | Path, accounts: Accounts, domain: str) -> dict[str, Any]:
-    """The full breakdown of one account: every criterion's points and reason. In an input
-    without domains, ``domain`` is the account's row number."""
+def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, events: Any = None,
+            as_of: datetime | None = None, contacts: Any = None, workspace: Workspace | None = None) -> dict[str, Any]:
+    """The full breakdown of one account: every criterion's points and reason, and with an
+    intent section its intent as of ``as_of`` (default now) from ``events`` (default: the
+    workspace's store). In an input without domains, ``domain`` is the account's row number."""
     prof = _profile(profile)
+    ws = workspace or Workspace()
+    if (prof.intent is not None or prof.triggers) and events is None and has_stored_events(ws):
+        events = ws
     backend = DuckDBBackend()
     try:
-        scored = score_rows(backend, prof, _source(accounts), on_error="skip", explain=True)
+        scored = score_rows(backend, prof, _source(accounts), on_error="skip", explain=True, events=_source(events),
+                            as_of=as_of, contacts=_source(contacts))
         sql = scored.sql()
         if scored.loaded.canonical.keyed:
             wanted = _normal_domain(backend, domain) or domain.strip()

@@ -178,34 +178,57 @@ def explain(
                                               "an input without domains.")],
     profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Default: the last run's.")] = None,
     accounts: Annotated[Path | None, typer.Option("--accounts", "-a", help="Default: the last run's.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", "-e", help="Events (intent): default the last run's, else the workspace's store.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Intent as of this date or instant: default the last run's, else now.")] = None,
+    contacts: Annotated[Path | None, typer.Option("--contacts", help="Contacts (personas): default the last run's.")] = None,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
-    """Print one account's score breakdown: every criterion's points and reason."""
+    """Print one account's score breakdown: every criterion's points and reason, and its intent."""
     last = Workspace(workspace).settings().get("last_run", {})
+    same_run = profile is None and accounts is None
+
+    def remembered(given: Any, key: str) -> Any:
+        return given if given is not None or not same_run else last.get(key)
+
     profile = profile or (Path(last["profile"]) if last.get("profile") else None)
     accounts = accounts or (Path(last["accounts"]) if last.get("accounts") else None)
     if profile is None or accounts is None:
         raise IcpError("no profile or accounts given and no earlier `icp score` run in this workspace",
                        hint="pass --profile and --accounts")
     prof = load_profile(profile)
-    row = explain_account(prof, accounts, domain)
+    when = remembered(as_of, "as_of")
+    row = explain_account(prof, accounts, domain, events=remembered(events, "events"),
+                          as_of=_moment(when) if when else None, contacts=remembered(contacts, "contacts"),
+                          workspace=Workspace(workspace))
     title = (row["domain"] if "domain" in row else f"row {row['row']}") + (f" ({row['name']})" if row.get("name") else "")
-    out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {row['tier']}"
-              + (f", ABM {row['abm_tier']}" if row.get("abm_tier") else "") + f", route {row['route']}")
-    if row.get("disqualified_by"):
-        out.print(f"[red]disqualified[/] by {escape(row['disqualified_by'])}")
-    t = Table(show_header=True)
-    t.add_column("criterion")
-    t.add_column("points", justify="right")
-    t.add_column("max", justify="right")
-    t.add_column("why", overflow="fold")
-    scale = 100.0 / prof.total_weight
-    for c in prof.criteria:
-        t.add_row(c.key, f"{row['points_' + c.key]:g}", f"{c.weight * scale:g}", escape(row["reason_" + c.key]))
-    for a in prof.adjustments:
-        pts = row["points_" + a.name]
-        t.add_row(a.name, f"{pts:g}", "", escape(row["reason_" + a.name] or "(does not apply)"))
-    out.print(t)
+    if prof.criteria:
+        out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {row['tier']}"
+                  + (f", ABM {row['abm_tier']}" if row.get("abm_tier") else "") + f", route {row['route']}")
+        if row.get("disqualified_by"):
+            out.print(f"[red]disqualified[/] by {escape(row['disqualified_by'])}")
+        t = Table(show_header=True)
+        t.add_column("criterion")
+        t.add_column("points", justify="right")
+        t.add_column("max", justify="right")
+        t.add_column("why", overflow="fold")
+        scale = 100.0 / prof.total_weight
+        for c in prof.criteria:
+            t.add_row(c.key, f"{row['points_' + c.key]:g}", f"{c.weight * scale:g}", escape(row["reason_" + c.key]))
+        for a in prof.adjustments:
+            pts = row["points_" + a.name]
+            t.add_row(a.name, f"{pts:g}", "", escape(row["reason_" + a.name] or "(does not apply)"))
+        out.print(t)
+    else:
+        out.print(f"[bold]{escape(title)}[/]")
+    if prof.intent is not None:
+        group = f", buying group of {row['buying_group_people']}" if row.get("buying_group") else ""
+        priority = f", priority [bold]{row['priority']:g}[/]" if "priority" in row else ""
+        out.print(f"intent score [bold]{row['intent_score']:g}[/]{group}{priority}: "
+                  f"{escape(row['intent_reasons'] or 'no counted events')}")
+        if row.get("personas"):
+            out.print(f"personas: {escape(row['personas'])} (* engaged)")
     out.print(f"profile {escape(str(profile))} version {row['profile_version']}")
 
 

@@ -174,3 +174,14 @@ def test_the_summary_says_what_was_read_of_the_events(files: Path) -> None:
     # 12 ids; not read: one after the as-of instant, one of a type the profile does not use
     line = one_line(run.stdout)
     assert "Events: 10 read" in line and "1 repeated id ignored" in line and "1 event without an account" in line, line
+
+
+def test_explain_shows_intent_from_the_last_run(files: Path) -> None:
+    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31", "-o", "O.csv",
+              "-q", cwd=files)
+    assert run.returncode == 0, run.stderr
+    run = icp("explain", "beta.io", cwd=files)  # the last run's profile, accounts, events and as-of instant
+    assert run.returncode == 0, run.stderr
+    line = one_line(run.stdout)
+    assert f"intent score {EXPECTED['beta.io'][0]:g}, buying group of 3" in line, line
+    assert "3 people viewed security docs or asked for a demo in the last 14 days (+20)" in line, line
