@@ -293,7 +293,7 @@ def _no_intent(intent: Intent, instant: datetime) -> str:
     types = {s.type for s in intent.signals} | set(intent.buying_group.types if intent.buying_group else [])
     return (f"no account has intent: none of the events is of the profile's types "
             f"({', '.join(sorted({t.strip().lower() for t in types}))}) on or before {instant:%Y-%m-%d %H:%M} UTC "
-            "and attributed to an account; check the event types and --as-of")
+            "and attributed to an account; check the event types (`icp events types FILE` lists them) and --as-of")
 
 
 def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:

@@ -364,6 +364,30 @@ def events_load(
               "profiles with an intent section when no --events is given.")
 
 
+@events_app.command("types")
+def events_types(
+    path: Annotated[Path | None, typer.Argument(help="Events file; default: the workspace's store.")] = None,
+    on_error: Annotated[OnError, typer.Option(
+        "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")] = OnError.fail,
+    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
+) -> None:
+    """List the event types (as a profile's signals name them), with their events, accounts,
+    people and dates."""
+    from .intent.store import event_types
+
+    label, types = event_types(path, workspace=Workspace(workspace), on_error=on_error.value)
+    t = Table(title=f"Event types of {escape(label)}", title_justify="left")
+    t.add_column("type", overflow="fold")
+    for name in ("events", "accounts", "people"):
+        t.add_column(name, justify="right")
+    t.add_column("first (UTC)", no_wrap=True)
+    t.add_column("last (UTC)", no_wrap=True)
+    for e in types:
+        t.add_row(escape(e.type), f"{e.events:,}", f"{e.accounts:,}", f"{e.people:,}", f"{e.first:%Y-%m-%d}",
+                  f"{e.last:%Y-%m-%d}")
+    out.print(t)
+
+
 @app.command()
 def discover(
     accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],

@@ -185,3 +185,15 @@ def test_explain_shows_intent_from_the_last_run(files: Path) -> None:
     line = one_line(run.stdout)
     assert f"intent score {EXPECTED['beta.io'][0]:g}, buying group of 3" in line, line
     assert "3 people viewed security docs or asked for a demo in the last 14 days (+20)" in line, line
+
+
+def test_events_types_lists_what_signals_can_name(files: Path) -> None:
+    run = icp("events", "types", "events.csv", cwd=files)
+    assert run.returncode == 0, run.stderr
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:7]]
+            for line in run.stdout.splitlines() if line.startswith("│")}
+    # demo_request: ids 6, 9 and 10; two accounts (the free-mail one is nobody's), two people
+    assert rows["demo_request"] == ["3", "2", "2", "2026-01-30", "2026-01-31"], rows
+    assert rows["pricing_page_view"][0] == "5" and "webinar_view" in rows  # id 5 once; every type, used or not
+    run = icp("events", "types", cwd=files)  # no file, and nothing stored
+    assert run.returncode == 1 and "icp events load" in run.stderr, run.stderr

@@ -60,3 +60,40 @@ def has_stored_events(workspace: Workspace) -> bool:
         return bool(backend.rows(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{STORE}'")[0][0])
     finally:
         backend.close()
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One event type: how many events, accounts and people, and when."""
+
+    type: str
+    events: int
+    accounts: int
+    people: int
+    first: Any
+    last: Any
+
+
+def event_types(source: str | Path | Any = None, *, workspace: Workspace | None = None,
+                on_error: str = "fail") -> tuple[str, list[EventType]]:
+    """The event types of an events file (or, without one, of the workspace's store), most
+    frequent first, with the label of what was read: what a profile's signals can name."""
+    from ..api import _source
+
+    ws = workspace or Workspace()
+    if source is None and not has_stored_events(ws):
+        from ..errors import IcpError
+
+        raise IcpError(f"no events file given and the workspace {ws.path} has no stored events",
+                       hint="give an events file, or load one with `icp events load FILE`")
+    backend = DuckDBBackend()
+    try:
+        if source is None:
+            label = backend.stored_events(ws.database).label
+        else:
+            label = backend.prepare_events(_source(source), on_error=on_error)
+        rows = backend.rows("SELECT type, count(*), count(DISTINCT domain), count(DISTINCT email), min(occurred_at), "
+                            "max(occurred_at) FROM icp_events GROUP BY type ORDER BY 2 DESC, 1")
+    finally:
+        backend.close()
+    return label, [EventType(*r) for r in rows]
