@@ -197,3 +197,23 @@ def test_events_types_lists_what_signals_can_name(files: Path) -> None:
     assert rows["pricing_page_view"][0] == "5" and "webinar_view" in rows  # id 5 once; every type, used or not
     run = icp("events", "types", cwd=files)  # no file, and nothing stored
     assert run.returncode == 1 and "icp events load" in run.stderr, run.stderr
+
+
+def test_backtest_of_intent_sees_only_events_before_the_as_of_instant(tmp_path: Path) -> None:
+    # won accounts asked for a demo before 2026-01-31; lost ones only after it
+    lines = ["domain,won"] + [f"a{i}.com,{'yes' if i % 2 == 0 else 'no'}" for i in range(60)]
+    (tmp_path / "history.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_events(tmp_path / "events.csv", [
+        (str(i), f"a{i}.com", "", "demo_request", "2026-01-20T10:00:00Z" if i % 2 == 0 else "2026-02-10T10:00:00Z")
+        for i in range(60)])
+
+    def auc(*as_of: str) -> float:
+        run = icp("backtest", "-p", INTENT, "-d", "history.csv", "-l", "won", "-e", "events.csv", *as_of,
+                  "--json", "bt.json", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        return float(json.loads((tmp_path / "bt.json").read_text())["auc"])
+
+    assert auc("--as-of", "2026-01-31") == 1.0
+    assert auc("--as-of", "2026-03-01") < 0.7  # scored after the fact, both kinds asked for a demo
+    run = icp("backtest", "-p", INTENT, "-d", "history.csv", "-l", "won", "-e", "events.csv", cwd=tmp_path)
+    assert run.returncode == 1 and "--as-of" in run.stderr, run.stderr
