@@ -290,9 +290,8 @@ def score_rows(
 
 def _no_intent(intent: Intent, instant: datetime) -> str:
     """The warning of a run where no account has intent."""
-    types = {s.type for s in intent.signals} | set(intent.buying_group.types if intent.buying_group else [])
     return (f"no account has intent: none of the events is of the profile's types "
-            f"({', '.join(sorted({t.strip().lower() for t in types}))}) on or before {instant:%Y-%m-%d %H:%M} UTC "
+            f"({', '.join(sorted(intent.event_types))}) on or before {instant:%Y-%m-%d %H:%M} UTC "
             "and attributed to an account; check the event types (`icp events types FILE` lists them) and --as-of")
 
 

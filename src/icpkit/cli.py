@@ -66,6 +66,10 @@ class OnError(str, Enum):
     skip = "skip"
 
 
+EventsOnErrorOpt = Annotated[OnError, typer.Option(
+    "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")]
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"icpkit {__version__}")
@@ -148,7 +152,7 @@ def score(
     contacts: ContactsOpt = None,
 ) -> None:
     """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
-    moment = _moment(as_of) if as_of is not None else None
+    moment = _moment(as_of)
     with _progress(quiet) as progress:
         run = score_to(profile, accounts, out_path, workspace=Workspace(workspace), on_error=on_error.value,
                        progress=progress, events=events, as_of=moment, scored_at=moment, contacts=contacts)
@@ -200,7 +204,7 @@ def explain(
     prof = load_profile(profile)
     when = remembered(as_of, "as_of")
     row = explain_account(prof, accounts, domain, events=remembered(events, "events"),
-                          as_of=_moment(when) if when else None, contacts=remembered(contacts, "contacts"),
+                          as_of=_moment(when), contacts=remembered(contacts, "contacts"),
                           workspace=Workspace(workspace))
     title = (row["domain"] if "domain" in row else f"row {row['row']}") + (f" ({row['name']})" if row.get("name") else "")
     if prof.criteria:
@@ -297,7 +301,7 @@ def backtest(
     from .discover.backtest import run_backtest
 
     bt = run_backtest(profile, data, label, date=date, split_at=split_at, events=events,
-                      as_of=_moment(as_of) if as_of is not None else None, contacts=contacts)
+                      as_of=_moment(as_of), contacts=contacts)
     used = f"{bt.rows:,} labelled rows ({bt.wins:,} wins, {bt.base_rate:.1%})"
     if bt.split:
         used += (f" dated on or after {bt.split['split_at']} ({escape(str(bt.split['date_column']))}); "
@@ -342,8 +346,7 @@ def backtest(
 def events_load(
     path: Annotated[Path, typer.Argument(help="Events: CSV, Parquet or JSON lines with type, occurred_at and "
                                               "domain and/or email (event_id, properties optional).")],
-    on_error: Annotated[OnError, typer.Option(
-        "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")] = OnError.fail,
+    on_error: EventsOnErrorOpt = OnError.fail,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
     """Add events to the workspace's store; events already stored (same event_id) are not added twice."""
@@ -356,10 +359,8 @@ def events_load(
               f"{done.already_stored:,} already stored, {r.duplicates:,} repeated in the file"
               + (f", {r.rejected:,} unreadable left out" if r.rejected else "") + ".")
     if r.unattributed:
-        one = r.unattributed == 1
-        out.print(f"{_count(r.unattributed, 'event')} {'has' if one else 'have'} no account ({r.free_mail:,} from "
-                  f"free-mail addresses such as gmail.com): {'it is' if one else 'they are'} kept but earn"
-                  f"{'s' if one else ''} no account intent.")
+        out.print(f"{_count(r.unattributed, 'event')} without an account ({r.free_mail:,} from free-mail addresses "
+                  "such as gmail.com): kept, but earning no account intent.")
     out.print(f"The store of {escape(str(workspace))} holds {done.stored:,} events; `icp score` uses them for "
               "profiles with an intent section when no --events is given.")
 
@@ -367,8 +368,7 @@ def events_load(
 @events_app.command("types")
 def events_types(
     path: Annotated[Path | None, typer.Argument(help="Events file; default: the workspace's store.")] = None,
-    on_error: Annotated[OnError, typer.Option(
-        "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")] = OnError.fail,
+    on_error: EventsOnErrorOpt = OnError.fail,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
     """List the event types (as a profile's signals name them), with their events, accounts,
@@ -560,8 +560,10 @@ def compare(
 
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str | None) -> datetime | None:
     """``--as-of``: a date (00:00 UTC) or an ISO 8601 timestamp (UTC when it has no offset)."""
+    if text is None:
+        return None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

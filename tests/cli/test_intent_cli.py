@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def score(files: Path, *args: str, profile: str = INTENT, events: str | None = "events.csv",
+          as_of: str = "2026-01-31") -> subprocess.CompletedProcess[str]:
+    """``icp score`` of accounts.csv into O.csv, with ``events`` as of ``as_of``."""
+    given = ("-e", events) if events else ()
+    return icp("score", "-p", profile, "-a", "accounts.csv", *given, "--as-of", as_of, "-o", "O.csv", *args, cwd=files)
+
+
 def test_score_with_events_as_of_a_date(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "America/New_York")  # the machine's zone must not matter
     run = icp("score", "--profile", INTENT, "--accounts", "accounts.csv", "--events", "events.csv",
@@ -90,8 +98,7 @@ def test_score_with_events_as_of_a_date(files: Path, monkeypatch: pytest.MonkeyP
 def test_as_of_with_an_offset_and_json_lines_give_the_same_scores(files: Path) -> None:
     keys = ("event_id", "domain", "email", "type", "occurred_at")
     (files / "events.jsonl").write_text("".join(json.dumps(dict(zip(keys, r))) + "\n" for r in EVENTS), encoding="utf-8")
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.jsonl", "--as-of", "2026-01-31T01:00:00+01:00",
-              "-o", "O.csv", "-q", cwd=files)
+    run = score(files, "-q", events="events.jsonl", as_of="2026-01-31T01:00:00+01:00")
     assert run.returncode == 0, run.stderr
     scores = read_scores(files / "O.csv")
     assert {d: (float(r["intent_score"]), r["buying_group"]) for d, r in scores.items()} == EXPECTED
@@ -108,8 +115,7 @@ def test_as_of_with_an_offset_and_json_lines_give_the_same_scores(files: Path) -
 def test_bad_events_exit_1_with_file_row_and_column(files: Path, header: str, bad_row: tuple[str, ...], where: str,
                                                     what: str) -> None:
     write_events(files / "bad.csv", [*EVENTS[:2], bad_row, *EVENTS[2:]], header)
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "bad.csv", "--as-of", "2026-01-31", "-o", "O.csv",
-              cwd=files)
+    run = score(files, events="bad.csv")
     assert run.returncode == 1, run.stderr
     message = one_line(run.stderr)
     assert f"bad.csv, {where}" in message and what in message, message
@@ -118,8 +124,7 @@ def test_bad_events_exit_1_with_file_row_and_column(files: Path, header: str, ba
 
 def test_events_without_an_occurred_at_column(files: Path) -> None:
     write_events(files / "bad.csv", [r[:4] for r in EVENTS], "event_id,domain,email,type")
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "bad.csv", "--as-of", "2026-01-31", "-o", "O.csv",
-              cwd=files)
+    run = score(files, events="bad.csv")
     assert run.returncode == 1, run.stderr
     message = one_line(run.stderr)
     assert "bad.csv" in message and "'occurred_at'" in message, message
@@ -128,8 +133,7 @@ def test_events_without_an_occurred_at_column(files: Path) -> None:
 
 def test_events_that_cannot_count_are_named_in_a_warning(files: Path) -> None:
     # the types are right but every event is after the as-of instant: all scores 0, and a warning says why
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2025-01-01", "-o", "O.csv",
-              cwd=files)
+    run = score(files, as_of="2025-01-01")
     assert run.returncode == 0, run.stderr
     message = one_line(run.stderr)
     assert "no account has intent" in message and "pricing_page_view" in message and "2025-01-01" in message, message
@@ -137,15 +141,14 @@ def test_events_that_cannot_count_are_named_in_a_warning(files: Path) -> None:
 
 
 def test_intent_profile_without_events(files: Path) -> None:
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "--as-of", "2026-01-31", "-o", "O.csv", cwd=files)
+    run = score(files, events=None)
     assert run.returncode == 1 and "--events" in run.stderr, run.stderr
     assert not (files / "O.csv").exists()
 
 
 @pytest.mark.parametrize("as_of", ["garbage", "2026-02-30", "31/01/2026"])
 def test_as_of_garbage(files: Path, as_of: str) -> None:
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", as_of, "-o", "O.csv",
-              cwd=files)
+    run = score(files, as_of=as_of)
     assert run.returncode == 1 and "--as-of" in run.stderr and as_of in run.stderr, run.stderr
     assert not (files / "O.csv").exists()
 
@@ -155,12 +158,10 @@ def test_personas_need_contacts_and_read_them(files: Path) -> None:
                "  - {name: buyer, when: {field: title, contains_any: [vp]}, points: 10}\n"
                "committee: {roles: [buyer]}\n")
     (files / "p.yaml").write_text(profile, encoding="utf-8")
-    run = icp("score", "-p", "p.yaml", "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31",
-              "-o", "O.csv", cwd=files)
+    run = score(files, profile="p.yaml")
     assert run.returncode == 1 and "--contacts" in run.stderr, run.stderr
     (files / "contacts.csv").write_text("email,Job Title\nann@acme.com,VP Sales\n", encoding="utf-8")
-    run = icp("score", "-p", "p.yaml", "-a", "accounts.csv", "-e", "events.csv", "--contacts", "contacts.csv",
-              "--as-of", "2026-01-31", "-o", "O.csv", "-q", cwd=files)
+    run = score(files, "--contacts", "contacts.csv", "-q", profile="p.yaml")
     assert run.returncode == 0, run.stderr
     acme = read_scores(files / "O.csv")["acme.com"]
     assert acme["personas"] == "buyer*" and acme["committee_engaged"] == "1.0"
@@ -168,8 +169,7 @@ def test_personas_need_contacts_and_read_them(files: Path) -> None:
 
 
 def test_the_summary_says_what_was_read_of_the_events(files: Path) -> None:
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31", "-o", "O.csv",
-              cwd=files)
+    run = score(files)
     assert run.returncode == 0, run.stderr
     # 12 ids; not read: one after the as-of instant, one of a type the profile does not use
     line = one_line(run.stdout)
@@ -177,8 +177,7 @@ def test_the_summary_says_what_was_read_of_the_events(files: Path) -> None:
 
 
 def test_explain_shows_intent_from_the_last_run(files: Path) -> None:
-    run = icp("score", "-p", INTENT, "-a", "accounts.csv", "-e", "events.csv", "--as-of", "2026-01-31", "-o", "O.csv",
-              "-q", cwd=files)
+    run = score(files, "-q")
     assert run.returncode == 0, run.stderr
     run = icp("explain", "beta.io", cwd=files)  # the last run's profile, accounts, events and as-of instant
     assert run.returncode == 0, run.stderr

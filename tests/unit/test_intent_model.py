@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from icpkit.errors import ProfileError
+from icpkit.errors import Problem
 from icpkit.profile.load import load_profile, parse_profile
+from tests.unit.test_profile import error_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,10 +24,11 @@ intent:
 CRITERION = "criteria:\n  - {field: industry, weight: 10, levels: [{values: [a], points: 10}]}\n"
 
 
-def error_of(text: str) -> ProfileError:
-    with pytest.raises(ProfileError) as info:
-        parse_profile(text, source="p.yaml")
-    return info.value
+def one_error(text: str) -> Problem:
+    """The one problem of a profile text."""
+    err = error_of(text)
+    assert len(err.errors) == 1, err.errors
+    return err.errors[0]
 
 
 def test_the_example_and_a_minimal_intent_profile_are_valid() -> None:
@@ -75,9 +77,8 @@ def test_unknown_key_under_intent_is_suggested_and_located() -> None:
     (BASE.replace("{half_life_days: 14}", "{lifespan_days: -3}"), "intent.decay.lifespan_days", "greater than 0"),
 ])
 def test_decay_takes_exactly_one_positive_form(text: str, key: str, message: str) -> None:
-    err = error_of(text)
-    assert len(err.errors) == 1, err.errors
-    assert f"key '{key}'" in err.errors[0].where and message in err.errors[0].message, err.errors
+    problem = one_error(text)
+    assert f"key '{key}'" in problem.where and message in problem.message, problem
 
 
 @pytest.mark.parametrize("text,key,message", [
@@ -92,18 +93,15 @@ def test_decay_takes_exactly_one_positive_form(text: str, key: str, message: str
     ("name: x\nintent:\n  decay: {half_life_days: 3}\n", "intent.signals", "required key 'signals' is missing"),
 ])
 def test_signal_and_window_values(text: str, key: str, message: str) -> None:
-    err = error_of(text)
-    assert len(err.errors) == 1, err.errors
-    assert f"key '{key}'" in err.errors[0].where and message in err.errors[0].message, err.errors
+    problem = one_error(text)
+    assert f"key '{key}'" in problem.where and message in problem.message, problem
 
 
 @pytest.mark.parametrize("second", ["demo_request", "Demo_Request", "DEMO_REQUEST", " demo_request "])
 def test_duplicate_signal_types_in_any_case(second: str) -> None:
-    text = BASE.replace("type: pricing_page_view", f"type: '{second}'")
-    err = error_of(text)
-    assert len(err.errors) == 1, err.errors
-    assert err.errors[0].where == "p.yaml, line 2, key 'intent'"
-    assert err.errors[0].message == "signal types must be unique: demo_request"
+    problem = one_error(BASE.replace("type: pricing_page_view", f"type: '{second}'"))
+    assert problem.where == "p.yaml, line 2, key 'intent'"
+    assert problem.message == "signal types must be unique: demo_request"
 
 
 @pytest.mark.parametrize("text,key,message", [
@@ -114,9 +112,8 @@ def test_duplicate_signal_types_in_any_case(second: str) -> None:
     (BASE.replace("window_days: 14,", "window_days: 0,"), "intent.buying_group.window_days", "greater than 0"),
 ])
 def test_buying_group_values(text: str, key: str, message: str) -> None:
-    err = error_of(text)
-    assert len(err.errors) == 1, err.errors
-    assert f"key '{key}'" in err.errors[0].where and message in err.errors[0].message, err.errors
+    problem = one_error(text)
+    assert f"key '{key}'" in problem.where and message in problem.message, problem
 
 
 @pytest.mark.parametrize("text,words", [
@@ -127,10 +124,9 @@ def test_buying_group_values(text: str, key: str, message: str) -> None:
      ("disqualifiers", "criteria")),
 ])
 def test_a_profile_needs_criteria_or_intent_and_adjustments_need_criteria(text: str, words: tuple[str, ...]) -> None:
-    err = error_of(text)
-    assert len(err.errors) == 1, err.errors
-    assert err.errors[0].where.startswith("p.yaml")
-    assert all(w in err.errors[0].message for w in words), err.errors
+    problem = one_error(text)
+    assert problem.where.startswith("p.yaml")
+    assert all(w in problem.message for w in words), problem
     parse_profile(text.replace("name: x\n", "name: x\n" + CRITERION).replace("criteria: []\n", ""))  # with criteria: fine
 
 

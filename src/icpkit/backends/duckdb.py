@@ -93,6 +93,7 @@ class EventsRead:
     events: int  # events read (first copies; with a profile, those it can use), checked
     repeated: int  # input rows repeating an id already seen (ignored); 0 from the store
     unattributed: int  # events read without an account (free mail included)
+    free_mail: int  # of those, e-mail events on free-mail addresses
 
 
 _EVENT_FLAGS = ("_bad_occurred_at", "_bad_type", "_bad_who")
@@ -291,19 +292,20 @@ class DuckDBBackend:
 
     def events_read(self) -> EventsRead:
         """What :meth:`prepare_events` or :meth:`stored_events` made ``icp_events``."""
-        events, unattributed = self.rows("SELECT count(*), count(*) FILTER (domain IS NULL) FROM icp_events")[0]
+        events, unattributed, free = self.rows("SELECT count(*), count(*) FILTER (domain IS NULL), "
+                                               "count(*) FILTER (free_mail) FROM icp_events")[0]
         copies = self.rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'icp_event_copies'")[0][0]
         repeated = self.rows("SELECT coalesce(sum(_copies - 1), 0) FROM icp_event_copies WHERE event_id IS NOT NULL"
                              )[0][0] if copies else 0
-        return EventsRead(events, int(repeated), unattributed)
+        return EventsRead(events, int(repeated), unattributed, free)
 
     def loaded_events(self, label: str) -> EventsLoaded:
         """What :meth:`prepare_events` (without ``needed``) read."""
         rows = self.rows("SELECT count(*) FROM icp_events_raw")[0][0]
         read = self.rows("SELECT count(*) FROM icp_events_read")[0][0]
-        kept, free, unattributed = self.rows("SELECT count(*), count(*) FILTER (free_mail), "
-                                             "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
-        return EventsLoaded(label, rows, kept, rows - read, read - kept, free, unattributed)
+        kept = self.events_read()
+        return EventsLoaded(label, rows, kept.events, rows - read, read - kept.events, kept.free_mail,
+                            kept.unattributed)
 
     def prepare_contacts(self, source: str | Path | pa.Table) -> str:
         """Read contacts into the temporary table ``icp_contacts`` (see
@@ -313,9 +315,10 @@ class DuckDBBackend:
         self._run(f"CREATE OR REPLACE TEMP TABLE icp_contacts AS {self.compile(expr)}")
         return label
 
-    def stored_events(self, database: Path) -> EventsLoaded:
+    def stored_events(self, database: Path) -> str:
         """Use the event store of a workspace database (see :mod:`icpkit.intent.store`) as
-        ``icp_events``: attached read-only unless it is this backend's own database."""
+        ``icp_events``: attached read-only unless it is this backend's own database. Returns
+        the store's label."""
         from ..intent.store import STORE
 
         own = self.rows("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0]
@@ -324,9 +327,7 @@ class DuckDBBackend:
             self._run(f"ATTACH {quote_str(str(database))} AS icp_ws (READ_ONLY)")
             source = f"icp_ws.{STORE}"
         self._run(f"CREATE OR REPLACE TEMP VIEW icp_events AS SELECT 0 AS {ROW}, * FROM {source}")
-        n, free, unattributed = self.rows("SELECT count(*), count(*) FILTER (free_mail), "
-                                          "count(*) FILTER (domain IS NULL) FROM icp_events")[0]
-        return EventsLoaded(f"the workspace's events ({database})", n, n, 0, 0, free, unattributed)
+        return f"the workspace's events ({database})"
 
     def materialize(self, step: Step, loaded: Loaded, progress: ProgressFn | None = None, phase: str = "") -> None:
         """Run one step of a plan into a temporary table of the step's name; later steps read it."""

@@ -537,7 +537,7 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
                      as_of: datetime | None = None, contacts: Any = None) -> _Labelled:
     from ..api import _source, score_rows
     from ..backends.duckdb import DuckDBBackend, quote_ident, quote_str
-    from ..scoring.plan import ROW
+    from ..scoring.plan import ROW, tier_by_score
 
     if (date is None) != (split_at is None):
         raise IcpError("--date and --split-at go together",
@@ -556,8 +556,10 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
         if measured == "fit_score" and not prof.intent and scored.plan is not None:
             source = backend.compile(scored.plan.fit_scores())  # the narrow path: no reasons, no points
         else:
-            tier = "tier" if prof.criteria else _tier_sql(prof, measured)
-            source = f"SELECT {ROW}, {quote_ident(measured)} AS fit_score, {tier} AS tier FROM ({scored.final_sql})"
+            backend.execute(f"CREATE OR REPLACE TEMP VIEW icp_scored AS {scored.final_sql}")
+            s = backend.table_ref("icp_scored")
+            source = backend.compile(s.select(ROW, fit_score=s[measured],
+                                              tier=s.tier if prof.criteria else tier_by_score(prof, s[measured])))
         rows = (f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, {_label_sql(raw_label, schema.field(label_col).type)} "
                 f"AS _won FROM ({source}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}")
         rows_total = backend.rows("SELECT count(*) FROM icp_raw")[0][0]
@@ -595,15 +597,6 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
         what = f"column '{label_col}'"
     _check_counts(n, pc.sum(counts["wins"]).as_py() or 0, what)
     return _Labelled(counts.select(["fit_score", "tier", "n", "wins"]), rows_total, label_col, split, per_row)
-
-
-def _tier_sql(prof: Any, score: str) -> str:
-    """The tier of ``score`` by the profile's thresholds (for a profile without criteria)."""
-    from ..backends.duckdb import quote_ident, quote_str
-
-    tiers = prof.ordered_tiers
-    cases = " ".join(f"WHEN {quote_ident(score)} >= {float(t.min)!r} THEN {quote_str(t.name)}" for t in tiers[:-1])
-    return f"CASE {cases} ELSE {quote_str(tiers[-1].name)} END" if cases else quote_str(tiers[-1].name)
 
 
 @dataclass

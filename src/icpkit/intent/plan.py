@@ -30,7 +30,7 @@ import ibis.expr.types as ir
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
-from ..scoring.plan import utc_naive, with_abm_tier
+from ..scoring.plan import route_of, tier_by_score, utc_naive, with_abm_tier
 from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
@@ -46,12 +46,8 @@ def needed_events(profile: Profile, as_of: datetime) -> Needed:
     until = utc_naive(as_of)
     if profile.personas:
         return Needed(until)
-    types = {t.type for t in profile.triggers}
-    if profile.intent is not None:
-        types |= {s.type for s in profile.intent.signals}
-        if profile.intent.buying_group is not None:
-            types |= set(profile.intent.buying_group.types)
-    return Needed(until, frozenset(t.strip().lower() for t in types))
+    types = {t.event_type for t in profile.triggers} | (profile.intent.event_types if profile.intent else set())
+    return Needed(until, frozenset(types))
 
 
 def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Table | None = None,
@@ -64,7 +60,7 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     ``sizes`` (``domain``, ``employees``) normalises the buying group by company size when
     the profile asks for it."""
     at = _instant(as_of)
-    signals = {s.type.strip().lower(): s for s in intent.signals}
+    signals = {s.event_type: s for s in intent.signals}
     if only is not None:
         events = events.semi_join(only, events.domain == only.domain)
     t = events.filter(events.domain.notnull(), events.occurred_at <= at)
@@ -84,8 +80,7 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
         first = ibis.cases(*[(days.type == k, days._first[:cap]) for k, cap in day_caps.items()])
         counted = days.select("domain", "type", occurred_at=first.unnest().cast(counted.occurred_at.type())).union(
             counted.filter(~counted.type.isin(list(day_caps))))
-    counted = counted.mutate(_age=(at.epoch_seconds() - counted.occurred_at.epoch_seconds()).cast("float64")
-                             / SECONDS_PER_DAY)
+    counted = counted.mutate(_age=_age_days(at, counted.occurred_at))
     if any(s.cap_per_window for s in signals.values()):  # ties in time earn the same: any of them may count
         recent = ibis.row_number().over(group_by=[counted.domain, counted.type], order_by=ibis.desc(counted.occurred_at))
         counted = counted.mutate(_recent=recent)
@@ -104,7 +99,7 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     bg = intent.buying_group
     if bg is not None:
         since = at - _days(bg.window_days)
-        types = [x.strip().lower() for x in bg.types]
+        types = bg.event_types
         engaged = t.filter(t.type.isin(types), t.occurred_at >= since, t.email.notnull())
         people = engaged.group_by("domain").agg(people=engaged.email.nunique())
         if bg.people_per_1000_employees is not None and sizes is not None:
@@ -176,12 +171,12 @@ def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> 
     """``domain`` and every trigger feature (see :class:`~icpkit.profile.model.Trigger`) of
     each account with at least one trigger event on or before ``as_of``."""
     at = _instant(as_of)
-    types = sorted({t.type.strip().lower() for t in triggers})
+    types = sorted({t.event_type for t in triggers})
     t = events.filter(events.domain.notnull(), events.occurred_at <= at, events.type.isin(types))
-    t = t.mutate(_age=(at.epoch_seconds() - t.occurred_at.epoch_seconds()).cast("float64") / SECONDS_PER_DAY)
+    t = t.mutate(_age=_age_days(at, t.occurred_at))
     aggs: dict[str, ir.Value] = {}
     for trig in triggers:
-        mine = t.type == trig.type.strip().lower()
+        mine = t.type == trig.event_type
         days, *count = trig.fields
         aggs[days] = t._age.min(where=mine).round(4)
         if count:
@@ -191,6 +186,11 @@ def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> 
 
 def _instant(moment: datetime) -> ir.TimestampValue:
     return ibis.literal(utc_naive(moment), type="timestamp")
+
+
+def _age_days(at: ir.TimestampValue, moment: ir.TimestampValue) -> ir.FloatingValue:
+    """Fractional days from ``moment`` to ``at``."""
+    return (at.epoch_seconds() - moment.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
 
 
 def _days(days: float) -> ir.IntervalValue:
@@ -266,12 +266,9 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
         extra["priority"] = priority
         if pr.tiers_on != "fit":
             basis = priority if pr.tiers_on == "priority" else intent_score
-            tiers = profile.ordered_tiers
-            by_score = ibis.cases(*[(basis >= t.min, t.name) for t in tiers[:-1]], else_=tiers[-1].name) \
-                if len(tiers) > 1 else ibis.literal(tiers[0].name)
-            tier = j.disqualified_by.notnull().ifelse(j.tier, by_score)
+            tier = j.disqualified_by.notnull().ifelse(j.tier, tier_by_score(profile, basis))
             cols["tier"] = tier
-            cols["route"] = ibis.cases(*[(tier == t.name, t.route) for t in tiers], else_=ibis.null(str))
+            cols["route"] = route_of(profile, tier)
     tail = [c for c in ("profile_version", "scored_at") if c in cols]
     head = {c: v for c, v in cols.items() if c not in tail and not c.startswith("_")}
     private = {c: v for c, v in cols.items() if c.startswith("_")}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends.duckdb import DuckDBBackend, EventsLoaded
+from ..errors import IcpError
 from ..workspace import Workspace
 
 STORE = "icp_events_store"
@@ -82,14 +83,12 @@ def event_types(source: str | Path | Any = None, *, workspace: Workspace | None 
 
     ws = workspace or Workspace()
     if source is None and not has_stored_events(ws):
-        from ..errors import IcpError
-
         raise IcpError(f"no events file given and the workspace {ws.path} has no stored events",
                        hint="give an events file, or load one with `icp events load FILE`")
     backend = DuckDBBackend()
     try:
         if source is None:
-            label = backend.stored_events(ws.database).label
+            label = backend.stored_events(ws.database)
         else:
             label = backend.prepare_events(_source(source), on_error=on_error)
         rows = backend.rows("SELECT type, count(*), count(DISTINCT domain), count(DISTINCT email), min(occurred_at), "

@@ -298,6 +298,11 @@ class Decay(_Strict):
         return self
 
 
+def event_type(name: str) -> str:
+    """An event type as the events' canonical ``type`` column has it: trimmed, lower case."""
+    return name.strip().lower()
+
+
 class Signal(_Strict):
     """Points per event of one type (negative for signals against buying)."""
 
@@ -316,6 +321,10 @@ class Signal(_Strict):
             raise ValueError("a signal of 0 points does nothing")
         return v
 
+    @property
+    def event_type(self) -> str:
+        return event_type(self.type)
+
 
 class BuyingGroup(_Strict):
     """Several people of one account engaging within a window: points and a flag."""
@@ -328,6 +337,10 @@ class BuyingGroup(_Strict):
     people_per_1000_employees: float | None = Field(
         None, gt=0, description="Normalise by company size: an account needs at least this many people per "
                                 "1,000 employees (never fewer than min_people; reads the employees column).")
+
+    @property
+    def event_types(self) -> list[str]:
+        return [event_type(t) for t in self.types]
 
 
 class Intent(_Strict):
@@ -342,11 +355,16 @@ class Intent(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Intent:
-        types = [s.type.strip().lower() for s in self.signals]
+        types = [s.event_type for s in self.signals]
         dupes = sorted({t for t in types if types.count(t) > 1})
         if dupes:
             raise ValueError(f"signal types must be unique: {', '.join(dupes)}")
         return self
+
+    @property
+    def event_types(self) -> set[str]:
+        """The event types it reads: its signals' and its buying group's."""
+        return {s.event_type for s in self.signals} | set(self.buying_group.event_types if self.buying_group else [])
 
 
 class Trigger(_Strict):
@@ -360,8 +378,12 @@ class Trigger(_Strict):
     window_days: int | None = Field(None, gt=0, description="Also count the events of the last N days.")
 
     @property
+    def event_type(self) -> str:
+        return event_type(self.type)
+
+    @property
     def key(self) -> str:
-        return self.name or re.sub(r"[^a-z0-9_]+", "_", self.type.strip().lower()).strip("_")
+        return self.name or re.sub(r"[^a-z0-9_]+", "_", self.event_type).strip("_")
 
     @property
     def fields(self) -> list[str]:

@@ -220,15 +220,27 @@ def _ref(step: Step) -> ir.Table:
     return ibis.table(step.expr.schema(), name=step.name)
 
 
+def tier_by_score(profile: Profile, score: ir.NumericValue) -> ir.StringValue:
+    """The tier a score falls in: the one with the highest ``min`` it reaches."""
+    tiers = profile.ordered_tiers
+    if len(tiers) == 1:
+        return ibis.literal(tiers[0].name)
+    return ibis.cases(*[(score >= t.min, t.name) for t in tiers[:-1]], else_=tiers[-1].name)
+
+
+def route_of(profile: Profile, tier: ir.StringValue) -> ir.StringValue:
+    """The route of a tier."""
+    return ibis.cases(*[(tier == t.name, t.route) for t in profile.ordered_tiers], else_=ibis.null(str))
+
+
 def _verdict(profile: Profile, combos: ir.Table, crit: list[CriterionPlan], explain: bool) -> dict[str, ir.Value]:
     """Tier, route, disqualifier and reasons of each combination."""
     tiers = profile.ordered_tiers
-    by_score = ibis.cases(*[(combos.fit_score >= tr.min, tr.name) for tr in tiers[:-1]], else_=tiers[-1].name) \
-        if len(tiers) > 1 else ibis.literal(tiers[0].name)
+    by_score = tier_by_score(profile, combos.fit_score)
     dq = combos._dq
     forced = [(dq == i + 1, d.tier or tiers[-1].name) for i, d in enumerate(profile.disqualifiers)]
     tier = ibis.cases(*forced, else_=by_score) if forced else by_score
-    route = ibis.cases(*[(tier == tr.name, tr.route) for tr in tiers], else_=ibis.null(str))
+    route = route_of(profile, tier)
     disq_name = ibis.cases(*[(dq == i + 1, d.name) for i, d in enumerate(profile.disqualifiers)],
                            else_=ibis.null(str)) if forced else ibis.null(str)
 
