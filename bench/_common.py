@@ -27,6 +27,12 @@ def rel(path: Path) -> str:
     return str(path.resolve().relative_to(REPO))
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+
+
 def ensure_input(n: int, seed: int = 7) -> Path:
     """``bench/out/accounts-<n>.parquet``: generated once, reused while it holds ``n`` rows."""
     import pyarrow.parquet as pq

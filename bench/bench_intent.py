@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, REPO, _q, ensure_input, icpkit_source, median, rate, rel  # noqa: E402
+from _common import OUT, REPO, _q, ensure_input, icpkit_source, median, peak_mb, rate, rel  # noqa: E402
 
 from icpkit.scoring.plan import utc_naive  # noqa: E402
 
@@ -233,11 +233,6 @@ def write_events(path: Path, params: dict[str, Any], domains: Any) -> None:
 
 
 # --------------------------------------------------------------------------- measuring helpers
-
-def peak_mb() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
-
 
 def rss_mb() -> float:
     with open("/proc/self/status") as status:

@@ -40,6 +40,7 @@ from _common import (  # noqa: E402
     list_test,
     median,
     pandas_score,
+    peak_mb,
     polars_frame,
     rate,
     rel,
@@ -98,12 +99,6 @@ def run_one(name: str, inp: Path, out: Path, sample: int) -> dict[str, Any]:
         check(sample, out)
         return {"icpkit": source}
     raise SystemExit(f"unknown approach {name!r}")
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM), in MB."""
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
 
 def run_lists(inp: Path, repeat: int = 3) -> dict[str, Any]:
