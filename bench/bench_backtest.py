@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import OUT, RUBRIC, ensure_input, median  # noqa: E402
 
 import icpkit  # noqa: E402
-from icpkit.api import score_rows  # noqa: E402
-from icpkit.backends.duckdb import DuckDBBackend  # noqa: E402
-from icpkit.discover.backtest import run_backtest  # noqa: E402
+from icpkit.api import backtest as run_backtest  # noqa: E402
+from icpkit.backends import connect  # noqa: E402
+from icpkit.run import score_rows  # noqa: E402
 
 
 def labelled_input(n: int) -> Path:
@@ -44,7 +44,7 @@ def labelled_input(n: int) -> Path:
 
 def scoring_pass(profile: icpkit.Profile, data: Path) -> None:
     """What run_backtest runs before its own queries: read, score and check every row."""
-    backend = DuckDBBackend()
+    backend = connect()
     try:
         score_rows(backend, profile, data, on_error="fail")
     finally:

@@ -272,7 +272,7 @@ class Statements:
         self.log: list[tuple[str, float]] = []
         self.profile_dir: Path | None = None
         self.profiles: list[tuple[str, Path]] = []
-        for name in ("_run", "rows"):
+        for name in ("_run",):
             setattr(backend, name, self._wrap(getattr(backend, name)))
 
     def _wrap(self, method: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -319,10 +319,10 @@ def run_icpkit(backend: Any, profile: Any, events: Path) -> None:
     """What ``icp score`` does for the intent part: read the events the profile needs, run
     the intent plan."""
     from icpkit.intent.plan import intent_plan, needed_events
+    from icpkit.intent.reader import read_events
 
-    backend.prepare_events(events, needed=needed_events(profile, AS_OF))
-    plan = intent_plan(profile.intent, backend.table_ref("icp_events"), utc_naive(AS_OF))
-    backend.execute(f"CREATE OR REPLACE TEMP TABLE bench_icp_intent AS {backend.compile(plan)}")
+    ev = read_events(backend, events, needed=needed_events(profile, AS_OF))
+    backend.materialize("bench_icp_intent", intent_plan(profile.intent, ev.table, utc_naive(AS_OF)))
 
 
 def drop(backend: Any, *names: str) -> None:
@@ -418,7 +418,7 @@ def intent_scores(backend: Any, stmts: Statements, profile: Any, events: Path, r
             else:
                 drop(backend, "bench_hand_intent")
                 with measured(res):
-                    backend.execute(hand)
+                    backend._run(hand)
             runs[name].append(res)
             print(f"  run {rep + 1}/{repeat} {name:7} {res['seconds']:8.2f} s  peak {res['peak_mb']:7,.0f} MB "
                   f"(at start {res['rss_start_mb']:,.0f} MB)  load {res['load'][0]:.1f}-{res['load'][1]:.1f}",
@@ -433,15 +433,17 @@ def incremental(backend: Any, intent: Any, batch: Path, repeat: int) -> dict[str
     con = backend.con
     con.execute("CREATE OR REPLACE TEMP TABLE bench_events AS SELECT * FROM icp_events")
     started = time.perf_counter()
-    read = backend.loaded_events(backend.prepare_events(batch))
+    from icpkit.intent.reader import loaded_events, read_events
+
+    read = loaded_events(backend, read_events(backend, batch))
     con.execute("INSERT INTO bench_events SELECT * FROM icp_events e WHERE NOT EXISTS "
                 "(SELECT 1 FROM bench_events s WHERE s.event_id = e.event_id)")
     con.execute("CREATE OR REPLACE TEMP TABLE bench_batch_domains AS SELECT DISTINCT domain FROM icp_events "
                 "WHERE domain IS NOT NULL")
     load_seconds = time.perf_counter() - started
     n_domains = con.execute("SELECT count(*) FROM bench_batch_domains").fetchall()[0][0]
-    events = backend.table_ref("bench_events")
-    only = backend.table_ref("bench_batch_domains")
+    events = backend._ref("bench_events")
+    only = backend._ref("bench_batch_domains")
     full_sql = backend.compile(intent_plan(intent, events, utc_naive(AS_OF)))
     only_sql = backend.compile(intent_plan(intent, events, utc_naive(AS_OF), only=only))
     runs: dict[str, list[dict[str, Any]]] = {"only": [], "full": []}
@@ -450,7 +452,7 @@ def incremental(backend: Any, intent: Any, batch: Path, repeat: int) -> dict[str
             res: dict[str, Any] = {}
             sql = only_sql if name == "only" else full_sql
             with measured(res):
-                backend.execute(f"CREATE OR REPLACE TEMP TABLE bench_{name} AS {sql}")
+                backend._run(f"CREATE OR REPLACE TEMP TABLE bench_{name} AS {sql}")
             runs[name].append(res)
             print(f"  run {rep + 1}/{repeat} {name:5} {res['seconds']:8.2f} s  peak {res['peak_mb']:7,.0f} MB  "
                   f"load {res['load'][0]:.1f}-{res['load'][1]:.1f}", flush=True)
@@ -477,7 +479,7 @@ def explain(backend: Any, stmts: Statements, profile: Any, events: Path, out_dir
     stmts.profiles.clear()
     stmts.profile_dir = out_dir
     try:
-        backend.execute(hand_sql(events))
+        backend._run(hand_sql(events))
         run_icpkit(backend, profile, events)
     finally:
         stmts.profile_dir = None

@@ -132,7 +132,7 @@ def main() -> None:
     inp = ensure_input(args.rows)
     out = OUT / f"scores-profile-{args.rows}.parquet"
     print(f"Profiling icpkit on {rel(inp)} ({args.rows:,} accounts)\n")
-    for name in ("_run", "rows", "to_arrow"):
+    for name in ("_run",):
         setattr(DuckDBBackend, name, _wrapped(getattr(DuckDBBackend, name)))
     heaviest = statements(inp, out)
     operators(inp, out, heaviest)

@@ -4,32 +4,44 @@
 >>> profile = icpkit.load_profile("examples/seed-rubric.yaml")
 >>> scores = icpkit.score(profile, "accounts.csv")          # a pyarrow.Table
 >>> scores = icpkit.score(profile, accounts_df)            # pandas in, pandas out (polars too)
+>>> icpkit.score_to(profile, "crm.accounts", "crm.scores", backend="postgresql://app@db/crm")
+
+Each call runs on a backend: the embedded DuckDB by default, or the one ``backend`` names
+(a URL or name, see :func:`icpkit.backends.connect`, or a backend object the caller keeps
+open). Nothing is written to a workspace unless one is given.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import ibis
 import pyarrow as pa
 
-from .backends.duckdb import DuckDBBackend, EventsRead, Loaded, ProgressFn, Rejects, quote_ident, quote_str
+from .backends import connect
+from .backends.base import Backend, OnError, ProgressFn, Target
+from .discover.backtest import Backtest, Comparison, check_as_of, check_split, comparison, labelled_counts, summary_of
+from .discover.tam import Tam, TamLimits, judge
 from .errors import DataError, IcpError
-from .intent.plan import blend, intent_plan, needed_events, persona_plan, trigger_plan
-from .intent.store import has_stored_events
-from .io.sources import file_format
+from .intent.reader import EventsRead
+from .intent.store import has_stored_events, workspace_events
+from .io.frames import as_arrow, as_source, from_arrow
+from .io.sources import TableName, file_format
 from .io.values import normalize_domain
-from .profile.load import load_profile
-from .profile.model import Intent, Profile
-from .scoring.plan import ROW, ROW_KEY, ScoringPlan, build_plan, key_column, utc_naive
-from .workspace import Workspace, is_table_name
+from .profile.load import as_profile as _profile
+from .profile.model import Profile
+from .run import Loaded, Rejects, score_rows, write_rejects, write_scores
+from .scoring.sql import fit_sql
+from .scoring.plan import ROW_KEY
+from .workspace import Workspace
 
-OnError = Literal["fail", "skip"]
-Accounts = Any  # a path, a pyarrow.Table, a pandas or polars DataFrame
+Accounts = Any  # a path, a table name, a pyarrow.Table, a pandas or polars DataFrame
+BackendArg = str | Backend | None
 
 
 @dataclass
@@ -59,6 +71,7 @@ def score(
     events: Any = None,
     as_of: datetime | None = None,
     contacts: Any = None,
+    backend: BackendArg = None,
 ) -> Any:
     """Score ``accounts`` with ``profile`` and return the scores with their reasons.
 
@@ -69,16 +82,12 @@ def score(
     that moment (default: now), ignoring later events.
     """
     prof = _profile(profile)
-    kind, table = _as_arrow(accounts)
-    backend = DuckDBBackend()
-    try:
-        scored = score_rows(backend, prof, table if table is not None else accounts, on_error=on_error,
-                            explain=explain, scored_at=scored_at, events=_source(events), as_of=as_of,
-                            contacts=_source(contacts))
-        result = backend.to_arrow(scored.sql(in_input_order=True))
-    finally:
-        backend.close()
-    return _from_arrow(result, kind)
+    kind, _ = as_arrow(accounts) if not isinstance(accounts, TableName) else ("path", None)
+    with _backend(backend) as b:
+        scored = score_rows(b, prof, as_source(accounts), on_error=on_error, explain=explain, scored_at=scored_at,
+                            events=as_source(events), as_of=as_of, contacts=as_source(contacts))
+        result = b.to_arrow(scored.result(in_input_order=True))
+    return from_arrow(result, kind)
 
 
 def score_to(
@@ -87,6 +96,7 @@ def score_to(
     out: str | Path,
     *,
     workspace: Workspace | None = None,
+    backend: BackendArg = None,
     on_error: OnError = "fail",
     progress: ProgressFn | None = None,
     scored_at: datetime | None = None,
@@ -95,92 +105,72 @@ def score_to(
     as_of: datetime | None = None,
     contacts: Any = None,
 ) -> ScoreRun:
-    """Score ``accounts`` into ``out``: a CSV, Parquet or JSON-lines file chosen by suffix, or a
-    table of the workspace when ``out`` is a bare name such as ``scores``.
+    """Score ``accounts`` into ``out``: a CSV, Parquet or JSON-lines file chosen by suffix, or
+    a table: of the database of a PostgreSQL or Spark ``backend`` (``schema.table``), or of
+    the ``workspace`` when ``out`` is a bare name such as ``scores`` on the default engine.
 
-    Files are written atomically; with ``on_error="skip"`` the rows set aside are written
-    next to the output as ``<out>.rejects.csv``.
+    Outputs are written atomically; with ``on_error="skip"`` the rows set aside are written
+    next to the output as ``<out>.rejects.csv``. With a ``workspace``, the run is remembered
+    there (for ``icp explain``) and its stored events are used when ``events`` is not given.
     """
     started = time.perf_counter()
     prof = _profile(profile)
-    ws = workspace or Workspace()
-    to_table = is_table_name(str(out))
-    if to_table and str(out).lower().startswith("icp_"):
+    target = _target(out, backend, workspace)
+    in_workspace = isinstance(target, TableName) and not _is_database(backend)
+    if in_workspace and str(out).lower().startswith("icp_"):
         raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
                        hint="choose another name, e.g. scores")
-    if (prof.intent is not None or prof.triggers) and events is None and has_stored_events(ws):
-        events = ws
-    backend = DuckDBBackend(ws.ensure().database) if to_table else DuckDBBackend()
-    try:
-        scored = score_rows(backend, prof, _source(accounts), on_error=on_error, progress=progress,
-                            scored_at=scored_at, events=_source(events), as_of=as_of, contacts=_source(contacts))
-        # Rows go out in the input's order: DuckDB keeps it when it writes the fit plan to
-        # Parquet; other outputs, and plans joining intent, are sorted
-        # (tests/backends/test_output_order.py holds each to it).
-        in_order = to_table or prof.intent is not None or file_format(Path(out), purpose="output") != "parquet"
-        loaded, sql = scored.loaded, scored.sql(in_input_order=in_order)
-        if to_table:
-            backend.execute(f"CREATE OR REPLACE TABLE {quote_ident(str(out))} AS {sql}", progress, "writing results")
-            output = f"table '{out}' in workspace {ws.path}"
-        else:
-            backend.write(sql, Path(out), progress)
-            output = str(out)
-        if prof.priority is not None and prof.priority.tiers_on != "fit":
-            counts = dict(backend.rows(f"SELECT tier, count(*) FROM ({sql}) GROUP BY tier"))
-            tiers = {t.name: counts[t.name] for t in prof.ordered_tiers if t.name in counts}
-            best = backend.to_arrow(f"SELECT domain, fit_score, tier, abm_tier, reasons FROM ({sql}) "
-                                    f"ORDER BY priority DESC, domain LIMIT {int(top)}").to_pylist()
-        elif scored.plan is not None:
-            tiers = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
-            best = backend.to_arrow(backend.compile(
-                scored.plan.top(top).select(key_column(scored.plan.expr), "fit_score", "tier", "abm_tier",
-                                            "reasons"))).to_pylist()
-        else:
-            tiers = {}
-            best = backend.to_arrow(f"SELECT domain, intent_score, buying_group, intent_reasons FROM ({sql}) "
-                                    f"ORDER BY intent_score DESC, domain LIMIT {int(top)}").to_pylist()
+    database = workspace.ensure().database if in_workspace and workspace is not None else None
+    with _backend(backend, database) as b:
+        ev = as_source(events)
+        if ev is None and (prof.intent is not None or prof.triggers) and _uses_store(b, workspace):
+            assert workspace is not None
+            ev = workspace_events(b, workspace)
+        scored = score_rows(b, prof, as_source(accounts), on_error=on_error, progress=progress,
+                            scored_at=scored_at, events=ev, as_of=as_of, contacts=as_source(contacts))
+        written = write_scores(b, prof, scored, target, progress=progress, top=top)
+        loaded = scored.loaded
         rejects_file = None
         if loaded.rejects.rows:
-            rejects_file = _rejects_path(out, ws)
-            _write_rejects(backend, loaded.rejects, rejects_file)
-    finally:
-        backend.close()
-    if isinstance(accounts, (str, Path)):
+            rejects_file = _rejects_path(out, workspace)
+            write_rejects(b, loaded.rejects, rejects_file)
+    if workspace is not None and isinstance(accounts, (str, Path)):
         def path(p: Any) -> str | None:
             return str(Path(p).resolve()) if isinstance(p, (str, Path)) else None
 
-        ws.update_settings(last_run={"profile": path(profile), "accounts": path(accounts), "output": output,
-                                     "events": path(events), "contacts": path(contacts),
-                                     "as_of": as_of.isoformat() if as_of else None})
-    return ScoreRun(loaded.rows, output, prof.version_hash, time.perf_counter() - started, tiers,
-                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, best, scored.events)
+        workspace.update_settings(last_run={"profile": path(profile), "accounts": path(accounts),
+                                            "output": written.output, "events": path(events),
+                                            "contacts": path(contacts), "as_of": as_of.isoformat() if as_of else None})
+    return ScoreRun(loaded.rows, written.output, prof.version_hash, time.perf_counter() - started, written.tiers,
+                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, written.top,
+                    scored.events)
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, events: Any = None,
-            as_of: datetime | None = None, contacts: Any = None, workspace: Workspace | None = None) -> dict[str, Any]:
+            as_of: datetime | None = None, contacts: Any = None, workspace: Workspace | None = None,
+            backend: BackendArg = None) -> dict[str, Any]:
     """The full breakdown of one account: every criterion's points and reason, and with an
     intent section its intent as of ``as_of`` (default now) from ``events`` (default: the
-    workspace's store). In an input without domains, ``domain`` is the account's row number."""
+    ``workspace``'s store). In an input without domains, ``domain`` is the account's row number."""
     prof = _profile(profile)
-    ws = workspace or Workspace()
-    if (prof.intent is not None or prof.triggers) and events is None and has_stored_events(ws):
-        events = ws
-    backend = DuckDBBackend()
-    try:
-        scored = score_rows(backend, prof, _source(accounts), on_error="skip", explain=True, events=_source(events),
-                            as_of=as_of, contacts=_source(contacts))
-        sql = scored.sql()
+    with _backend(backend) as b:
+        ev = as_source(events)
+        if ev is None and (prof.intent is not None or prof.triggers) and _uses_store(b, workspace):
+            assert workspace is not None
+            ev = workspace_events(b, workspace)
+        scored = score_rows(b, prof, as_source(accounts), on_error="skip", explain=True, events=ev,
+                            as_of=as_of, contacts=as_source(contacts))
+        t = scored.result()
         if scored.loaded.canonical.keyed:
-            wanted = _normal_domain(backend, domain) or domain.strip()
-            rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE domain = {quote_str(wanted)}").to_pylist()
+            probe = b.read(pa.table({"x": [domain]}), "icp_probe")
+            wanted = b.scalar(normalize_domain(probe.x).max()) or domain.strip()
+            rows = b.to_arrow(t.filter(t.domain == wanted)).to_pylist()
         elif domain.strip().isdigit():
             wanted = domain.strip()
-            rows = backend.to_arrow(f"SELECT * FROM ({sql}) WHERE {ROW_KEY} = {int(wanted)}").to_pylist()
+            rows = b.to_arrow(t.filter(t[ROW_KEY] == int(wanted))).to_pylist()
         else:
             raise DataError(f"the accounts have no domain column, so '{domain}' cannot be found",
                             where=scored.loaded.label, hint="give the account's row number instead")
-    finally:
-        backend.close()
     if not rows:
         what = "domain" if scored.loaded.canonical.keyed else "row"
         raise DataError(f"no account with {what} '{wanted}' in the accounts",
@@ -188,166 +178,140 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, e
     return rows[0]
 
 
-#: Columns of the scored rows that are for the engine, not for the user.
-PRIVATE = (ROW, "_bad", "_country_unknown")
+def backtest(profile: Profile | str | Path, data: Any, label: str, *, date: str | None = None,
+             split_at: str | None = None, events: Any = None, as_of: datetime | None = None, contacts: Any = None,
+             backend: BackendArg = None) -> Backtest:
+    """Score labelled history ``data`` with ``profile`` and measure the scores against the
+    ``label`` column (see :mod:`icpkit.discover.backtest`).
 
-
-@dataclass(frozen=True)
-class Scored:
-    """What was read, and the SQL of the scored rows (the plan's final step). ``plan`` is
-    None for a profile without criteria (intent only)."""
-
-    loaded: Loaded
-    plan: ScoringPlan | None
-    final_sql: str
-    columns: list[str]  # the columns a user sees; the final step also has PRIVATE ones
-    events: EventsRead | None = None  # what was read of the events (intent or triggers)
-
-    def sql(self, *, in_input_order: bool = False) -> str:
-        cols = ", ".join(quote_ident(c) for c in self.columns)
-        order = f" ORDER BY {ROW}" if in_input_order else ""
-        return f"SELECT {cols} FROM ({self.final_sql}){order}"
-
-
-def score_rows(
-    backend: DuckDBBackend, profile: Profile, source: Any, *, on_error: OnError = "fail",
-    progress: ProgressFn | None = None, explain: bool = False, scored_at: datetime | None = None,
-    events: Any = None, as_of: datetime | None = None, contacts: Any = None,
-) -> Scored:
-    """Score ``source`` up to the rows' final step, which the caller streams where it wants.
-
-    Values are read and reduced to per-row outcomes in one pass (the plan's first step,
-    kept as a narrow table); bad values and duplicate domains are found there and stop the
-    run, or with ``on_error="skip"`` are set aside before anything is ranked. The returned
-    SQL streams the final rows, so they are never held in memory twice.
-
-    A profile with an intent section also needs ``events`` (a file, a table, or a
-    :class:`~icpkit.workspace.Workspace` to read its event store): the intent score of every
-    account as of ``as_of`` (default: now) is joined to its row; accounts without events
-    score 0.
+    With ``date`` and ``split_at`` only rows whose date is on or after ``split_at`` (the
+    out-of-sample period) are evaluated; a row with a missing or unreadable date is an error.
+    A profile with intent is scored from ``events`` as of ``as_of`` (give the moment the
+    outcomes were still unknown, so that no later event leaks in); the score measured is the
+    one its tiers use: the fit score, or the priority or intent score.
     """
-    when = scored_at or datetime.now(UTC)
-    instant = utc_naive(as_of or when)
-    read = None
-    if profile.intent is not None or profile.triggers:
-        if events is None:
-            what = "an intent section" if profile.intent is not None else "triggers"
-            raise IcpError(f"the profile has {what}: give the events (--events FILE)",
-                           hint="events need type, occurred_at and domain or email columns; or load them into "
-                                "the workspace once with `icp events load FILE`")
-        if isinstance(events, Workspace):
-            backend.stored_events(events.database)
-        else:
-            backend.prepare_events(events, on_error=on_error, needed=needed_events(profile, instant), progress=progress)
-        read = backend.events_read()
-    features = None
-    if profile.triggers:
-        triggers = trigger_plan(profile.triggers, backend.table_ref("icp_events"), instant)
-        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_triggers AS {backend.compile(triggers)}")
-        features = "icp_triggers"
-    loaded = backend.prepare_accounts(source, profile, on_error=on_error, features=features)
-    if profile.intent is not None and not loaded.canonical.keyed:
-        raise DataError("intent needs accounts keyed by domain: the accounts have no domain column",
-                        where=loaded.label, hint="add the accounts' domains (map them with `columns: {domain: ...}`)")
-    plan = None
-    if profile.criteria:
-        plan = build_plan(profile, backend.table_ref(loaded.name), explain=explain, scored_at=when)
-        rows_step, combos_step, final = plan.steps
-        backend.materialize(rows_step, loaded, progress, "reading and scoring")
-        backend.check(loaded, on_error, rows_step.name)
-        backend.materialize(combos_step, loaded)
-        scored = final.expr
-    else:
-        keep = [c for c in ("domain", "name") if c in backend.table_ref(loaded.name).columns]
-        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_rows AS SELECT {ROW}, {', '.join(keep)}, _bad, "
-                        f"_country_unknown FROM {loaded.name}", progress, "reading")
-        backend.check(loaded, on_error, "icp_rows")
-        rows = backend.table_ref("icp_rows")
-        scored = rows.select(*keep, profile_version=ibis.literal(profile.version_hash),
-                             scored_at=ibis.literal(utc_naive(when), type="timestamp"), **{ROW: rows[ROW]})
-    if profile.intent is not None:
-        accounts = backend.table_ref(loaded.name)
-        sizes = accounts if "employees" in accounts.columns and "domain" in accounts.columns else None
-        intent = intent_plan(profile.intent, backend.table_ref("icp_events"), instant, sizes=sizes)
-        backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_intent AS {backend.compile(intent)}", progress,
-                        "scoring intent")
-        personas = None
-        if profile.personas:
-            if contacts is None:
-                raise IcpError("the profile has personas: give the contacts (--contacts FILE)",
-                               hint="contacts need an email column, and title, seniority or department")
-            backend.prepare_contacts(contacts)
-            per = persona_plan(profile, backend.table_ref("icp_contacts"), backend.table_ref("icp_events"), instant)
-            backend.execute(f"CREATE OR REPLACE TEMP TABLE icp_personas AS {backend.compile(per)}")
-            personas = backend.table_ref("icp_personas")
-        scored = blend(profile, scored, backend.table_ref("icp_intent"), backend.table_ref(loaded.name), personas)
-        if not backend.rows("SELECT count(*) FROM icp_intent")[0][0] and (
-                personas is None or not backend.rows("SELECT count(*) FROM icp_personas WHERE persona_points <> 0")[0][0]):
-            loaded.warnings.append(_no_intent(profile.intent, instant))
-    columns = [c for c in scored.columns if c not in PRIVATE]
-    return Scored(loaded, plan, backend.compile(scored), columns, read)
+    prof = _profile(profile)
+    check_as_of(prof, as_of)
+    cutoff = check_split(date, split_at)
+    with _backend(backend) as b:
+        scored = score_rows(b, prof, as_source(data), events=as_source(events), as_of=as_of,
+                            contacts=as_source(contacts), scored_at=as_of)
+        counts = labelled_counts(b, prof, scored, label, date, cutoff)
+    return summary_of(prof, counts)
 
 
-def _no_intent(intent: Intent, instant: datetime) -> str:
-    """The warning of a run where no account has intent."""
-    return (f"no account has intent: none of the events is of the profile's types "
-            f"({', '.join(sorted(intent.event_types))}) on or before {instant:%Y-%m-%d %H:%M} UTC "
-            "and attributed to an account; check the event types (`icp events types FILE` lists them) and --as-of")
+def compare_profiles(a: Profile | str | Path, b: Profile | str | Path, data: Any, label: str, *,
+                     date: str | None = None, split_at: str | None = None, backend: BackendArg = None) -> Comparison:
+    """Backtest profiles ``a`` and ``b`` on the same labelled rows; count tier changes."""
+    pa_, pb = _profile(a), _profile(b)
+    cutoff = check_split(date, split_at)
+    with _backend(backend) as eng:
+        da = labelled_counts(eng, pa_, score_rows(eng, pa_, as_source(data)), label, date, cutoff, keep_rows=True)
+        db = labelled_counts(eng, pb, score_rows(eng, pb, as_source(data)), label, date, cutoff, keep_rows=True)
+    return comparison(pa_, pb, da, db)
 
 
-def _normal_domain(backend: DuckDBBackend, domain: str) -> str | None:
-    """``domain`` normalised exactly as input domains are (scheme, www., path, case)."""
-    backend.con.register("icp_probe", pa.table({"x": [domain]}))
-    probe = ibis.table({"x": "string"}, name="icp_probe")
-    return backend.rows(backend.compile(probe.select(d=normalize_domain(probe.x))))[0][0]
+def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits = TamLimits(),
+             on_error: OnError = "skip", progress: ProgressFn | None = None, backend: BackendArg = None) -> Tam:
+    """Count the companies of ``universe`` per tier and judge the top tier's size.
+
+    Universes are large and imperfect, so rows that cannot be scored (no domain, a
+    duplicate) are set aside by default and counted in ``rejected``.
+    """
+    prof = _profile(profile)
+    with _backend(backend) as b:
+        scored = score_rows(b, prof, as_source(universe), on_error=on_error, progress=progress)
+        if scored.plan is None:
+            raise IcpError("TAM sizing needs a profile with criteria", hint="add criteria to the profile")
+        counts = {r["tier"]: r["accounts"] for r in b.to_arrow(scored.plan.tier_counts()).to_pylist()}
+    return judge(prof, counts, limits=limits, warnings=scored.loaded.warnings,
+                 rejected=len(scored.loaded.rejects.rows))
 
 
-def _profile(profile: Profile | str | Path) -> Profile:
-    return profile if isinstance(profile, Profile) else load_profile(profile)
+def validate_accounts(profile: Profile | str | Path, accounts: Accounts, *, backend: BackendArg = None) -> Loaded:
+    """Read and check ``accounts`` for ``profile`` as a scoring run would (columns, values,
+    duplicate keys): what was read, or the error a run would stop with."""
+    with _backend(backend) as b:
+        return score_rows(b, _profile(profile), as_source(accounts)).loaded
 
 
-def _source(accounts: Accounts) -> Any:
-    """A path (or workspace, or None) as it is, anything else as an Arrow table."""
-    if accounts is None or isinstance(accounts, Workspace):
-        return accounts
-    _, table = _as_arrow(accounts)
-    return table if table is not None else accounts
+#: ``icp sql`` dialect names -> ibis dialects.
+DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres", "spark": "pyspark",
+            "pyspark": "pyspark", "databricks": "databricks", "snowflake": "snowflake", "bigquery": "bigquery",
+            "trino": "trino"}
 
 
-def _as_arrow(data: Accounts) -> tuple[str, pa.Table | None]:
-    """The kind of input ("path", "arrow", "pandas", "polars") and its Arrow table."""
-    if isinstance(data, (str, Path)):
-        return "path", None
-    if isinstance(data, pa.Table):
-        return "arrow", data
-    module = type(data).__module__.split(".")[0]
-    if module == "pandas":
-        return "pandas", pa.Table.from_pandas(data, preserve_index=False)
-    if module == "polars":
-        return "polars", data.to_arrow()
-    if isinstance(data, pa.RecordBatch):
-        return "arrow", pa.Table.from_batches([data])
-    raise IcpError(f"cannot score a {type(data).__name__}",
-                   hint="pass a file path, a pyarrow.Table, or a pandas or polars DataFrame")
+def scoring_sql(profile: Profile | str | Path, table: str, dialect: str, *, text_columns: bool = False,
+                scored_at: datetime | None = None) -> str:
+    """One SQL statement (a CTE per step) that scores the accounts ``table`` of a warehouse
+    with ``profile``, in ``dialect``: the same columns and values as ``icp score`` (fit
+    score, tier, ABM tier, route, disqualifier, reasons, points). The table has the
+    profile's fields under their names (or the ``columns:`` mapping's headers), typed by
+    kind (text, DOUBLE numbers, arrays of text for lists), or all text with
+    ``text_columns`` (as loaded from a CSV file). Intent needs events: use a backend."""
+    prof = _profile(profile)
+    target = DIALECTS.get(dialect.strip().lower())
+    if target is None:
+        raise IcpError(f"unknown dialect '{dialect}'", hint="use one of " + ", ".join(sorted(DIALECTS)))
+    if prof.intent is not None or prof.triggers:
+        raise IcpError("icp sql writes fit scoring only; intent and triggers need the events",
+                       hint="run icp score with --backend on the database that holds them")
+    return fit_sql(prof, TableName(table), target, text_columns=text_columns, scored_at=scored_at)
 
 
-def _from_arrow(table: pa.Table, kind: str) -> Any:
-    if kind == "pandas":
-        return table.to_pandas()
-    if kind == "polars":
-        import polars as pl
+@contextmanager
+def _backend(backend: BackendArg, database: Path | None = None) -> Iterator[Backend]:
+    """The backend to run on: one the caller keeps (not closed here), or one made for the call."""
+    if backend is not None and not isinstance(backend, str):
+        yield backend
+        return
+    b = connect(backend, database=database)
+    try:
+        yield b
+    finally:
+        b.close()
 
-        return pl.from_arrow(table)
+
+def _is_database(backend: BackendArg) -> bool:
+    """A backend with a database of its own to write tables to (PostgreSQL, Spark)."""
+    if backend is None:
+        return False
+    name = backend if isinstance(backend, str) else backend.name
+    return not name.lower().startswith("duckdb")
+
+
+def _target(out: str | Path, backend: BackendArg, workspace: Workspace | None) -> Target:
+    """A file (by its suffix or a path separator) or a table."""
+    text = str(out)
+    if isinstance(out, Path) or "/" in text or "\\" in text or _has_file_suffix(text):
+        return Path(out)
+    table = TableName(text)
+    if not _is_database(backend):
+        if "." in text:
+            raise IcpError(f"cannot tell the format of output '{out}'",
+                           hint="use a .csv, .parquet or .jsonl file, or a bare name for a workspace table")
+        if workspace is None:
+            raise IcpError(f"'{out}' names a table, and no workspace was given to hold it",
+                           hint="pass workspace=Workspace(DIR), or give a .csv, .parquet or .jsonl file")
     return table
 
 
-def _rejects_path(out: str | Path, ws: Workspace) -> Path:
-    if is_table_name(str(out)):
-        return ws.path / f"{out}.rejects.csv"
+def _has_file_suffix(text: str) -> bool:
+    try:
+        file_format(text, purpose="output")
+        return True
+    except DataError:
+        return False
+
+
+def _uses_store(backend: Backend, workspace: Workspace | None) -> bool:
+    """Whether to read the workspace's stored events (kept in its DuckDB database)."""
+    return workspace is not None and backend.name == "duckdb" and has_stored_events(workspace)
+
+
+def _rejects_path(out: str | Path, ws: Workspace | None) -> Path:
+    if not isinstance(out, Path) and "/" not in str(out) and not _has_file_suffix(str(out)):
+        name = f"{out}.rejects.csv"
+        return ws.path / name if ws is not None else Path(name)
     p = Path(out)
     return p.with_name(p.name + ".rejects.csv")
-
-
-def _write_rejects(backend: DuckDBBackend, rejects: Rejects, path: Path) -> None:
-    backend.con.register("icp_rejects_arrow", rejects.to_arrow())
-    backend.write("SELECT * FROM icp_rejects_arrow", path)

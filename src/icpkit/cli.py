@@ -21,12 +21,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
-from .api import explain as explain_account
-from .api import score_to
 from .errors import IcpError, ProfileError
-from .profile.load import json_schema, load_profile
 from .workspace import DEFAULT_DIR, Workspace
+
+# Commands import what they need when they run: `icp --help` stays fast.
 
 app = typer.Typer(
     name="icp",
@@ -50,12 +48,17 @@ LabelOpt = Annotated[str, typer.Option("--label", "-l", help="The outcome column
 DateOpt = Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")]
 SplitAtOpt = Annotated[str | None, typer.Option("--split-at",
                                                 help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")]
-EventsOpt = Annotated[Path | None, typer.Option(
-    "--events", "-e", help="Events for the profile's intent and triggers: CSV, Parquet or JSON lines.")]
+EventsOpt = Annotated[str | None, typer.Option(
+    "--events", "-e", help="Events for the profile's intent and triggers: CSV, Parquet or JSON lines (or a table "
+                           "with a database --backend).")]
+BackendOpt = Annotated[str | None, typer.Option(
+    "--backend", "-b", envvar="ICP_DATABASE_URL", show_default=False,
+    help="Where to run: duckdb (default, embedded), a postgresql://user@host/db URL, spark (local), or a Spark "
+         "master URL.")]
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events are "
                     "ignored. Default: now.")]
-ContactsOpt = Annotated[Path | None, typer.Option(
+ContactsOpt = Annotated[str | None, typer.Option(
     "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")]
@@ -72,6 +75,8 @@ EventsOnErrorOpt = Annotated[OnError, typer.Option(
 
 def _version(value: bool) -> None:
     if value:
+        from . import __version__
+
         out.print(f"icpkit {__version__}")
         raise typer.Exit()
 
@@ -105,19 +110,15 @@ def validate(
                                                      help="Also check the columns and values of this file.")] = None,
 ) -> None:
     """Check a profile (and optionally that a data file has every column it uses)."""
-    from .api import score_rows
-    from .backends.duckdb import DuckDBBackend
+    from .api import validate_accounts
+    from .profile.load import load_profile
 
     prof = load_profile(profile)
     out.print(f"[green]ok[/] {escape(str(profile))}: {len(prof.criteria)} criteria, "
               f"{len(prof.adjustments)} adjustments, {len(prof.disqualifiers)} disqualifiers, "
               f"tiers {', '.join(t.name for t in prof.ordered_tiers)}; version {prof.version_hash}")
     if accounts is not None:
-        backend = DuckDBBackend()
-        try:
-            loaded = score_rows(backend, prof, accounts).loaded
-        finally:
-            backend.close()
+        loaded = validate_accounts(prof, accounts)
         fields = ", ".join(f"{f.name} <- '{f.header}'" for f in loaded.canonical.fields)
         found = f" (recognised a {loaded.canonical.crm_source} export)" if loaded.canonical.crm_source else ""
         out.print(f"[green]ok[/] {escape(str(accounts))}: {loaded.rows:,} accounts{found}; columns: {escape(fields)}")
@@ -130,6 +131,8 @@ def schema(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of profile files (for editor completion)."""
+    from .profile.load import json_schema
+
     text = json_schema()
     if out_file is None:
         sys.stdout.write(text + "\n")
@@ -141,8 +144,10 @@ def schema(
 @app.command()
 def score(
     profile: ProfileOpt,
-    accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],
-    out_path: Annotated[str, typer.Option("--out", "-o", help="Output .csv, .parquet or .jsonl file, or a table name.")],
+    accounts: Annotated[str, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines; or, with "
+                                          "a database --backend, a table or view (schema.table).")],
+    out_path: Annotated[str, typer.Option("--out", "-o", help="Output .csv, .parquet or .jsonl file, or a table name "
+                                          "(of the workspace, or of the --backend database).")],
     on_error: Annotated[OnError, typer.Option(
         "--on-error", help="fail: stop at bad rows; skip: set them aside in <out>.rejects.csv.")] = OnError.fail,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
@@ -150,12 +155,16 @@ def score(
     events: EventsOpt = None,
     as_of: AsOfOpt = None,
     contacts: ContactsOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
+    from .api import score_to
+
     moment = _moment(as_of)
     with _progress(quiet) as progress:
-        run = score_to(profile, accounts, out_path, workspace=Workspace(workspace), on_error=on_error.value,
-                       progress=progress, events=events, as_of=moment, scored_at=moment, contacts=contacts)
+        run = score_to(profile, _input(accounts, backend), out_path, workspace=Workspace(workspace),
+                       backend=backend, on_error=on_error.value, progress=progress, events=_input(events, backend),
+                       as_of=moment, scored_at=moment, contacts=_input(contacts, backend))
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if run.rejects.rows:
@@ -190,6 +199,9 @@ def explain(
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
     """Print one account's score breakdown: every criterion's points and reason, and its intent."""
+    from .api import explain as explain_account
+    from .profile.load import load_profile
+
     last = Workspace(workspace).settings().get("last_run", {})
     same_run = profile is None and accounts is None
 
@@ -242,6 +254,7 @@ def doc(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write .md or .html (default: Markdown to stdout).")] = None,
 ) -> None:
     """Render the whole ICP as a one-page document (Markdown or self-contained HTML)."""
+    from .profile.load import load_profile
     from .report.profile_doc import render_html, render_markdown
 
     prof = load_profile(profile)
@@ -298,7 +311,7 @@ def backtest(
     contacts: ContactsOpt = None,
 ) -> None:
     """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
-    from .discover.backtest import run_backtest
+    from .api import backtest as run_backtest
 
     bt = run_backtest(profile, data, label, date=date, split_at=split_at, events=events,
                       as_of=_moment(as_of), contacts=contacts)
@@ -496,7 +509,9 @@ def tam(
     """How many companies of a universe land in each tier; warns when the ICP is too narrow or too broad."""
     import json
 
-    from .discover.tam import TamLimits, size_tam
+    from .api import size_tam
+    from .discover.tam import TamLimits
+    from .profile.load import load_profile
 
     with _progress(False) as progress:
         result = size_tam(load_profile(profile), universe, limits=TamLimits(narrow, broad, broad_share),
@@ -525,7 +540,7 @@ def compare(
     json_out: JsonOpt = None,
 ) -> None:
     """Backtest two profiles on the same history, side by side, and count records that change tier."""
-    from .discover.backtest import compare_profiles
+    from .api import compare_profiles
 
     cmp = compare_profiles(profile_a, profile_b, data, label, date=date, split_at=split_at)
     a, b = cmp.a, cmp.b
@@ -558,6 +573,44 @@ def compare(
         _atomic_text(json_out, cmp.to_json())
         out.print(f"Wrote {escape(str(json_out))}")
 
+
+
+def _input(value: str | Path | None, backend: str | None) -> Any:
+    """An input option: a file, or with a database backend a table (``schema.table``) when
+    no such file exists."""
+    if value is None:
+        return None
+    from .io.sources import TableName, file_format
+
+    text = str(value)
+    database = backend is not None and not backend.strip().lower().startswith("duckdb")
+    if database and not Path(text).exists() and "/" not in text:
+        try:
+            file_format(text)
+        except IcpError:
+            return TableName(text)
+    return Path(text)
+
+
+@app.command()
+def sql(
+    profile: ProfileOpt,
+    dialect: Annotated[str, typer.Option("--dialect", help="duckdb, postgres, spark, snowflake or bigquery.")] = "duckdb",
+    accounts_table: Annotated[str, typer.Option("--accounts-table", help="The accounts table or view the "
+                                                "statement reads (schema.table).")] = "accounts",
+    text_columns: Annotated[bool, typer.Option("--text-columns", help="The table's columns are all text (a staging "
+                                               "table loaded from CSV); default: typed by the profile.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print the SQL that scores an accounts table in your warehouse: one statement giving the score table."""
+    from .api import scoring_sql
+
+    text = scoring_sql(profile, accounts_table, dialect, text_columns=text_columns)
+    if out_file is None:
+        sys.stdout.write(text + "\n")
+    else:
+        _atomic_text(out_file, text + "\n")
+        err.print(f"Wrote {escape(str(out_file))}")
 
 
 def _moment(text: str | None) -> datetime | None:

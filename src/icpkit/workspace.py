@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from .errors import WorkspaceError
 
 DEFAULT_DIR = ".icp"
-TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class Workspace:
@@ -57,7 +55,3 @@ class Workspace:
         tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
         os.replace(tmp, self.settings_file)
 
-
-def is_table_name(target: str) -> bool:
-    """``--out`` names a workspace table when it is a bare identifier (no suffix, no slash)."""
-    return bool(TABLE_NAME.match(target))

@@ -18,6 +18,7 @@ from icpkit.errors import DataError
 from icpkit.intent.plan import SMALL_CAP
 from icpkit.profile.load import load_profile
 from icpkit.profile.model import Profile
+from tests.engines import examples
 from tests.oracle import duck_round2
 from tests.oracle_intent import AccountIntent, intent_scores
 
@@ -38,10 +39,24 @@ def events_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table({k: pa.array([r.get(k) for r in rows], pa.string()) for k in EVENT_KEYS})
 
 
+ENGINE: Any = None  # the engine of the running test (every test runs on each)
+
+
+@pytest.fixture(autouse=True)
+def _on_each_engine(engine: Any) -> Any:
+    global ENGINE
+    ENGINE = engine
+    yield
+
+
+def score(*args: Any, **kw: Any) -> pa.Table:
+    return icpkit.score(*args, backend=ENGINE, **kw)
+
+
 def run(profile: Profile, domains: list[str], rows: list[dict[str, Any]], as_of: datetime = AS_OF,
         **kw: Any) -> dict[str, dict[str, Any]]:
     accounts = pa.table({"domain": domains})
-    out = icpkit.score(profile, accounts, events=events_table(rows), as_of=as_of, **kw).to_pylist()
+    out = score(profile, accounts, events=events_table(rows), as_of=as_of, **kw).to_pylist()
     assert [r["domain"] for r in out] == domains
     return {r["domain"]: r for r in out}
 
@@ -276,7 +291,7 @@ def test_timestamp_columns_with_a_zone_are_converted(unit: str) -> None:
     times = [datetime(2026, 1, 30, 0, 30, tzinfo=plus1)] * 4  # 23:30 UTC on the 29th: one day, cap 3
     events = pa.table({"event_id": [f"e{i}" for i in range(4)], "domain": ["tz.com"] * 4, "type": [PRICING] * 4,
                        "occurred_at": pa.array(times, pa.timestamp(unit, tz="+01:00"))})
-    out = icpkit.score(EXAMPLE, pa.table({"domain": ["tz.com"]}), events=events, as_of=AS_OF).to_pylist()
+    out = score(EXAMPLE, pa.table({"domain": ["tz.com"]}), events=events, as_of=AS_OF).to_pylist()
     assert out[0]["intent_score"] == r2(30 * w("2026-01-29T23:30:00Z"))
 
 
@@ -303,7 +318,7 @@ def test_fractional_buying_group_window_includes_its_first_instant() -> None:
 def test_scored_at_with_an_offset_is_written_in_utc() -> None:
     plus1 = datetime(2026, 1, 31, 1, 0, tzinfo=timezone(timedelta(hours=1)))  # the CLI passes --as-of as both
     events = events_table([ev(DEMO, "2026-01-30T00:00:00Z", id="1", domain="acme.com")])
-    out = icpkit.score(EXAMPLE, pa.table({"domain": ["acme.com"]}), events=events, as_of=plus1,
+    out = score(EXAMPLE, pa.table({"domain": ["acme.com"]}), events=events, as_of=plus1,
                        scored_at=plus1).to_pylist()
     assert out[0]["intent_score"] == r2(30 * w("2026-01-30T00:00:00Z"))  # the as-of instant itself is right
     assert out[0]["scored_at"] == datetime(2026, 1, 31, 0, 0)
@@ -437,7 +452,7 @@ def check_against_oracle(profile: Profile, as_of: datetime, rows: list[dict[str,
         profile = Profile.model_validate(profile.model_dump(by_alias=True, exclude_defaults=True) | {
             "criteria": [{"field": "industry", "weight": 10, "levels": [{"values": ["software"], "points": 10}]}]})
         accounts["industry"] = ["software", "retail", None, "Software"]
-    out = icpkit.score(profile, pa.table(accounts), events=events_table(rows), as_of=as_of,
+    out = score(profile, pa.table(accounts), events=events_table(rows), as_of=as_of,
                        on_error="skip" if bad else "fail").to_pylist()
     assert [r["domain"] for r in out] == ACCOUNTS
     expected = intent_scores(profile.intent, rows, as_of)  # type: ignore[arg-type]
@@ -454,24 +469,35 @@ def check_against_oracle(profile: Profile, as_of: datetime, rows: list[dict[str,
             assert row["fit_score"] == (100.0 if row["domain"] in ("acme.com", "gmail.com") else 0.0)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_random_intent_matches_reference(case: tuple[Profile, datetime, list[dict[str, Any]], bool]) -> None:
-    check_against_oracle(*case)
+def test_random_intent_matches_reference(engine: Any) -> None:
+    @settings(max_examples=examples(engine, 40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(scenarios())
+    def run(case: tuple[Profile, datetime, list[dict[str, Any]], bool]) -> None:
+        check_against_oracle(*case)
+
+    run()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_random_intent_with_fit_matches_reference(case: tuple[Profile, datetime, list[dict[str, Any]], bool]) -> None:
-    check_against_oracle(*case, fit=True)
+def test_random_intent_with_fit_matches_reference(engine: Any) -> None:
+    @settings(max_examples=examples(engine, 15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(scenarios())
+    def run(case: tuple[Profile, datetime, list[dict[str, Any]], bool]) -> None:
+        check_against_oracle(*case, fit=True)
+
+    run()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["acme.com", "beta.io"]), st.sampled_from([PRICING, DEMO, SECURITY, CAREERS]),
-                          st.sampled_from(PEOPLE), st.sampled_from([-14 * DAY, 0]) | st.integers(-30 * DAY, DAY),
-                          st.integers(0, 4)), max_size=40))
-def test_example_profile_matches_reference(events: list[tuple[str, str, str, int, int]]) -> None:
-    rows = [{"event_id": f"e{i}", "email": f"{p}@{d}", "type": t,
-             "occurred_at": render(AS_OF + timedelta(seconds=s - s % 7200), form)}  # 2-hour steps: full days
-            for i, (d, t, p, s, form) in enumerate(events)]
-    check_against_oracle(EXAMPLE, AS_OF, rows, False)
+def test_example_profile_matches_reference(engine: Any) -> None:
+    moments = st.sampled_from([-14 * DAY, 0]) | st.integers(-30 * DAY, DAY)
+
+    @settings(max_examples=examples(engine, 25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.tuples(st.sampled_from(["acme.com", "beta.io"]), st.sampled_from([PRICING, DEMO, SECURITY,
+                                                                                          CAREERS]),
+                              st.sampled_from(PEOPLE), moments, st.integers(0, 4)), max_size=40))
+    def run(events: list[tuple[str, str, str, int, int]]) -> None:
+        rows = [{"event_id": f"e{i}", "email": f"{p}@{d}", "type": t,
+                 "occurred_at": render(AS_OF + timedelta(seconds=s - s % 7200), form)}  # 2-hour steps: full days
+                for i, (d, t, p, s, form) in enumerate(events)]
+        check_against_oracle(EXAMPLE, AS_OF, rows, False)
+
+    run()

@@ -1,4 +1,5 @@
-"""Bulk scoring on DuckDB agrees exactly with the one-record reference evaluator."""
+"""Bulk scoring on every engine (DuckDB, PostgreSQL, Spark) agrees exactly with the one-record
+reference evaluator, and so with each other."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icpkit.backends.duckdb import DuckDBBackend
 from icpkit.profile.load import load_profile
 from icpkit.profile.model import Profile
 from icpkit.scoring.plan import build_plan
+from tests.engines import examples
 from tests.oracle import abm_tiers, score_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,20 +52,16 @@ record = st.fixed_dictionaries({
 })
 
 
-def run_engine(profile: Profile, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def run_engine(engine: Any, profile: Profile, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     rows = [{"domain": f"d{i}.example", **r} for i, r in enumerate(records)]
-    backend = DuckDBBackend()
-    try:
-        backend.con.register("acc", pa.Table.from_pylist(rows, schema=SCHEMA))
-        plan = build_plan(profile, backend.table_ref("acc"))
-        out = backend.to_arrow(plan.sql()).to_pylist()
-    finally:
-        backend.close()
-    return {r["domain"]: r for r in out}
+    plan = build_plan(profile, engine.read(pa.Table.from_pylist(rows, schema=SCHEMA), "acc"))
+    for step in plan.steps[:-1]:
+        engine.materialize(step.name, step.expr)
+    return {r["domain"]: r for r in engine.to_arrow(plan.expr).to_pylist()}
 
 
-def check(profile: Profile, records: list[dict[str, Any]]) -> None:
-    got = run_engine(profile, records)
+def check(engine: Any, profile: Profile, records: list[dict[str, Any]]) -> None:
+    got = run_engine(engine, profile, records)
     expected = []
     for i, r in enumerate(records):
         exp = score_record(profile, r) | {"domain": f"d{i}.example"}
@@ -78,10 +75,13 @@ def check(profile: Profile, records: list[dict[str, Any]]) -> None:
         assert row["abm_tier"] == abm[exp["domain"]]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(record, min_size=1, max_size=80))
-def test_seed_rubric_matches_reference(records: list[dict[str, Any]]) -> None:
-    check(SEED, records)
+def test_seed_rubric_matches_reference(engine: Any) -> None:
+    @settings(max_examples=examples(engine, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(record, min_size=1, max_size=80))
+    def run(records: list[dict[str, Any]]) -> None:
+        check(engine, SEED, records)
+
+    run()
 
 
 # -- random profiles -------------------------------------------------------------------
@@ -145,10 +145,13 @@ def profiles(draw: st.DrawFn) -> Profile:
     })
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(profiles(), st.lists(record, min_size=1, max_size=40))
-def test_random_profiles_match_reference(profile: Profile, records: list[dict[str, Any]]) -> None:
-    check(profile, records)
+def test_random_profiles_match_reference(engine: Any) -> None:
+    @settings(max_examples=examples(engine, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(profiles(), st.lists(record, min_size=1, max_size=40))
+    def run(profile: Profile, records: list[dict[str, Any]]) -> None:
+        check(engine, profile, records)
+
+    run()
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "snowflake", "bigquery"])

@@ -7,7 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from icpkit.discover.tam import TamLimits, size_tam
+from icpkit.api import size_tam
+from icpkit.discover.tam import TamLimits
 from icpkit.profile.load import parse_profile
 
 PROFILE = parse_profile(

@@ -35,8 +35,9 @@ def test_generated_sql_is_pinned(profile: str, dialect: str) -> None:
     sql = build_plan(load_profile(ROOT / profile), ACCOUNTS, scored_at=AT).sql(dialect) + "\n"
     stem = "demo" if "demo" in profile else Path(profile).stem
     path = GOLDEN / f"{stem}.{dialect}.sql"
-    if os.environ.get("ICP_UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("ICP_UPDATE_GOLDEN"):
         path.write_text(sql, encoding="utf-8")
+    assert path.exists(), f"no pinned SQL {path.name}; write it with ICP_UPDATE_GOLDEN=1 pytest {__file__}"
     assert sql == path.read_text(encoding="utf-8"), f"SQL changed; if intended: ICP_UPDATE_GOLDEN=1 pytest {__file__}"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -10,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icpkit.discover.backtest import (
-    _label_sql,
     auc,
     auc_weighted,
     calibration,
@@ -232,30 +230,3 @@ def test_histogram_counts_add_up() -> None:
         assert (h["won"], h["lost"]) == (labels[inside].sum(), (1 - labels[inside]).sum())
     tiers = rng.choice(TIERS, 5000).astype(object)
     assert summarize(scores, labels, tiers, TIERS, rows_total=5000, label="won", profile_version="x").histogram == hist
-
-
-def test_the_label_sql_reads_labels_as_parse_labels_does() -> None:
-    """Each value read in SQL (1, 0, or NULL for a bad or missing label) as parse_labels reads it."""
-    spaces = "".join(map(chr, [9, 10, 11, 12, 13, 28, 31, 32, 0x85, 0xA0, 0x2003, 0x3000]))
-    texts = ["1", "0", " Yes ", "no", "TRUE", "False", "won", "Lost", "y", "N", "t", "F", "1.0", "0.0", "win",
-             "loss", "maybe", "2", "", "   ", None, "\u200byes", "yes.", "1.00", "-0", "é",
-             *(c + "won" + c for c in spaces)]
-    columns = {
-        "text": pa.array(texts, pa.string()),
-        "int": pa.array([1, 0, 2, -1, None], pa.int64()),
-        "bool": pa.array([True, False, None]),
-        "double": pa.array([1.0, 0.0, -0.0, 2.0, 0.5, float("nan"), float("inf"), None]),
-        "float": pa.array([1.0, 0.0, 3.0, float("nan")], pa.float32()),
-        "decimal": pa.array([1, 0], pa.decimal128(3, 0)),
-    }
-    con = duckdb.connect()
-    for name, values in columns.items():
-        con.register("t", pa.table({"v": values}))
-        got = [r[0] for r in con.execute(f"SELECT {_label_sql('v', values.type)} FROM t").fetchall()]
-        expected = []
-        for i in range(len(values)):
-            try:
-                expected.append(int(parse_labels(values.slice(i, 1))[0]))
-            except DataError:
-                expected.append(None)
-        assert got == expected, name

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from ..api import ScoreRun, score_to
-from ..backends.duckdb import ProgressFn, quote_str
+from ..backends.base import ProgressFn
 from ..workspace import Workspace
 from .generate import generate_demo
 
@@ -40,14 +42,13 @@ def run_demo(
 
 
 def win_rates(scores: Path, deals: Path) -> dict[str, float]:
-    """Share of closed deals won, per tier: the first evidence that the profile works."""
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            f"SELECT s.tier, avg((d.outcome = 'won')::int) FROM read_csv({quote_str(str(scores))}) s "
-            f"JOIN read_csv({quote_str(str(deals))}) d ON d.domain = s.domain "
-            "WHERE d.outcome IN ('won', 'lost') GROUP BY s.tier ORDER BY min(s.fit_score) DESC"
-        ).fetchall()
-    finally:
-        con.close()
-    return {tier: float(rate) for tier, rate in rows}
+    """Share of closed deals won, per tier, highest tier first: the first evidence that the
+    profile works."""
+    text = pcsv.ConvertOptions(column_types={"domain": "string", "tier": "string", "outcome": "string"})
+    s = pcsv.read_csv(scores, convert_options=text).select(["domain", "tier", "fit_score"])
+    d = pcsv.read_csv(deals, convert_options=text).select(["domain", "outcome"])
+    d = d.filter(pc.is_in(d["outcome"], value_set=pa.array(["won", "lost"])))
+    d = d.append_column("won", pc.cast(pc.equal(d["outcome"], "won"), "int64"))
+    per = s.join(d, "domain").group_by("tier").aggregate([("won", "mean"), ("fit_score", "min")])
+    per = per.sort_by([("fit_score_min", "descending")])
+    return {t: float(r) for t, r in zip(per["tier"].to_pylist(), per["won_mean"].to_pylist())}

@@ -4,7 +4,7 @@ The statistics (:func:`auc`, :func:`ks`, :func:`gains_table`, :func:`wilson_inte
 :func:`tier_table`, :func:`calibration`, :func:`histogram`) are pure functions of numpy
 arrays: ``scores`` are fit scores (0-100), ``labels`` are 1 (won) or 0 (lost). Each has a
 ``*_weighted`` twin that takes counts instead of rows (``scores``, ``n`` rows, ``wins`` of
-them) and returns the same result for the rows the counts describe. :func:`run_backtest`
+them) and returns the same result for the rows the counts describe. :func:`icpkit.api.backtest`
 scores a file with the same engine as ``icp score``, joins each row's label by its row
 number, counts rows and wins per (fit score, tier) in the engine and computes every
 statistic from those counts into a :class:`Backtest`.
@@ -25,12 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date as Date
 from datetime import datetime
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+import ibis
+import ibis.expr.types as ir
 
 from ..errors import DataError, IcpError, MissingColumnError, located, suggest
 
@@ -351,21 +353,30 @@ def _label_error(raw: str | None, n_bad: int, where: str) -> DataError:
 #: The characters ``pyarrow.compute.utf8_trim_whitespace`` trims, for the same trim in SQL.
 _WHITESPACE = "".join(map(chr, [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
                                 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+_TRIM_RE = f"^[{_WHITESPACE}]+|[{_WHITESPACE}]+$"
 
 
-def _label_sql(value: str, value_type: pa.DataType) -> str:
-    """SQL reading the SQL expression ``value`` (of Arrow type ``value_type``) as a label the
-    way :func:`parse_labels` does: 1 (won), 0 (lost), or NULL (missing or not a label)."""
-    from ..backends.duckdb import quote_str
+def label_value(col: ir.Value) -> ir.IntegerValue:
+    """The engine's reading of a label column as :func:`parse_labels` reads it: 1 (won), 0
+    (lost), or NULL (missing or not a label)."""
+    dtype = col.type()
+    if dtype.is_floating():  # NaN is missing, as in _as_text
+        col = col.isnan().ifelse(ibis.null(dtype), col)
+    text = col if dtype.is_string() else col.cast("string")
+    # Trimming spaces alone is fast; the full trim, many times slower, is only run on what
+    # that leaves unread (fed NULL otherwise: an engine may evaluate both branches).
+    quick = text.strip().lower()
+    slow = quick.isin([*TRUE_WORDS, *FALSE_WORDS]).ifelse(ibis.null("string"), text)
+    full = slow.re_replace(_TRIM_RE, "").lower()
+    return ibis.cases((quick.isin(TRUE_WORDS), 1), (quick.isin(FALSE_WORDS), 0), (full.isin(TRUE_WORDS), 1),
+                      (full.isin(FALSE_WORDS), 0), else_=ibis.null("int8")).cast("int8")
 
-    text = f"CAST({value} AS VARCHAR)"
-    if pa.types.is_floating(value_type):  # NaN is missing, as in _as_text
-        text = f"CASE WHEN isnan({value}) THEN NULL ELSE {text} END"
-    words = ", ".join(f"{quote_str(w)}: {int(w in TRUE_WORDS)}" for w in (*TRUE_WORDS, *FALSE_WORDS))
-    read = f"MAP {{{words}}}"
-    # trim() alone trims spaces and is fast; the full trim, many times slower, is only tried
-    # on what that leaves unread (a word once spaces are trimmed has nothing more to trim)
-    return f"coalesce({read}[lower(trim({text}))], {read}[lower(trim({text}, {quote_str(_WHITESPACE)}))])"
+
+def date_value(col: ir.Value) -> ir.DateValue:
+    """A date column read as a date (its first 10 characters, ``YYYY-MM-DD``); NULL when it
+    cannot be read."""
+    text = col if col.type().is_string() else col.cast("string")
+    return text.strip()[:10].try_cast("date")
 
 
 # -- the backtest ----------------------------------------------------------------------
@@ -373,7 +384,7 @@ def _label_sql(value: str, value_type: pa.DataType) -> str:
 
 @dataclass
 class Backtest:
-    """The result of :func:`run_backtest`; :meth:`to_dict` / :meth:`to_json` for output.
+    """The result of :func:`icpkit.api.backtest`; :meth:`to_dict` / :meth:`to_json` for output.
 
     ``top_tier`` is the profile's highest tier and ``bottom_tier`` its lowest. ``histogram``
     counts won and lost rows per 5-point score band (``0-5``, ..., ``95-100``, all 20).
@@ -481,42 +492,23 @@ def _split_date(split_at: str) -> Date:
         raise IcpError(f"--split-at '{split_at}' is not a date", hint="write it as YYYY-MM-DD") from None
 
 
-@dataclass(frozen=True)
-class _Labelled:
-    """A labelled file, scored: ``counts`` holds rows (``n``) and wins per (``fit_score``,
-    ``tier``); ``rows``, when asked for, each row's ``_row`` and ``tier`` in input order."""
-
-    counts: pa.Table
-    rows_total: int
-    label_col: str
-    split: dict[str, Any] | None
-    rows: pa.Table | None = None
-
-
-def run_backtest(profile: Any, data_path: str | Path, label: str, *, date: str | None = None,
-                 split_at: str | None = None, events: Any = None, as_of: datetime | None = None,
-                 contacts: Any = None) -> Backtest:
-    """Score ``data_path`` with ``profile`` and measure the scores against the ``label`` column.
-
-    With ``date`` and ``split_at`` only rows whose date is on or after ``split_at`` (the
-    out-of-sample period) are evaluated; a row with a missing or unreadable date is an error.
-
-    A profile with intent is scored from ``events`` as of ``as_of`` (give the moment the
-    outcomes were still unknown, so that no later event leaks in); the score measured is the
-    one its tiers use: the fit score, or the priority or intent score (``priority.tiers_on``),
-    or the intent score of a profile without criteria.
-    """
-    from ..api import _profile
-
-    prof = _profile(profile)
+def check_as_of(prof: Any, as_of: datetime | None) -> None:
+    """A backtest of a profile with intent or triggers must say when the outcomes were unknown."""
     if (prof.intent is not None or prof.triggers) and as_of is None:
         raise IcpError("a backtest of a profile with intent or triggers needs --as-of",
                        hint="the moment the outcomes were still unknown, so that no later event leaks in")
-    data = _labelled_scores(prof, data_path, label, date, split_at, events=events, as_of=as_of, contacts=contacts)
-    return _summary(prof, data)
 
 
-def _summary(prof: Any, data: _Labelled) -> Backtest:
+def check_split(date: str | None, split_at: str | None) -> Date | None:
+    """The split date (None without one); ``date`` and ``split_at`` go together."""
+    if (date is None) != (split_at is None):
+        raise IcpError("--date and --split-at go together",
+                       hint="give both to evaluate only rows dated on or after the split, or neither")
+    return _split_date(split_at) if split_at is not None else None
+
+
+def summary_of(prof: Any, data: Labelled) -> Backtest:
+    """Every statistic of a backtest from the counts of :func:`labelled_counts`."""
     c = data.counts
     return summarize_weighted(c["fit_score"], c["tier"].to_pylist(), c["n"], c["wins"],
                               [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
@@ -532,62 +524,60 @@ def measured_score(prof: Any) -> str:
     return "fit_score"
 
 
-def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | None,
-                     split_at: str | None, *, keep_rows: bool = False, events: Any = None,
-                     as_of: datetime | None = None, contacts: Any = None) -> _Labelled:
-    from ..api import _source, score_rows
-    from ..backends.duckdb import DuckDBBackend, quote_ident, quote_str
+@dataclass(frozen=True)
+class Labelled:
+    """A labelled file, scored: ``counts`` holds rows (``n``) and wins per (``fit_score``,
+    ``tier``); ``rows``, when asked for, each row's ``_row`` and ``tier`` in input order."""
+
+    counts: pa.Table
+    rows_total: int
+    label_col: str
+    split: dict[str, Any] | None
+    rows: pa.Table | None = None
+
+
+def labelled_counts(backend: Any, prof: Any, scored: Any, label: str, date: str | None, cutoff: Date | None, *,
+                    keep_rows: bool = False) -> Labelled:
+    """Rows and wins per (measured score, tier) of the scored rows (``scored``, a run's
+    :class:`~icpkit.run.Scored`), each row's label joined by its row number and counted in
+    the engine; with ``cutoff`` only the rows of ``date`` on or after it."""
     from ..scoring.plan import ROW, tier_by_score
 
-    if (date is None) != (split_at is None):
-        raise IcpError("--date and --split-at go together",
-                       hint="give both to evaluate only rows dated on or after the split, or neither")
-    cutoff = _split_date(split_at) if split_at is not None else None
-    backend = DuckDBBackend()
-    try:
-        scored = score_rows(backend, prof, data_path, on_error="fail", events=_source(events), as_of=as_of,
-                            contacts=_source(contacts), scored_at=as_of)
-        where = scored.loaded.label
-        schema = backend.to_arrow("SELECT * FROM icp_raw LIMIT 0").schema
-        columns = [c for c in schema.names if c != ROW]
-        label_col = _column(columns, label, "label", where)
-        raw_label = f"r.{quote_ident(label_col)}"
-        measured = measured_score(prof)
-        if measured == "fit_score" and not prof.intent and scored.plan is not None:
-            source = backend.compile(scored.plan.fit_scores())  # the narrow path: no reasons, no points
-        else:
-            backend.execute(f"CREATE OR REPLACE TEMP VIEW icp_scored AS {scored.final_sql}")
-            s = backend.table_ref("icp_scored")
-            source = backend.compile(s.select(ROW, fit_score=s[measured],
-                                              tier=s.tier if prof.criteria else tier_by_score(prof, s[measured])))
-        rows = (f"SELECT s.{ROW} AS _row, s.fit_score, s.tier, {_label_sql(raw_label, schema.field(label_col).type)} "
-                f"AS _won FROM ({source}) s JOIN icp_raw r ON s.{ROW} = r.{ROW}")
-        rows_total = backend.rows("SELECT count(*) FROM icp_raw")[0][0]
-        if cutoff is not None:
-            date_col = _column(columns, date or "", "date", where)
-            d = f"TRY_CAST(left(trim(CAST(r.{quote_ident(date_col)} AS VARCHAR)), 10) AS DATE)"
-            bad = backend.rows(f"SELECT r.{ROW}, CAST(r.{quote_ident(date_col)} AS VARCHAR) FROM icp_raw r "
-                               f"WHERE {d} IS NULL ORDER BY r.{ROW} LIMIT 1")
-            if bad:
-                row, value = bad[0]
-                msg = "the date is missing" if value is None or not value.strip() else f"cannot read '{value}' as a date"
-                raise DataError(msg, where=located(where, row, date_col), hint="write dates as YYYY-MM-DD")
-            rows += f" WHERE {d} >= DATE {quote_str(cutoff.isoformat())}"
-        if keep_rows:
-            backend.execute(f"CREATE TEMP TABLE icp_labelled AS {rows}")
-            rows = "SELECT * FROM icp_labelled"
-        counts = backend.to_arrow(
-            "SELECT fit_score, tier, count(*) AS n, CAST(coalesce(sum(_won), 0) AS BIGINT) AS wins, "
-            "count(*) - count(_won) AS bad, min(_row) FILTER (WHERE _won IS NULL) AS first_bad "
-            f"FROM ({rows}) GROUP BY fit_score, tier ORDER BY fit_score, tier")
-        n_bad = pc.sum(counts["bad"]).as_py() or 0
-        if n_bad:
-            row = pc.min(counts["first_bad"]).as_py()
-            value = backend.to_arrow(f"SELECT {raw_label} FROM icp_raw r WHERE r.{ROW} = {int(row)}").column(0)
-            raise _label_error(_as_text(value)[0].as_py(), n_bad, located(where, row, label_col))
-        per_row = backend.to_arrow("SELECT _row, tier FROM icp_labelled ORDER BY _row") if keep_rows else None
-    finally:
-        backend.close()
+    where = scored.loaded.label
+    raw = scored.loaded.raw
+    columns = [c for c in raw.columns if c != ROW]
+    label_col = _column(columns, label, "label", where)
+    measured = measured_score(prof)
+    if measured == "fit_score" and not prof.intent and scored.plan is not None:
+        s = scored.plan.fit_scores()  # the narrow path: no reasons, no points
+    else:
+        f = scored.final
+        s = f.select(ROW, fit_score=f[measured], tier=f.tier if prof.criteria else tier_by_score(prof, f[measured]))
+    r = raw.select(_r=raw[ROW], _won=label_value(raw[label_col]),
+                   **({"_date": date_value(raw[_column(columns, date or "", "date", where)])} if cutoff else {}))
+    rows = s.join(r, s[ROW] == r._r).select(ROW, "fit_score", "tier", *[c for c in r.columns if c != "_r"])
+    rows_total = backend.scalar(raw.count())
+    if cutoff is not None:
+        date_col = _column(columns, date or "", "date", where)
+        bad = raw.filter(date_value(raw[date_col]).isnull())
+        first = backend.to_arrow(bad.order_by(ROW).limit(1).select(ROW, v=bad[date_col].cast("string"))).to_pylist()
+        if first:
+            row, value = first[0][ROW], first[0]["v"]
+            msg = "the date is missing" if value is None or not value.strip() else f"cannot read '{value}' as a date"
+            raise DataError(msg, where=located(where, row, date_col), hint="write dates as YYYY-MM-DD")
+        rows = rows.filter(rows._date >= ibis.literal(cutoff, type="date"))
+    if keep_rows:
+        rows = backend.materialize("icp_labelled", rows)
+    per = rows.group_by(["fit_score", "tier"]).aggregate(
+        n=rows.count(), wins=rows._won.sum().fill_null(0).cast("int64"), bad=rows._won.isnull().sum(),
+        first_bad=rows[ROW].min(where=rows._won.isnull()))
+    counts = backend.to_arrow(per.order_by(["fit_score", "tier"]))
+    n_bad = pc.sum(counts["bad"]).as_py() or 0
+    if n_bad:
+        row = pc.min(counts["first_bad"]).as_py()
+        value = backend.to_arrow(raw.filter(raw[ROW] == row).select(label_col)).column(0)
+        raise _label_error(_as_text(value)[0].as_py(), n_bad, located(where, row, label_col))
+    per_row = backend.to_arrow(rows.select(ROW, "tier").order_by(ROW)) if keep_rows else None
     n = pc.sum(counts["n"]).as_py() or 0
     split = None
     if cutoff is not None:
@@ -596,7 +586,7 @@ def _labelled_scores(prof: Any, data_path: str | Path, label: str, date: str | N
     else:
         what = f"column '{label_col}'"
     _check_counts(n, pc.sum(counts["wins"]).as_py() or 0, what)
-    return _Labelled(counts.select(["fit_score", "tier", "n", "wins"]), rows_total, label_col, split, per_row)
+    return Labelled(counts.select(["fit_score", "tier", "n", "wins"]), rows_total, label_col, split, per_row)
 
 
 @dataclass
@@ -615,14 +605,8 @@ class Comparison:
         return json.dumps(self.to_dict(), indent=2, default=float) + "\n"
 
 
-def compare_profiles(a: Any, b: Any, data_path: str | Path, label: str, *, date: str | None = None,
-                     split_at: str | None = None) -> Comparison:
-    """Backtest profiles ``a`` and ``b`` on the same labelled rows; count tier changes."""
-    from ..api import _profile
-
-    pa_, pb = _profile(a), _profile(b)
-    da = _labelled_scores(pa_, data_path, label, date, split_at, keep_rows=True)
-    db = _labelled_scores(pb, data_path, label, date, split_at, keep_rows=True)
+def comparison(pa_: Any, pb: Any, da: Labelled, db: Labelled) -> Comparison:
+    """Two profiles' backtests on the same labelled rows (``keep_rows``), and the tier changes."""
     assert da.rows is not None and db.rows is not None
     if da.rows.column("_row") != db.rows.column("_row"):
         raise IcpError("the two profiles did not score the same rows", hint="compare them on one file")
@@ -633,4 +617,4 @@ def compare_profiles(a: Any, b: Any, data_path: str | Path, label: str, *, date:
         moves.setdefault(x, {}).setdefault(y, 0)
         moves[x][y] += 1
     changed = sum(n for x, row in moves.items() for y, n in row.items() if x != y)
-    return Comparison(_summary(pa_, da), _summary(pb, db), moves, changed)
+    return Comparison(summary_of(pa_, da), summary_of(pb, db), moves, changed)

@@ -31,6 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
+import ibis
+
 from ..errors import DataError, IcpError
 from ..io import values
 from ..profile.model import Condition, Criterion, Disqualifier, Profile, format_number
@@ -116,8 +118,9 @@ class Discovery:
 
 def discover(accounts: Any, *, deals: Any = None, outcomes: Any = None, best: str = "won",
              top_share: float = 0.25, key: str = "domain", exclude: Sequence[str] = (),
-             seed: int = 0) -> Discovery:
-    """Compare the best accounts with the rest (see the module docstring).
+             seed: int = 0, backend: Any = None) -> Discovery:
+    """Compare the best accounts with the rest (see the module docstring), reading the
+    inputs on ``backend`` (default: the embedded DuckDB).
 
     ``accounts`` is a path or table of accounts; ``deals`` a deals table (``domain`` or
     ``key``, and an ``outcome``/``deal_stage``/``stage``/``status`` column reading won or
@@ -127,104 +130,107 @@ def discover(accounts: Any, *, deals: Any = None, outcomes: Any = None, best: st
     """
     if not 0 < top_share < 1:
         raise IcpError(f"--top-share {top_share:g} must be between 0 and 1", hint="e.g. 0.25 for the top quartile")
-    table, label, description, bad = _label_accounts(accounts, deals, outcomes, best, top_share, key)
+    table, label, description, bad = _label_accounts(accounts, deals, outcomes, best, top_share, key, backend)
     wins = pa.compute.sum(table.column("_best")).as_py() or 0
     if best == "won" and table.num_rows and wins == table.num_rows:
         raise DataError(f"every one of the {table.num_rows} accounts with closed deals has won at least once: "
                         "won vs lost cannot tell them apart",
                         hint="compare the best accounts by --best win_rate or --best won_amount instead")
     bad_labels = table.column("_bad").to_numpy(zero_copy_only=False) if bad else None
-    data = read_labelled(table.drop_columns(["_bad", "_key"]), label, exclude=exclude)
+    data = read_labelled(table.drop_columns(["_bad", "_key"]), label, exclude=exclude, backend=backend)
     data.notes.insert(0, f"compared: {description}")
     return analyse(data, description, bad_labels, seed=seed)
 
 
 def _label_accounts(accounts: Any, deals: Any, outcomes: Any, best: str, top_share: float,
-                    key: str) -> tuple[pa.Table, str, str, bool]:
+                    key: str, backend: Any = None) -> tuple[pa.Table, str, str, bool]:
     """The accounts with a ``_best`` label (1/0), and ``_bad`` (1 = lost or churned, 0 =
     won) when deals say so; rows without a verdict are left out."""
-    from ..api import _source
-    from ..backends.duckdb import DuckDBBackend, quote_ident
+    from ..backends import connect
+    from ..io.frames import as_source
+    from ..io.sources import source_label
     from .backtest import _column
 
-    backend = DuckDBBackend()
+    b = backend or connect()
     try:
-        where = backend.read_raw(_source(accounts), "icp_raw")
-        headers = _headers(backend, "icp_raw")
-        acc_key = _key_column(headers, key, where)
-        _keyed_view(backend, "icp_raw", acc_key, key, "icp_acc")
+        where = source_label(as_source(accounts))
+        raw = b.read(as_source(accounts), "icp_raw")
+        acc = _keyed(raw, _key_column(_headers(raw), key, where), key)
         measures: list[str] = []
+        m = acc
         if deals is not None:
-            d_where = backend.read_raw(_source(deals), "icp_deals_raw")
-            d_headers = _headers(backend, "icp_deals_raw")
-            d_key = _key_column(d_headers, key, d_where)
+            source = as_source(deals)
+            d_where = source_label(source)
+            d_raw = b.read(source, "icp_deals_raw")
+            d_headers = _headers(d_raw)
+            d = _keyed(d_raw, _key_column(d_headers, key, d_where), key)
             outcome = _outcome_column(d_headers, d_where)
             amount = next((h for h in d_headers if h.strip().lower() in ("amount", "close_value", "value")), None)
-            _keyed_view(backend, "icp_deals_raw", d_key, key, "icp_deals")
-            o = f"lower(trim(CAST({quote_ident(outcome)} AS VARCHAR)))"
-            won = f"{o} LIKE '%{WON}%'"
-            lost = f"{o} LIKE '%{LOST}%'"
-            amt = f"TRY_CAST({quote_ident(amount)} AS DOUBLE)" if amount else "NULL"
-            backend.execute(
-                "CREATE TEMP TABLE icp_deal_measures AS SELECT _key, "
-                f"CAST(count(*) FILTER ({won}) AS DOUBLE) AS deals_won, "
-                f"CAST(count(*) FILTER ({lost}) AS DOUBLE) AS deals_lost, "
-                f"coalesce(sum({amt}) FILTER ({won}), 0) AS won_amount FROM icp_deals "
-                f"WHERE _key IS NOT NULL AND ({won} OR {lost}) GROUP BY _key")
-            backend.execute("CREATE TEMP VIEW icp_m1 AS SELECT a.*, m.deals_won, m.deals_lost, m.won_amount, "
-                            "m.deals_won / (m.deals_won + m.deals_lost) AS win_rate FROM icp_acc a "
-                            "LEFT JOIN icp_deal_measures m USING (_key)")
-            measures += ["deals_won", "deals_lost", "won_amount", "win_rate"]
-            if not backend.rows("SELECT count(*) FROM icp_deal_measures")[0][0]:
+            o = d[outcome].cast("string").strip().lower()
+            won, lost = o.contains(WON), o.contains(LOST)
+            amt = d[amount].cast("string").try_cast("float64").sum(where=won).fill_null(0.0) if amount \
+                else ibis.literal(0.0, type="float64")
+            closed = d.filter(d._key.notnull() & (won | lost))
+            per = closed.group_by("_key").aggregate(
+                deals_won=won.sum().cast("float64"), deals_lost=lost.sum().cast("float64"),
+                won_amount=amt)
+            per = b.materialize("icp_deal_measures", per)
+            if not b.scalar(per.count()):
                 raise DataError(f"no closed deal in the deals (the column '{outcome}' never reads won or lost)",
                                 where=d_where, hint="closed deals have an outcome of won or lost")
-        else:
-            if best in BEST_FROM_DEALS:
-                raise IcpError(f"--best {best} needs --deals", hint="give the deals, or name a health measure")
-            backend.execute("CREATE TEMP VIEW icp_m1 AS SELECT * FROM icp_acc")
+            per = per.select(_dkey="_key", deals_won="deals_won", deals_lost="deals_lost", won_amount="won_amount",
+                             win_rate=per.deals_won / (per.deals_won + per.deals_lost))
+            j = m.left_join(per, m._key == per._dkey)
+            m = j.select(*m.columns, "deals_won", "deals_lost", "won_amount", "win_rate")
+            measures += ["deals_won", "deals_lost", "won_amount", "win_rate"]
+        elif best in BEST_FROM_DEALS:
+            raise IcpError(f"--best {best} needs --deals", hint="give the deals, or name a health measure")
         if outcomes is not None:
-            o_where = backend.read_raw(_source(outcomes), "icp_out_raw")
-            o_headers = _headers(backend, "icp_out_raw")
+            source = as_source(outcomes)
+            o_where = source_label(source)
+            o_raw = b.read(source, "icp_out_raw")
+            o_headers = _headers(o_raw)
             o_key = _key_column(o_headers, key, o_where)
-            _keyed_view(backend, "icp_out_raw", o_key, key, "icp_out")
+            out = _keyed(o_raw, o_key, key)
+            first = out.group_by("_key").aggregate(_first=out["_row"].min())  # the first row of each key
+            out = out.join(first, (out._key == first._key) & (out["_row"] == first._first))
             cols = [h for h in o_headers if h != o_key]
-            sel = ", ".join(f"o.{quote_ident(h)} AS {quote_ident('outcome_' + h)}" for h in cols)
-            backend.execute(f"CREATE TEMP VIEW icp_m2 AS SELECT m.*, {sel} FROM icp_m1 m "
-                            "LEFT JOIN (SELECT DISTINCT ON (_key) * FROM icp_out) o USING (_key)")
+            out = out.select(_okey=out._key, **{"outcome_" + h: out[h] for h in cols})
+            j = m.left_join(out, m._key == out._okey)
+            m = j.select(*m.columns, *["outcome_" + h for h in cols])
             measures += ["outcome_" + h for h in cols]
-        else:
-            backend.execute("CREATE TEMP VIEW icp_m2 AS SELECT * FROM icp_m1")
-        joined_cols = _headers(backend, "icp_m2")
         col = ""
         if best == "won":
-            label_sql = "CASE WHEN deals_won > 0 THEN 1 WHEN deals_lost > 0 THEN 0 END"
+            label = ibis.cases((m.deals_won > 0, 1), (m.deals_lost > 0, 0), else_=ibis.null("int64"))
             description = "accounts with a won deal vs accounts whose closed deals were all lost"
             has_bad = True
         else:
             col = best if best in measures else ("outcome_" + best if "outcome_" + best in measures else None)
             if col is None:
-                col = _column([c for c in joined_cols if not c.startswith("_")], best, "health", where)
-            v = f"TRY_CAST({quote_ident(col)} AS DOUBLE)"
-            cut = backend.rows(f"SELECT quantile_disc({v}, {1 - top_share}) FROM icp_m2 WHERE {v} IS NOT NULL")[0][0]
-            if cut is None:
+                col = _column([c for c in m.columns if not c.startswith("_")], best, "health", where)
+            v = m[col].cast("string").try_cast("float64") if not m[col].type().is_numeric() else m[col].cast("float64")
+            known = b.to_arrow(m.filter(v.notnull()).select(v=v))["v"].to_numpy(zero_copy_only=False)
+            if not len(known):
                 raise DataError(f"no account has a number in '{best}'", where=where, hint="check the health column")
-            label_sql = f"CASE WHEN {v} >= {float(cut)!r} THEN 1 WHEN {v} IS NOT NULL THEN 0 END"
-            description = (f"the top {top_share:.0%} of accounts by {best} (>= {format_number(float(cut))}) "
+            cut = float(np.quantile(known, 1 - top_share, method="inverted_cdf"))
+            label = ibis.cases((v >= cut, 1), (v.notnull(), 0), else_=ibis.null("int64"))
+            description = (f"the top {top_share:.0%} of accounts by {best} (>= {format_number(cut)}) "
                            f"vs the other accounts with a value")
             has_bad = "deals_won" in measures
-        bad_sql = "CASE WHEN deals_won > 0 THEN 0 WHEN deals_lost > 0 THEN 1 ELSE 0 END" if has_bad else "0"
+        bad = ibis.cases((m.deals_won > 0, 0), (m.deals_lost > 0, 1), else_=0) if has_bad else ibis.literal(0)
         used = set(measures) | ({col} if best != "won" else set())  # the health measure itself is no attribute
-        drop = ", ".join(["_row", *(quote_ident(c) for c in joined_cols if c in used)])
-        table = backend.to_arrow(
-            f"SELECT * EXCLUDE ({drop}), {label_sql} AS _best, {bad_sql} AS _bad FROM icp_m2 "
-            f"WHERE ({label_sql}) IS NOT NULL ORDER BY _row")
+        keep = [c for c in m.columns if c != "_row" and c not in used]
+        labelled = m.select(*keep, _best=label, _bad=bad, _order=m["_row"])
+        labelled = labelled.filter(labelled._best.notnull()).order_by("_order").drop("_order")
+        table = b.to_arrow(labelled)
     finally:
-        backend.close()
+        if backend is None:
+            b.close()
     return table, "_best", description, has_bad
 
 
-def _headers(backend: Any, view: str) -> list[str]:
-    return [c for c in backend.to_arrow(f"SELECT * FROM {view} LIMIT 0").schema.names if c != "_row"]
+def _headers(t: Any) -> list[str]:
+    return [c for c in t.columns if c != "_row"]
 
 
 def _key_column(headers: list[str], key: str, where: str) -> str:
@@ -239,13 +245,11 @@ def _key_column(headers: list[str], key: str, where: str) -> str:
     return _column(headers, key, "key", where)
 
 
-def _keyed_view(backend: Any, raw: str, header: str, key: str, name: str) -> None:
-    """``name``: the rows of ``raw`` with ``_key``, the key normalised (domains as scoring
-    reads them; other keys trimmed and lower-cased)."""
-    t = backend.table_ref(raw)
+def _keyed(t: Any, header: str, key: str) -> Any:
+    """The rows of ``t`` with ``_key``, the key normalised (domains as scoring reads them;
+    other keys trimmed and lower-cased)."""
     text = t[header].cast("string")
-    k = values.normalize_domain(text) if key == "domain" else text.strip().lower()
-    backend.execute(f"CREATE TEMP VIEW {name} AS {backend.compile(t.mutate(_key=k))}")
+    return t.mutate(_key=values.normalize_domain(text) if key == "domain" else text.strip().lower())
 
 
 def _outcome_column(headers: list[str], where: str) -> str:

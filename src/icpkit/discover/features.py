@@ -118,30 +118,33 @@ def slug(text: str) -> str:
 # -- reading ---------------------------------------------------------------------------
 
 
-def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = ()) -> Labelled:
+def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), backend: Any = None) -> Labelled:
     """Read ``data`` (a path, Arrow table or DataFrame) with its ``label`` column (see
-    :func:`~icpkit.discover.backtest.parse_labels`) into usable attributes."""
-    from ..api import _as_arrow
-    from ..backends.duckdb import DuckDBBackend, quote_ident
+    :func:`~icpkit.discover.backtest.parse_labels`) into usable attributes, on ``backend``
+    (default: the embedded DuckDB)."""
+    from ..backends import connect
+    from ..io.frames import as_source
+    from ..io.sources import source_label
 
-    _, table = _as_arrow(data)
-    backend = DuckDBBackend()
+    source = as_source(data)
+    where = source_label(source)
+    b = backend or connect()
     try:
-        where = backend.read_raw(table if table is not None else data, "icp_raw")
-        raw = backend.table_ref("icp_raw")
+        raw = b.read(source, "icp_raw")
         headers = [c for c in raw.columns if c != "_row"]
         label_col = _column(headers, label, "label", where)
         excluded = _excluded(headers, exclude, where)
         candidates = [h for h in headers if h != label_col and h not in excluded]
-        kinds = _kinds(backend, raw, candidates)
+        kinds = _kinds(b, raw, candidates)
         fields = _field_names(candidates)
         cols: dict[str, Any] = {"_row": raw["_row"], "_label": raw[label_col]}
         for h in candidates:
             cols[f"f{len(cols)}"] = parse_value(fields[h], kinds[h], raw[h])
         names = list(cols)
-        result = backend.to_arrow(backend.compile(raw.select(**cols)) + f" ORDER BY {quote_ident('_row')}")
+        result = b.to_arrow(raw.select(**cols).order_by("_row"))
     finally:
-        backend.close()
+        if backend is None:
+            b.close()
     rows = result.num_rows
     if rows == 0:
         raise DataError("the table has no rows", where=where)
@@ -183,8 +186,6 @@ def _kinds(backend: Any, raw: Any, headers: list[str]) -> dict[str, Kind]:
 
     A cheap first pass casts the values; only columns whose unreadable values all contain
     a digit ("$2.5M", "1,200") are read again with scoring's number parser."""
-    from ..backends.duckdb import quote_ident
-
     mapping = canonical_mapping(headers).columns
     canonical = {h: CANONICAL_KINDS[c] for c, h in mapping.items() if c in CANONICAL_KINDS}
     kinds: dict[str, Kind] = {}
@@ -203,13 +204,14 @@ def _kinds(backend: Any, raw: Any, headers: list[str]) -> dict[str, Kind]:
             kinds[h] = "text"
     if not text:
         return kinds
-    probes = []
-    for h in text:
-        v = f"nullif(trim({quote_ident(h)}), '')"
-        failed = f"{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL"
-        probes += [f"count({v})", f"count(*) FILTER ({failed} AND NOT regexp_matches({v}, '[0-9]'))",
-                   f"count(*) FILTER ({failed} AND regexp_matches({v}, '[0-9]'))"]
-    counts = backend.rows(f"SELECT {', '.join(probes)} FROM icp_raw")[0]
+    probes: dict[str, Any] = {}
+    for i, h in enumerate(text):
+        v = raw[h].strip().nullif("")
+        failed = v.notnull() & v.try_cast("float64").isnull()
+        digit = v.re_search("[0-9]")
+        probes |= {f"p{i}": v.count(), f"w{i}": (failed & ~digit).sum(), f"o{i}": (failed & digit).sum()}
+    found = backend.to_arrow(raw.aggregate(**probes)).to_pylist()[0]
+    counts = [found[k] or 0 for k in probes]
     recheck: dict[str, Any] = {}
     for i, h in enumerate(text):
         present, words, odd = counts[3 * i: 3 * i + 3]
@@ -221,7 +223,8 @@ def _kinds(backend: Any, raw: Any, headers: list[str]) -> dict[str, Kind]:
             parsed = values.parse_number(raw[h])
             recheck[h] = values.number_is_invalid(raw[h], parsed).sum()
     if recheck:
-        bad = backend.rows(backend.compile(raw.aggregate(**{f"c{i}": e for i, e in enumerate(recheck.values())})))[0]
+        bad = list(backend.to_arrow(raw.aggregate(**{f"c{i}": e for i, e in enumerate(recheck.values())}))
+                   .to_pylist()[0].values())
         for h, n_bad in zip(recheck, bad, strict=True):
             kinds[h] = "text" if n_bad else "number"
     return kinds

@@ -93,10 +93,11 @@ class Learned:
 
 
 def learn(data: Any, label: str, *, exclude: Sequence[str] = (), name: str | None = None,
-          seed: int = 0) -> Learned:
+          seed: int = 0, backend: Any = None) -> Learned:
     """Learn a points scorecard from ``data`` (a path, Arrow table or DataFrame) and its
-    0/1 ``label`` column. Raises :class:`NoSignalError` only through :func:`require_signal`."""
-    table = read_labelled(data, label, exclude=exclude)
+    0/1 ``label`` column, read on ``backend`` (default: the embedded DuckDB). Raises
+    :class:`NoSignalError` only through :func:`require_signal`."""
+    table = read_labelled(data, label, exclude=exclude, backend=backend)
     return learn_labelled(table, name=name, seed=seed)
 
 

@@ -1,19 +1,16 @@
 """TAM sizing: how many companies of a universe a profile selects, tier by tier.
 
 An ICP that selects a handful of companies is too narrow to fill a pipeline; one that
-selects thousands, or a large share of the market, does no filtering. ``size_tam`` scores a
-universe (e.g. a firmographic database) with the same engine as ``icp score`` and says
-which of the two it is, if either.
+selects thousands, or a large share of the market, does no filtering. ``size_tam`` judges the
+counts of a universe (e.g. a firmographic database) scored with the same engine as ``icp
+score`` and says which of the two it is, if either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..api import OnError, score_rows
-from ..backends.duckdb import DuckDBBackend, ProgressFn
 from ..profile.model import Profile
 
 
@@ -44,32 +41,17 @@ class Tam:
                 "verdict": self.verdict, "warnings": self.warnings, "rejected": self.rejected}
 
 
-def size_tam(
-    profile: Profile,
-    universe: Any,
-    *,
-    limits: TamLimits = TamLimits(),
-    on_error: OnError = "skip",
-    progress: ProgressFn | None = None,
-) -> Tam:
-    """Count the companies of ``universe`` per tier and judge the top tier's size.
-
-    Universes are large and imperfect, so rows that cannot be scored (no domain, a
-    duplicate) are set aside by default and counted in ``rejected``.
-    """
-    backend = DuckDBBackend()
-    try:
-        scored = score_rows(backend, profile, universe if not isinstance(universe, Path) else str(universe),
-                            on_error=on_error, progress=progress)
-        counts = dict(backend.rows(backend.compile(scored.plan.tier_counts())))
-    finally:
-        backend.close()
+def judge(profile: Profile, counts: dict[str, int], *, limits: TamLimits = TamLimits(),
+          warnings: list[str] | None = None, rejected: int = 0) -> Tam:
+    """The TAM a profile selects from its universe's accounts per tier (``counts``): too
+    narrow, too broad, or ok. Scoring the universe is the runner's job
+    (:func:`icpkit.api.size_tam`)."""
     tiers = {t.name: counts.get(t.name, 0) for t in profile.ordered_tiers}
     top_tier = profile.ordered_tiers[0].name
     total = sum(tiers.values())
     top = tiers[top_tier]
     share = top / total if total else 0.0
-    warnings = list(scored.loaded.warnings)
+    warnings = list(warnings or [])
     if top < limits.narrow:
         verdict = "too narrow"
         warnings.append(f"only {top:,} companies reach the {top_tier} tier (fewer than {limits.narrow:,}): "
@@ -80,4 +62,4 @@ def size_tam(
                         f"{limits.broad:,} or {limits.broad_share:.0%}): the profile does little filtering")
     else:
         verdict = "ok"
-    return Tam(total, tiers, top_tier, verdict, warnings, len(scored.loaded.rejects.rows))
+    return Tam(total, tiers, top_tier, verdict, warnings, rejected)

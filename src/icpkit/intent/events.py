@@ -47,6 +47,20 @@ EVENT_HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The times every engine reads alike (and Python's ``datetime.fromisoformat``): ``YYYY-MM-DD``,
+# optionally with ``T`` or a space, ``HH:MM``, ``:SS``, a fraction (up to 9 digits: PostgreSQL
+# rounds a 7th digit where the others cut it) and ``Z`` or an offset (``+01``, ``+0100``,
+# ``+01:00``). Only real dates pass (leap days included): PostgreSQL has no TRY_CAST and fails
+# the whole query on ``2026-02-30``, where DuckDB and Spark give NULL.
+_YEAR = "(?:[1-9][0-9]{3}|0[0-9]{2}[1-9]|0[0-9][1-9]0|0[1-9]00)"
+_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+        "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+_LEAP_DAY = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29"
+_CLOCK = ("(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,9})?)?"
+          "(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?")
+_ISO_TIME_RE = f"^(?:{_YEAR}-{_DAY}|{_LEAP_DAY}){_CLOCK}$"
+
+
 @dataclass(frozen=True)
 class EventColumns:
     """Which header of the input fills each canonical event column (None: absent)."""
@@ -80,28 +94,14 @@ def _recognise(headers: list[str], known: dict[str, tuple[str, ...]]) -> dict[st
             for name, others in known.items()}
 
 
-@ibis.udf.scalar.builtin(name="strlen")
-def _bytes(s: str) -> int:  # DuckDB's length in bytes (no decoding)
-    ...
-
-
-@ibis.udf.scalar.builtin(name="ascii")
-def _code_point(s: str) -> int:  # of the first character
-    ...
-
-
-@ibis.udf.scalar.builtin(name="array_extract")
-def _char_at(s: str, i: int) -> str:  # the i-th character, -1 the last
-    ...
-
-
 def _plain(s: ir.StringValue) -> ir.BooleanValue:
     """True when ``s`` is surely its own :func:`values.normalize_text`, by cheap tests
-    instead of regular expressions: more than 4 bytes (every blank placeholder is shorter),
-    and a first and last character that is printable ASCII, not a space. Other values take
-    the exact path. On a dictionary-encoded column (event types) the tests run once per
-    distinct value."""
-    return (_bytes(s) > 4) & _code_point(s).between(33, 126) & _code_point(_char_at(s, -1)).between(33, 126)
+    instead of regular expressions: more than 4 characters (every blank placeholder is
+    shorter), and a first and last character that is printable ASCII, not a space. Other
+    values take the exact path. On a dictionary-encoded column (event types) DuckDB runs the
+    tests once per distinct value. Portable: ``length``, ``ascii`` and ``substring`` mean
+    the same on every engine (the last character is ``substring(s, length(s), 1)``)."""
+    return (s.length() > 4) & s.ascii_str().between(33, 126) & s.substr(-1, 1).ascii_str().between(33, 126)
 
 
 def _text(s: ir.StringValue) -> ir.StringValue:
@@ -111,8 +111,11 @@ def _text(s: ir.StringValue) -> ir.StringValue:
 
 
 def _mail_domain(email: ir.StringValue) -> ir.StringValue:
-    """The domain of an e-mail address, normalised like account domains."""
-    return values.normalize_domain(email.split("@")[1])
+    """The domain of an e-mail address (what follows its first ``@``, up to a second one),
+    normalised like account domains; NULL without an ``@``. The appended ``@`` makes the
+    second part exist on every engine: Spark in ANSI mode fails on an index past the end
+    of an array rather than giving NULL."""
+    return values.normalize_domain((email + "@").split("@")[1])
 
 
 def _account(given: ir.StringValue, mail_domain: ir.StringValue) -> ir.StringValue:
@@ -137,7 +140,9 @@ class _Raw:
         value = self.raw[self.cols.occurred_at]
         if value.type().is_timestamp():  # with a zone, through DuckDB's TIMESTAMPTZ (it has no cast from nanoseconds)
             return (value.cast("timestamp('UTC')") if value.type().timezone else value).cast("timestamp")
-        return _text(self.text(self.cols.occurred_at)).try_cast("timestamp('UTC')").cast("timestamp")
+        text = _text(self.text(self.cols.occurred_at))
+        iso = ibis.ifelse(text.re_search(_ISO_TIME_RE), text, ibis.null("string"))  # see _ISO_TIME_RE
+        return iso.try_cast("timestamp('UTC')").cast("timestamp")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
@@ -34,9 +33,8 @@ from ..scoring.plan import route_of, tier_by_score, utc_naive, with_abm_tier
 from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
-SMALL_CAP = 16  # per-day caps up to this are taken with an aggregate of bounded size
+SMALL_CAP = 16  # caps above this once took another path; every cap now takes the same one
 ROW = "_row"
-
 
 
 def needed_events(profile: Profile, as_of: datetime) -> Needed:
@@ -69,17 +67,8 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
 
     counted = t.filter(t.type.isin(list(signals))).select("domain", "type", "occurred_at")
     day_caps = {k: s.cap_per_day for k, s in signals.items() if s.cap_per_day}
-    if day_caps:  # per account, type and UTC day, the first N times (an aggregate: no sort of the events)
-        some = counted.filter(counted.type.isin(list(day_caps)))
-        most = max(day_caps.values())
-        # DuckDB's min(x, n) keeps n slots per group whatever the group holds: for a large cap,
-        # every time of the group, sorted.
-        first_times = _earliest(some.occurred_at, most) if most <= SMALL_CAP else \
-            some.occurred_at.collect(order_by=some.occurred_at)
-        days = some.group_by(["domain", "type", some.occurred_at.date().name("_day")]).aggregate(_first=first_times)
-        first = ibis.cases(*[(days.type == k, days._first[:cap]) for k, cap in day_caps.items()])
-        counted = days.select("domain", "type", occurred_at=first.unnest().cast(counted.occurred_at.type())).union(
-            counted.filter(~counted.type.isin(list(day_caps))))
+    if day_caps:
+        counted = _first_of_day(counted, day_caps)
     counted = counted.mutate(_age=_age_days(at, counted.occurred_at))
     if any(s.cap_per_window for s in signals.values()):  # ties in time earn the same: any of them may count
         recent = ibis.row_number().over(group_by=[counted.domain, counted.type], order_by=ibis.desc(counted.occurred_at))
@@ -91,11 +80,12 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
     per_type = counted.mutate(_points=earned.cast("float64")).group_by(["domain", "type"]).agg(
         n=ibis._.count(), points=ibis._._points.sum())
     per_type = per_type.mutate(_text=per_type.type + " x" + per_type.n.cast("string") + " ("
-                               + _signed_text(per_type.points) + ")")
-    per_account = per_type.group_by("domain").agg(
-        signal_points=per_type.points.sum(),
-        signal_text=per_type._text.collect(order_by=[ibis.desc(per_type.points.abs()), per_type.type]).join("; "),
-    )
+                               + _signed_text(per_type.points) + ")",
+                               _rank=ibis.row_number().over(group_by=per_type.domain,
+                                                            order_by=[ibis.desc(per_type.points.abs()), per_type.type]))
+    per_account = per_type.group_by("domain").agg(signal_points=per_type.points.sum(),
+                                                  **_by_rank(per_type._text, per_type._rank, len(signals)))
+    per_account = per_account.select("domain", "signal_points", signal_text=_joined(per_account, len(signals)))
     bg = intent.buying_group
     if bg is not None:
         since = at - _days(bg.window_days)
@@ -157,13 +147,16 @@ def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: 
     names = [ibis.cases((per[f"_eng_{p.name}"], (p.label or p.name) + "*"), (per[f"_has_{p.name}"], p.label or p.name),
                         else_=ibis.null("string")) for p in profile.personas]
     engaged_names = [per[f"_eng_{p.name}"].ifelse(p.label or p.name, ibis.null("string")) for p in profile.personas]
-    out: dict[str, ir.Value] = {"persona_points": points,
-                                "personas": ibis.array(names).filter(lambda x: x.notnull()).join(", "),
-                                "_engaged": ibis.array(engaged_names).filter(lambda x: x.notnull()).join(", ")}
+    # none present: '' (as DuckDB joins an empty list; Spark and PostgreSQL give NULL)
+    out: dict[str, ir.Value] = {
+        "persona_points": points,
+        "personas": ibis.array(names).filter(lambda x: x.notnull()).join(", ").fill_null(""),
+        "_engaged": ibis.array(engaged_names).filter(lambda x: x.notnull()).join(", ").fill_null("")}
     if profile.committee is not None:
         roles = profile.committee.roles
-        out["committee_coverage"] = (sum(per[f"_has_{r}"].cast("int64") for r in roles) / len(roles)).round(2)
-        out["committee_engaged"] = (sum(per[f"_eng_{r}"].cast("int64") for r in roles) / len(roles)).round(2)
+        # ifelse, not a cast: PostgreSQL casts a boolean to integer but not to bigint
+        out["committee_coverage"] = (sum(per[f"_has_{r}"].ifelse(1, 0) for r in roles) / len(roles)).round(2)
+        out["committee_engaged"] = (sum(per[f"_eng_{r}"].ifelse(1, 0) for r in roles) / len(roles)).round(2)
     return per.select("domain", **out)
 
 
@@ -189,8 +182,25 @@ def _instant(moment: datetime) -> ir.TimestampValue:
 
 
 def _age_days(at: ir.TimestampValue, moment: ir.TimestampValue) -> ir.FloatingValue:
-    """Fractional days from ``moment`` to ``at``."""
-    return (at.epoch_seconds() - moment.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
+    """Fractional days from ``moment`` to ``at``, to the microsecond on every engine (epoch
+    seconds are whole on Spark, Snowflake and BigQuery): seconds, then days, as Python's
+    ``timedelta.total_seconds() / 86400``."""
+    return at.delta(moment, unit="microsecond").cast("float64") / 1_000_000.0 / SECONDS_PER_DAY
+
+
+def _by_rank(text: ir.StringValue, rank: ir.IntegerValue, n: int) -> dict[str, ir.Value]:
+    """Aggregates taking the ``text`` of each ``rank`` (0 to n-1) of a group, as ``_t<rank>``.
+
+    How a group's texts are put in order on every engine: Spark has no ordered aggregate,
+    and PostgreSQL cannot sort the anonymous structs that would carry the order; a rank
+    from a window and one aggregate per rank (there are as many as signals) need neither,
+    and on DuckDB cost less than an ordered ``string_agg``."""
+    return {f"_t{r}": text.max(where=rank == r) for r in range(n)}
+
+
+def _joined(t: ir.Table, n: int) -> ir.StringValue:
+    """The texts of :func:`_by_rank`, in rank order, joined with ``"; "``."""
+    return ibis.array([t[f"_t{r}"] for r in range(n)]).filter(lambda x: x.notnull()).join("; ")
 
 
 def _days(days: float) -> ir.IntervalValue:
@@ -198,10 +208,22 @@ def _days(days: float) -> ir.IntervalValue:
     return ibis.interval(microseconds=round(days * SECONDS_PER_DAY * 1_000_000))
 
 
-@ibis.udf.agg.builtin(name="min")
-def _earliest(moment: dt.timestamp, n: int) -> dt.Array(dt.timestamp):  # type: ignore[valid-type]
-    """The ``n`` smallest values, in order (DuckDB's ``min(x, n)``)."""
-    ...
+def _first_of_day(counted: ir.Table, caps: dict[str, int]) -> ir.Table:
+    """``counted`` (``domain``, ``type``, ``occurred_at``) with, for the types in ``caps``,
+    only the first N events of each account, type and UTC day (by time).
+
+    An aggregate, not a sort of the events: the times of each account, type and day are
+    collected, and only a group with more than N times is sorted (most hold one or two; the
+    sort's input is NULL for the others, since DuckDB evaluates both sides of a CASE). On
+    DuckDB this costs about what its own ``min(x, n)`` did, and it runs on every engine."""
+    some = counted.filter(counted.type.isin(list(caps)))
+    days = some.group_by(["domain", "type", some.occurred_at.date().name("_day")]).aggregate(
+        _times=some.occurred_at.collect())
+    cap = ibis.cases(*[(days.type == k, n) for k, n in caps.items()])
+    few = days._times.length() <= cap
+    first = ibis.ifelse(few, days._times, ibis.ifelse(few, ibis.null(days._times.type()), days._times).sort()[:cap])
+    kept = days.select("domain", "type", occurred_at=first.unnest().cast(counted.occurred_at.type()))
+    return kept.union(counted.filter(~counted.type.isin(list(caps))))
 
 
 def _within_cap(t: ir.Table, rank: ir.IntegerValue, caps: dict[str, int | None]) -> ir.BooleanValue:

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..backends.duckdb import DuckDBBackend, EventsLoaded
+from ..backends import connect
+from ..backends.base import TableName
 from ..errors import IcpError
+from ..io.frames import as_source
 from ..workspace import Workspace
+from .reader import Events, EventsLoaded, loaded_events, read_events, stored_events
 
 STORE = "icp_events_store"
 
@@ -30,37 +33,33 @@ class EventsLoad:
 
 
 def load_events(workspace: Workspace, source: str | Path | Any, *, on_error: str = "fail") -> EventsLoad:
-    """Append the new events of ``source`` to the workspace's event store."""
-    from ..api import _source
-
-    backend = DuckDBBackend(workspace.ensure().database)
+    """Append the new events of ``source`` (a file or an Arrow table) to the workspace's store."""
+    backend = connect(database=workspace.ensure().database)
     try:
-        read = backend.loaded_events(backend.prepare_events(_source(source), on_error=on_error))
-        backend.execute("BEGIN TRANSACTION")
-        try:
-            backend.execute(f"CREATE TABLE IF NOT EXISTS {STORE} AS SELECT * EXCLUDE (_row) FROM icp_events LIMIT 0")
-            before = backend.rows(f"SELECT count(*) FROM {STORE}")[0][0]
-            backend.execute(f"INSERT INTO {STORE} SELECT * EXCLUDE (_row) FROM icp_events e WHERE NOT EXISTS "
-                            f"(SELECT 1 FROM {STORE} s WHERE s.event_id = e.event_id)")
-            after = backend.rows(f"SELECT count(*) FROM {STORE}")[0][0]
-            backend.execute("COMMIT")
-        except Exception:
-            backend.execute("ROLLBACK")
-            raise
+        events = read_events(backend, as_source(source), on_error=on_error)
+        read = loaded_events(backend, events)
+        added = backend.append(TableName(STORE), events.table.drop("_row"), key="event_id")
+        stored = backend.scalar(backend.read(TableName(STORE), "icp_store_now").count())
     finally:
         backend.close()
-    added = after - before
-    return EventsLoad(read, added, read.events - added, after)
+    return EventsLoad(read, added, read.events - added, stored)
 
 
 def has_stored_events(workspace: Workspace) -> bool:
     if not workspace.database.exists():
         return False
-    backend = DuckDBBackend(workspace.database, read_only=True)
+    backend = connect(database=workspace.database, read_only=True)
     try:
-        return bool(backend.rows(f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{STORE}'")[0][0])
+        return backend.has_table(TableName(STORE))
     finally:
         backend.close()
+
+
+def workspace_events(backend: Any, workspace: Workspace) -> Events:
+    """The workspace's stored events, read on ``backend`` (attached read-only unless it is
+    the workspace's own database)."""
+    label = f"the workspace's events ({workspace.database})"
+    return stored_events(backend, TableName(STORE, database=workspace.database), label)
 
 
 @dataclass(frozen=True)
@@ -79,20 +78,19 @@ def event_types(source: str | Path | Any = None, *, workspace: Workspace | None 
                 on_error: str = "fail") -> tuple[str, list[EventType]]:
     """The event types of an events file (or, without one, of the workspace's store), most
     frequent first, with the label of what was read: what a profile's signals can name."""
-    from ..api import _source
-
     ws = workspace or Workspace()
     if source is None and not has_stored_events(ws):
         raise IcpError(f"no events file given and the workspace {ws.path} has no stored events",
                        hint="give an events file, or load one with `icp events load FILE`")
-    backend = DuckDBBackend()
+    backend = connect()
     try:
-        if source is None:
-            label = backend.stored_events(ws.database)
-        else:
-            label = backend.prepare_events(_source(source), on_error=on_error)
-        rows = backend.rows("SELECT type, count(*), count(DISTINCT domain), count(DISTINCT email), min(occurred_at), "
-                            "max(occurred_at) FROM icp_events GROUP BY type ORDER BY 2 DESC, 1")
+        events = workspace_events(backend, ws) if source is None else read_events(backend, as_source(source),
+                                                                                      on_error=on_error)
+        t = events.table
+        per_type = t.group_by("type").aggregate(events=t.count(), accounts=t.domain.nunique(),
+                                                people=t.email.nunique(), first=t.occurred_at.min(),
+                                                last=t.occurred_at.max())
+        rows = backend.to_arrow(per_type.order_by([per_type.events.desc(), per_type.type])).to_pylist()
     finally:
         backend.close()
-    return label, [EventType(*r) for r in rows]
+    return events.label, [EventType(**r) for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,30 @@ _SUFFIXES: dict[str, Format] = {
 }
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 1 << 20
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A table or view of the backend's own database: ``name`` or ``schema.name`` (or, on
+    Spark, ``catalog.schema.name``). ``database`` names another DuckDB database file to read
+    it from (the workspace's event store)."""
+
+    name: str
+    database: Path | None = None
+
+    def __post_init__(self) -> None:
+        parts = self.name.split(".")
+        if not 1 <= len(parts) <= 3 or not all(_IDENT.match(p) for p in parts):
+            raise DataError(f"'{self.name}' is not a table name",
+                            hint="write it as name or schema.name (letters, digits and _)")
+
+    @property
+    def parts(self) -> list[str]:
+        return self.name.split(".")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,13 @@ def file_format(path: str | Path, *, purpose: str = "input") -> Format:
         raise DataError(f"cannot tell the format of {purpose} file '{path}' from its suffix",
                         hint=f"use one of {known}")
     return _SUFFIXES[suffix]
+
+
+def source_label(source: object) -> str:
+    """How messages name an input: a file's path, a table's name, or "input table"."""
+    if isinstance(source, (str, Path)):
+        return str(source)
+    return f"table {source}" if isinstance(source, TableName) else "input table"
 
 
 def existing_file(path: str | Path) -> Path:

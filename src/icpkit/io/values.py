@@ -213,12 +213,13 @@ def _country_lookup(key: ir.StringValue) -> ir.StringValue:
       substitute() (CASE), by freq 9.6 s / 13.6 s
       CASE of 25 countries + array 9.2 s / 3.7 s
     Position 0 of ``codes`` is a NULL sentinel, so a missing key (index -1) reads it:
-    no negative index, which Spark's ELEMENT_AT rejects.
+    no negative index, which Spark's ELEMENT_AT rejects. The index is cast to a 32-bit
+    integer: Spark's ARRAY_POSITION gives a BIGINT, which its ELEMENT_AT refuses.
     """
     table = _countries().keys
     keys = ibis.literal(list(table), type="array<string>")
     codes = ibis.literal([None, *table.values()], type="array<string>")
-    return codes[keys.index(key) + 1]
+    return codes[(keys.index(key) + 1).cast("int32")]
 
 
 def normalize_country(s: ir.StringValue) -> ir.StringValue:
@@ -248,9 +249,15 @@ def country_code(text: str) -> str | None:
 
 def _codes_re(fast_path: bool = False) -> str:
     """A regex matching exactly the ISO alpha-2 codes, upper case (for the fast path, not
-    "NA", which is read as a blank placeholder rather than Namibia)."""
+    "NA", which is read as a blank placeholder rather than Namibia).
+
+    Grouped by first letter (``^(A[DEFG...]|B[AB...]|...)$``): the same DFA for RE2, and
+    a third of the time of 249 alternatives for PostgreSQL's regex engine."""
     codes = [c for c in _countries().codes if not (fast_path and c == "NA")]
-    return f"^({'|'.join(codes)})$"
+    seconds: dict[str, str] = {}
+    for code in codes:
+        seconds[code[0]] = seconds.get(code[0], "") + code[1]
+    return "^(" + "|".join(f"{first}[{rest}]" for first, rest in sorted(seconds.items())) + ")$"
 
 
 def country_is_unrecognised(raw: ir.StringValue, normalized: ir.StringValue) -> ir.BooleanValue:
@@ -365,7 +372,8 @@ def normalize_list(a: ir.ArrayValue) -> ir.ArrayValue:
     regex per item doubles the cost of the whole load. Lists read from text are trimmed
     (see :func:`split_list`).
     """
-    return a.map(lambda item: item.lower()).filter(lambda item: item.notnull() & (item != ""))
+    items = a.map(lambda item: item.lower()).filter(lambda item: item.notnull() & (item != ""))
+    return _keep_null(a, items)
 
 
 def split_list(s: ir.StringValue) -> ir.ArrayValue:
@@ -374,6 +382,15 @@ def split_list(s: ir.StringValue) -> ir.ArrayValue:
     Blank -> NULL (missing); a non-blank string made only of separators -> empty list.
     """
     # Separators swallow the spaces around them, so items need no trimming one by one
-    # (2.5x faster on DuckDB than normalize_list over a plain split).
+    # (2.5x faster on DuckDB than normalize_list over a plain split). They become one ";"
+    # and the text is split on it: a split by regular expression has no rule for BigQuery
+    # and needs a UDF on Snowflake (on DuckDB this costs ~10% more than re_split).
     text = _trim(_unless_blank(s)).lower()
-    return text.re_split(f"{_WS}*[;,]{_WS}*").filter(lambda item: item != "")
+    items = text.re_replace(f"{_WS}*[;,]{_WS}*", ";").split(";")
+    return _keep_null(text, items.filter(lambda item: item != ""))
+
+
+def _keep_null(source: ir.Value, items: ir.ArrayValue) -> ir.ArrayValue:
+    """``items``, NULL where ``source`` is NULL: PostgreSQL's filter or map over a NULL
+    array (``ARRAY(SELECT ... FROM UNNEST(NULL))``) gives an empty one, not NULL."""
+    return ibis.ifelse(source.isnull(), ibis.null(items.type()), items)

@@ -30,6 +30,11 @@ def load_profile(path: str | Path) -> Profile:
     return parse_profile(text, source=str(path))
 
 
+def as_profile(profile: Profile | str | Path) -> Profile:
+    """``profile`` itself, or the profile loaded from that file."""
+    return profile if isinstance(profile, Profile) else load_profile(profile)
+
+
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Parse profile YAML text (``source`` names it in errors)."""
     yaml = YAML(typ="rt")

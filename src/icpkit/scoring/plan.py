@@ -87,7 +87,7 @@ class ScoringPlan:
         """Accounts per tier (``tier``, ``accounts``), highest tier first, counted per
         combination of outcomes rather than per scored row."""
         per_combo = self._per_combo()
-        counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum(), best=per_combo.fit_score.max())
+        counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum().cast("int64"), best=per_combo.fit_score.max())
         return counts.order_by(ibis.desc("best")).select("tier", "accounts")
 
     def fit_scores(self) -> ir.Table:
@@ -110,6 +110,13 @@ class ScoringPlan:
             [ibis.desc("fit_score"), key_column(final)]).limit(n)
 
     def sql(self, dialect: str = "duckdb") -> str:
+        """One statement with a CTE per step; for Spark, which inlines a CTE wherever it is
+        read, a short script that caches each step (``CACHE TABLE name AS ...;``) and
+        ends with the final query."""
+        if dialect == "pyspark":
+            ibis.pyspark  # noqa: B018  (loading the backend registers the options its compiler reads)
+            steps = [f"CACHE TABLE {s.name} AS\n{ibis.to_sql(s.expr, dialect=dialect)}" for s in self.steps[:-1]]
+            return ";\n".join([*steps, str(ibis.to_sql(self.steps[-1].expr, dialect=dialect))])
         ctes = []
         for step in self.steps[:-1]:
             body = str(ibis.to_sql(step.expr, dialect=dialect))
@@ -193,7 +200,7 @@ def build_plan(
                    .cast("float64") for a, _ in adj})
     combos = combos.mutate(**points)
     total = sum((combos[c] for c in list(points)[1:]), combos[next(iter(points))])
-    combos = combos.mutate(fit_score=total.round(2).clip(lower=0, upper=100))
+    combos = combos.mutate(fit_score=round_half_away(total, 2).clip(lower=0, upper=100))
     combos_step = Step("icp_combos", combos.mutate(**_verdict(profile, combos, crit, explain)))
     combos = _ref(combos_step)
 
@@ -218,6 +225,21 @@ def build_plan(
 def _ref(step: Step) -> ir.Table:
     """An earlier step, as the unbound table that later steps read."""
     return ibis.table(step.expr.schema(), name=step.name)
+
+
+def round_half_away(x: ir.FloatingValue, digits: int) -> ir.FloatingValue:
+    """``x`` rounded to ``digits`` decimals as DuckDB's ROUND rounds a DOUBLE (half away from
+    zero on ``x * 10 ** digits``), written with operations every engine computes alike.
+
+    ``.round()`` differs: PostgreSQL rounds a double through NUMERIC with 15 significant
+    digits (41.62499999999999 becomes 41.63 there, 41.62 on DuckDB); Spark rounds the
+    decimal half up. Here the fraction ``|y| - floor(|y|)`` is exact, so is the result.
+    """
+    scale = 10**digits
+    y = x * scale
+    a = y.abs()
+    whole = a.floor()
+    return y.sign() * (whole + (a - whole >= 0.5).ifelse(1, 0)) / scale
 
 
 def tier_by_score(profile: Profile, score: ir.NumericValue) -> ir.StringValue:
@@ -247,7 +269,7 @@ def _verdict(profile: Profile, combos: ir.Table, crit: list[CriterionPlan], expl
     texts = [p.lookup(combos[f"_c_{p.key}"], "text") for p in crit]
     adj_texts = [(combos[f"_a_{a.name}"] == 1).ifelse(_adj_text(a), ibis.null(str)) for a in profile.adjustments]
     out: dict[str, ir.Value] = {"tier": tier, "route": route, "disqualified_by": disq_name,
-                                "reasons": _reasons(profile, combos, crit, texts, adj_texts)}
+                                "reasons": _reasons(profile, combos, crit)}
     if explain:
         out.update({reason_column(p.key): txt for p, txt in zip(crit, texts)})
         out.update({reason_column(a.name): txt for a, txt in zip(profile.adjustments, adj_texts)})
@@ -258,25 +280,51 @@ def _adj_text(a: Adjustment) -> str:
     return f"{a.reason or a.name} ({signed(a.points)})"
 
 
-def _reasons(
-    profile: Profile, combos: ir.Table, crit: list[CriterionPlan], texts: list[ir.StringValue],
-    adj_texts: list[ir.StringValue],
-) -> ir.StringValue:
-    """The largest positive contributions, then the largest negative ones, as one line."""
-    entries = [ibis.struct({"p": combos[points_column(p.key)], "t": txt}) for p, txt in zip(crit, texts)]
-    entries += [ibis.struct({"p": combos[points_column(a.name)], "t": txt})
-                for a, txt in zip(profile.adjustments, adj_texts)]
-    arr = ibis.array(entries)
-    # Sorting structs orders by their first field: -points puts the largest first; ties by text.
-    pos = arr.filter(lambda s: s.p > 0).map(lambda s: ibis.struct({"k": -s.p, "t": s.t})).sort()
-    neg = arr.filter(lambda s: s.p < 0).map(lambda s: ibis.struct({"k": s.p, "t": s.t})).sort()
-    picked = pos[: profile.reasons.positive].concat(neg[: profile.reasons.negative]).map(lambda s: s.t)
-    line = picked.join("; ")
+#: Each outcome of a criterion or adjustment: (index column, [(index, points, text)]).
+_Outcomes = list[tuple[ir.IntegerValue, list[tuple[int, float, str]]]]
+
+
+def _reasons(profile: Profile, combos: ir.Table, crit: list[CriterionPlan]) -> ir.StringValue:
+    """The largest positive contributions, then the largest negative ones, as one line.
+
+    A contribution's points and text are constants of its outcome, so their order is known
+    when the plan is built: each possible contribution gets a rank (largest points first,
+    ties by text; of the negative ones the most negative first), and each combination
+    sorts the ranks of its contributions and looks their texts up. Sorting small integers
+    runs alike on every engine; sorting structs does not (PostgreSQL has no anonymous
+    structs, and sorts text by its collation).
+    """
+    outcomes: _Outcomes = [(combos[f"_c_{p.key}"], [(i, o.points, o.text) for i, o in enumerate(p.outcomes)])
+                           for p in crit]
+    outcomes += [(combos[f"_a_{a.name}"], [(1, float(a.points), _adj_text(a))]) for a in profile.adjustments]
+    parts = [part for part in (_first_texts(outcomes, 1, profile.reasons.positive),
+                               _first_texts(outcomes, -1, profile.reasons.negative)) if part is not None]
+    if not parts:
+        line = ibis.literal("")
+    else:  # PostgreSQL joins an empty array to NULL
+        line = (parts[0] if len(parts) == 1 else parts[0].concat(parts[1])).join("; ").fill_null("")
     dq = combos._dq
     for i, d in enumerate(profile.disqualifiers):
         prefix = f"disqualified: {d.reason}"
         line = (dq == i + 1).ifelse((line.length() > 0).ifelse(prefix + "; " + line, prefix), line)
     return line
+
+
+def _first_texts(outcomes: _Outcomes, sign: int, n: int) -> ir.ArrayValue | None:
+    """The texts of the (at most) ``n`` contributions of ``sign`` that come first, or None
+    when there can be none."""
+    order = sorted({(pts, text) for _, outs in outcomes for _, pts, text in outs if pts * sign > 0},
+                   key=lambda e: (-sign * e[0], e[1]))
+    if n <= 0 or not order:
+        return None
+    rank = {e: r for r, e in enumerate(order)}
+    ranks = []
+    for col, outs in outcomes:
+        cases = [(col == i, rank[(pts, text)]) for i, pts, text in outs if (pts, text) in rank]
+        if cases:
+            ranks.append(ibis.cases(*cases, else_=ibis.null("int32")).cast("int32"))
+    texts = ibis.literal([text for _, text in order], type="array<string>")
+    return ibis.array(ranks).filter(lambda r: r.notnull()).sort()[:n].map(lambda r: texts[r])
 
 
 def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str], scored: ir.Table,

@@ -3,21 +3,23 @@ SELECT
   "t0"."domain",
   "t0"."name",
   0 + (
-    CAST(CASE
-      WHEN "t0"."industry" IS NULL
-      THEN 0
-      WHEN LOWER("t0"."industry") IN ('computer software', 'software', 'saas')
+    CAST(CAST(CASE LOWER("t0"."industry")
+      WHEN 'computer software'
       THEN 1
-      WHEN LOWER("t0"."industry") IN ('internet')
+      WHEN 'software'
+      THEN 1
+      WHEN 'saas'
+      THEN 1
+      WHEN 'internet'
       THEN 2
-      WHEN LOWER("t0"."industry") IN ('information technology and services')
+      WHEN 'information technology and services'
       THEN 3
-      WHEN LOWER("t0"."industry") IN ('marketing and advertising')
+      WHEN 'marketing and advertising'
       THEN 4
-      WHEN LOWER("t0"."industry") IN ('financial services')
+      WHEN 'financial services'
       THEN 5
       ELSE 6
-    END AS BIGINT) * 1
+    END * CAST("t0"."industry" IS NOT NULL AS INT) AS TINYINT) AS BIGINT) * 1
   ) + (
     CAST(CASE
       WHEN "t0"."employees" IS NULL
@@ -56,21 +58,19 @@ SELECT
       ELSE 3
     END AS BIGINT) * 28
   ) + (
-    CAST(CASE
-      WHEN "t0"."country" IS NULL
-      THEN 0
-      WHEN LOWER("t0"."country") IN ('us')
+    CAST(CAST(CASE LOWER("t0"."country")
+      WHEN 'us'
       THEN 1
-      WHEN LOWER("t0"."country") IN ('ca')
+      WHEN 'ca'
       THEN 2
-      WHEN LOWER("t0"."country") IN ('gb')
+      WHEN 'gb'
       THEN 3
-      WHEN LOWER("t0"."country") IN ('ie')
+      WHEN 'ie'
       THEN 4
-      WHEN LOWER("t0"."country") IN ('au')
+      WHEN 'au'
       THEN 5
       ELSE 6
-    END AS BIGINT) * 112
+    END * CAST("t0"."country" IS NOT NULL AS INT) AS TINYINT) AS BIGINT) * 112
   ) + (
     CAST(CASE
       WHEN "t0"."days_since_funding" IS NULL
@@ -162,1067 +162,677 @@ SELECT
     WHEN "t4"."_dq" = 1
     THEN CASE
       WHEN LENGTH(
-        ARRAY_TO_STRING(
-          LIST_APPLY(
+        COALESCE(
+          ARRAY_TO_STRING(
             CASE
-              WHEN LIST_SLICE(
-                LIST_SORT(
-                  LIST_APPLY(
-                    LIST_FILTER(
-                      CAST([
-                        {'p': "t4"."points_industry", 't': CASE
-                          WHEN "t4"."_c_industry" = 0
-                          THEN 'industry: missing (0)'
-                          WHEN "t4"."_c_industry" = 1
-                          THEN 'industry: computer software (+25)'
-                          WHEN "t4"."_c_industry" = 2
-                          THEN 'industry: internet (+25)'
-                          WHEN "t4"."_c_industry" = 3
-                          THEN 'industry: information technology and services (+12)'
-                          WHEN "t4"."_c_industry" = 4
-                          THEN 'industry: marketing and advertising (+6)'
-                          WHEN "t4"."_c_industry" = 5
-                          THEN 'industry: financial services (+6)'
-                          ELSE 'industry: other value (0)'
-                        END},
-                        {'p': "t4"."points_employees", 't': CASE
-                          WHEN "t4"."_c_employees" = 0
-                          THEN 'employees: missing (0)'
-                          WHEN "t4"."_c_employees" = 1
-                          THEN 'employees: in 50-500 (+20)'
-                          WHEN "t4"."_c_employees" = 2
-                          THEN 'employees: within 25% of 50-500 (+10)'
-                          ELSE 'employees: outside 50-500 (0)'
-                        END},
-                        {'p': "t4"."points_technologies", 't': CASE
-                          WHEN "t4"."_c_technologies" = 0
-                          THEN 'technologies: missing (+3)'
-                          WHEN "t4"."_c_technologies" = 1
-                          THEN 'technologies: has Salesforce (+20)'
-                          WHEN "t4"."_c_technologies" = 2
-                          THEN 'technologies: has HubSpot (competitor) (+8)'
-                          ELSE 'technologies: none of the listed (+3)'
-                        END},
-                        {'p': "t4"."points_country", 't': CASE
-                          WHEN "t4"."_c_country" = 0
-                          THEN 'country: missing (0)'
-                          WHEN "t4"."_c_country" = 1
-                          THEN 'country: US (+15)'
-                          WHEN "t4"."_c_country" = 2
-                          THEN 'country: CA (+15)'
-                          WHEN "t4"."_c_country" = 3
-                          THEN 'country: GB (+7)'
-                          WHEN "t4"."_c_country" = 4
-                          THEN 'country: IE (+7)'
-                          WHEN "t4"."_c_country" = 5
-                          THEN 'country: AU (+7)'
-                          ELSE 'country: other value (0)'
-                        END},
-                        {'p': "t4"."points_days_since_funding", 't': CASE
-                          WHEN "t4"."_c_days_since_funding" = 0
-                          THEN 'days_since_funding: missing (0)'
-                          WHEN "t4"."_c_days_since_funding" = 1
-                          THEN 'days_since_funding: funded in the last 90 days (+20)'
-                          WHEN "t4"."_c_days_since_funding" = 2
-                          THEN 'days_since_funding: funded in the last year (+14)'
-                          WHEN "t4"."_c_days_since_funding" = 3
-                          THEN 'days_since_funding: funded in the last two years (+5)'
-                          ELSE 'days_since_funding: in no bin (0)'
-                        END},
-                        {'p': "t4"."points_agency", 't': CASE
-                          WHEN "t4"."_a_agency" = 1
-                          THEN 'agencies churn within a year (-15)'
-                          ELSE CAST(NULL AS TEXT)
-                        END}
-                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                      LAMBDA __ibis_param_s__ : (
-                        __ibis_param_s__
-                      )."p" > 0
-                    ),
-                    LAMBDA __ibis_param_s__ : {'k': -(
-                      (
-                        __ibis_param_s__
-                      )."p"
-                    ), 't': (
-                      __ibis_param_s__
-                    )."t"}
-                  )
-                ),
-                1,
-                3
-              ) IS NULL
-              OR LIST_SLICE(
-                LIST_SORT(
-                  LIST_APPLY(
-                    LIST_FILTER(
-                      CAST([
-                        {'p': "t4"."points_industry", 't': CASE
-                          WHEN "t4"."_c_industry" = 0
-                          THEN 'industry: missing (0)'
-                          WHEN "t4"."_c_industry" = 1
-                          THEN 'industry: computer software (+25)'
-                          WHEN "t4"."_c_industry" = 2
-                          THEN 'industry: internet (+25)'
-                          WHEN "t4"."_c_industry" = 3
-                          THEN 'industry: information technology and services (+12)'
-                          WHEN "t4"."_c_industry" = 4
-                          THEN 'industry: marketing and advertising (+6)'
-                          WHEN "t4"."_c_industry" = 5
-                          THEN 'industry: financial services (+6)'
-                          ELSE 'industry: other value (0)'
-                        END},
-                        {'p': "t4"."points_employees", 't': CASE
-                          WHEN "t4"."_c_employees" = 0
-                          THEN 'employees: missing (0)'
-                          WHEN "t4"."_c_employees" = 1
-                          THEN 'employees: in 50-500 (+20)'
-                          WHEN "t4"."_c_employees" = 2
-                          THEN 'employees: within 25% of 50-500 (+10)'
-                          ELSE 'employees: outside 50-500 (0)'
-                        END},
-                        {'p': "t4"."points_technologies", 't': CASE
-                          WHEN "t4"."_c_technologies" = 0
-                          THEN 'technologies: missing (+3)'
-                          WHEN "t4"."_c_technologies" = 1
-                          THEN 'technologies: has Salesforce (+20)'
-                          WHEN "t4"."_c_technologies" = 2
-                          THEN 'technologies: has HubSpot (competitor) (+8)'
-                          ELSE 'technologies: none of the listed (+3)'
-                        END},
-                        {'p': "t4"."points_country", 't': CASE
-                          WHEN "t4"."_c_country" = 0
-                          THEN 'country: missing (0)'
-                          WHEN "t4"."_c_country" = 1
-                          THEN 'country: US (+15)'
-                          WHEN "t4"."_c_country" = 2
-                          THEN 'country: CA (+15)'
-                          WHEN "t4"."_c_country" = 3
-                          THEN 'country: GB (+7)'
-                          WHEN "t4"."_c_country" = 4
-                          THEN 'country: IE (+7)'
-                          WHEN "t4"."_c_country" = 5
-                          THEN 'country: AU (+7)'
-                          ELSE 'country: other value (0)'
-                        END},
-                        {'p': "t4"."points_days_since_funding", 't': CASE
-                          WHEN "t4"."_c_days_since_funding" = 0
-                          THEN 'days_since_funding: missing (0)'
-                          WHEN "t4"."_c_days_since_funding" = 1
-                          THEN 'days_since_funding: funded in the last 90 days (+20)'
-                          WHEN "t4"."_c_days_since_funding" = 2
-                          THEN 'days_since_funding: funded in the last year (+14)'
-                          WHEN "t4"."_c_days_since_funding" = 3
-                          THEN 'days_since_funding: funded in the last two years (+5)'
-                          ELSE 'days_since_funding: in no bin (0)'
-                        END},
-                        {'p': "t4"."points_agency", 't': CASE
-                          WHEN "t4"."_a_agency" = 1
-                          THEN 'agencies churn within a year (-15)'
-                          ELSE CAST(NULL AS TEXT)
-                        END}
-                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                      LAMBDA __ibis_param_s__ : (
-                        __ibis_param_s__
-                      )."p" < 0
-                    ),
-                    LAMBDA __ibis_param_s__ : {'k': (
-                      __ibis_param_s__
-                    )."p", 't': (
-                      __ibis_param_s__
-                    )."t"}
-                  )
-                ),
-                1,
-                2
-              ) IS NULL
-              THEN NULL
-              ELSE LIST_CONCAT(
+              WHEN LIST_APPLY(
                 LIST_SLICE(
                   LIST_SORT(
-                    LIST_APPLY(
-                      LIST_FILTER(
-                        CAST([
-                          {'p': "t4"."points_industry", 't': CASE
-                            WHEN "t4"."_c_industry" = 0
-                            THEN 'industry: missing (0)'
-                            WHEN "t4"."_c_industry" = 1
-                            THEN 'industry: computer software (+25)'
-                            WHEN "t4"."_c_industry" = 2
-                            THEN 'industry: internet (+25)'
-                            WHEN "t4"."_c_industry" = 3
-                            THEN 'industry: information technology and services (+12)'
-                            WHEN "t4"."_c_industry" = 4
-                            THEN 'industry: marketing and advertising (+6)'
-                            WHEN "t4"."_c_industry" = 5
-                            THEN 'industry: financial services (+6)'
-                            ELSE 'industry: other value (0)'
-                          END},
-                          {'p': "t4"."points_employees", 't': CASE
-                            WHEN "t4"."_c_employees" = 0
-                            THEN 'employees: missing (0)'
-                            WHEN "t4"."_c_employees" = 1
-                            THEN 'employees: in 50-500 (+20)'
-                            WHEN "t4"."_c_employees" = 2
-                            THEN 'employees: within 25% of 50-500 (+10)'
-                            ELSE 'employees: outside 50-500 (0)'
-                          END},
-                          {'p': "t4"."points_technologies", 't': CASE
-                            WHEN "t4"."_c_technologies" = 0
-                            THEN 'technologies: missing (+3)'
-                            WHEN "t4"."_c_technologies" = 1
-                            THEN 'technologies: has Salesforce (+20)'
-                            WHEN "t4"."_c_technologies" = 2
-                            THEN 'technologies: has HubSpot (competitor) (+8)'
-                            ELSE 'technologies: none of the listed (+3)'
-                          END},
-                          {'p': "t4"."points_country", 't': CASE
-                            WHEN "t4"."_c_country" = 0
-                            THEN 'country: missing (0)'
-                            WHEN "t4"."_c_country" = 1
-                            THEN 'country: US (+15)'
-                            WHEN "t4"."_c_country" = 2
-                            THEN 'country: CA (+15)'
-                            WHEN "t4"."_c_country" = 3
-                            THEN 'country: GB (+7)'
-                            WHEN "t4"."_c_country" = 4
-                            THEN 'country: IE (+7)'
-                            WHEN "t4"."_c_country" = 5
-                            THEN 'country: AU (+7)'
-                            ELSE 'country: other value (0)'
-                          END},
-                          {'p': "t4"."points_days_since_funding", 't': CASE
-                            WHEN "t4"."_c_days_since_funding" = 0
-                            THEN 'days_since_funding: missing (0)'
-                            WHEN "t4"."_c_days_since_funding" = 1
-                            THEN 'days_since_funding: funded in the last 90 days (+20)'
-                            WHEN "t4"."_c_days_since_funding" = 2
-                            THEN 'days_since_funding: funded in the last year (+14)'
-                            WHEN "t4"."_c_days_since_funding" = 3
-                            THEN 'days_since_funding: funded in the last two years (+5)'
-                            ELSE 'days_since_funding: in no bin (0)'
-                          END},
-                          {'p': "t4"."points_agency", 't': CASE
-                            WHEN "t4"."_a_agency" = 1
-                            THEN 'agencies churn within a year (-15)'
-                            ELSE CAST(NULL AS TEXT)
-                          END}
-                        ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                        LAMBDA __ibis_param_s__ : (
-                          __ibis_param_s__
-                        )."p" > 0
-                      ),
-                      LAMBDA __ibis_param_s__ : {'k': -(
-                        (
-                          __ibis_param_s__
-                        )."p"
-                      ), 't': (
-                        __ibis_param_s__
-                      )."t"}
+                    LIST_FILTER(
+                      CAST([
+                        CASE
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 0
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 1
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 8
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 15
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 14
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 3
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 9
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 17
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 4
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 10
+                          WHEN "t4"."_c_technologies" = 3
+                          THEN 18
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_country" = 1
+                          THEN 6
+                          WHEN "t4"."_c_country" = 2
+                          THEN 5
+                          WHEN "t4"."_c_country" = 3
+                          THEN 12
+                          WHEN "t4"."_c_country" = 4
+                          THEN 13
+                          WHEN "t4"."_c_country" = 5
+                          THEN 11
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 2
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 7
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 16
+                          ELSE CAST(NULL AS INT)
+                        END
+                      ] AS INT[]),
+                      LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                     )
                   ),
                   1,
                   3
                 ),
+                LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                  [
+                    'industry: computer software (+25)',
+                    'industry: internet (+25)',
+                    'days_since_funding: funded in the last 90 days (+20)',
+                    'employees: in 50-500 (+20)',
+                    'technologies: has Salesforce (+20)',
+                    'country: CA (+15)',
+                    'country: US (+15)',
+                    'days_since_funding: funded in the last year (+14)',
+                    'industry: information technology and services (+12)',
+                    'employees: within 25% of 50-500 (+10)',
+                    'technologies: has HubSpot (competitor) (+8)',
+                    'country: AU (+7)',
+                    'country: GB (+7)',
+                    'country: IE (+7)',
+                    'industry: financial services (+6)',
+                    'industry: marketing and advertising (+6)',
+                    'days_since_funding: funded in the last two years (+5)',
+                    'technologies: missing (+3)',
+                    'technologies: none of the listed (+3)'
+                  ],
+                  __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                )
+              ) IS NULL
+              OR LIST_APPLY(
                 LIST_SLICE(
                   LIST_SORT(
-                    LIST_APPLY(
-                      LIST_FILTER(
-                        CAST([
-                          {'p': "t4"."points_industry", 't': CASE
-                            WHEN "t4"."_c_industry" = 0
-                            THEN 'industry: missing (0)'
-                            WHEN "t4"."_c_industry" = 1
-                            THEN 'industry: computer software (+25)'
-                            WHEN "t4"."_c_industry" = 2
-                            THEN 'industry: internet (+25)'
-                            WHEN "t4"."_c_industry" = 3
-                            THEN 'industry: information technology and services (+12)'
-                            WHEN "t4"."_c_industry" = 4
-                            THEN 'industry: marketing and advertising (+6)'
-                            WHEN "t4"."_c_industry" = 5
-                            THEN 'industry: financial services (+6)'
-                            ELSE 'industry: other value (0)'
-                          END},
-                          {'p': "t4"."points_employees", 't': CASE
-                            WHEN "t4"."_c_employees" = 0
-                            THEN 'employees: missing (0)'
-                            WHEN "t4"."_c_employees" = 1
-                            THEN 'employees: in 50-500 (+20)'
-                            WHEN "t4"."_c_employees" = 2
-                            THEN 'employees: within 25% of 50-500 (+10)'
-                            ELSE 'employees: outside 50-500 (0)'
-                          END},
-                          {'p': "t4"."points_technologies", 't': CASE
-                            WHEN "t4"."_c_technologies" = 0
-                            THEN 'technologies: missing (+3)'
-                            WHEN "t4"."_c_technologies" = 1
-                            THEN 'technologies: has Salesforce (+20)'
-                            WHEN "t4"."_c_technologies" = 2
-                            THEN 'technologies: has HubSpot (competitor) (+8)'
-                            ELSE 'technologies: none of the listed (+3)'
-                          END},
-                          {'p': "t4"."points_country", 't': CASE
-                            WHEN "t4"."_c_country" = 0
-                            THEN 'country: missing (0)'
-                            WHEN "t4"."_c_country" = 1
-                            THEN 'country: US (+15)'
-                            WHEN "t4"."_c_country" = 2
-                            THEN 'country: CA (+15)'
-                            WHEN "t4"."_c_country" = 3
-                            THEN 'country: GB (+7)'
-                            WHEN "t4"."_c_country" = 4
-                            THEN 'country: IE (+7)'
-                            WHEN "t4"."_c_country" = 5
-                            THEN 'country: AU (+7)'
-                            ELSE 'country: other value (0)'
-                          END},
-                          {'p': "t4"."points_days_since_funding", 't': CASE
-                            WHEN "t4"."_c_days_since_funding" = 0
-                            THEN 'days_since_funding: missing (0)'
-                            WHEN "t4"."_c_days_since_funding" = 1
-                            THEN 'days_since_funding: funded in the last 90 days (+20)'
-                            WHEN "t4"."_c_days_since_funding" = 2
-                            THEN 'days_since_funding: funded in the last year (+14)'
-                            WHEN "t4"."_c_days_since_funding" = 3
-                            THEN 'days_since_funding: funded in the last two years (+5)'
-                            ELSE 'days_since_funding: in no bin (0)'
-                          END},
-                          {'p': "t4"."points_agency", 't': CASE
-                            WHEN "t4"."_a_agency" = 1
-                            THEN 'agencies churn within a year (-15)'
-                            ELSE CAST(NULL AS TEXT)
-                          END}
-                        ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                        LAMBDA __ibis_param_s__ : (
-                          __ibis_param_s__
-                        )."p" < 0
-                      ),
-                      LAMBDA __ibis_param_s__ : {'k': (
-                        __ibis_param_s__
-                      )."p", 't': (
-                        __ibis_param_s__
-                      )."t"}
+                    LIST_FILTER(
+                      CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                      LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                     )
                   ),
                   1,
                   2
+                ),
+                LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                  ['agencies churn within a year (-15)'],
+                  __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                )
+              ) IS NULL
+              THEN NULL
+              ELSE LIST_CONCAT(
+                LIST_APPLY(
+                  LIST_SLICE(
+                    LIST_SORT(
+                      LIST_FILTER(
+                        CAST([
+                          CASE
+                            WHEN "t4"."_c_industry" = 1
+                            THEN 0
+                            WHEN "t4"."_c_industry" = 2
+                            THEN 1
+                            WHEN "t4"."_c_industry" = 3
+                            THEN 8
+                            WHEN "t4"."_c_industry" = 4
+                            THEN 15
+                            WHEN "t4"."_c_industry" = 5
+                            THEN 14
+                            ELSE CAST(NULL AS INT)
+                          END,
+                          CASE
+                            WHEN "t4"."_c_employees" = 1
+                            THEN 3
+                            WHEN "t4"."_c_employees" = 2
+                            THEN 9
+                            ELSE CAST(NULL AS INT)
+                          END,
+                          CASE
+                            WHEN "t4"."_c_technologies" = 0
+                            THEN 17
+                            WHEN "t4"."_c_technologies" = 1
+                            THEN 4
+                            WHEN "t4"."_c_technologies" = 2
+                            THEN 10
+                            WHEN "t4"."_c_technologies" = 3
+                            THEN 18
+                            ELSE CAST(NULL AS INT)
+                          END,
+                          CASE
+                            WHEN "t4"."_c_country" = 1
+                            THEN 6
+                            WHEN "t4"."_c_country" = 2
+                            THEN 5
+                            WHEN "t4"."_c_country" = 3
+                            THEN 12
+                            WHEN "t4"."_c_country" = 4
+                            THEN 13
+                            WHEN "t4"."_c_country" = 5
+                            THEN 11
+                            ELSE CAST(NULL AS INT)
+                          END,
+                          CASE
+                            WHEN "t4"."_c_days_since_funding" = 1
+                            THEN 2
+                            WHEN "t4"."_c_days_since_funding" = 2
+                            THEN 7
+                            WHEN "t4"."_c_days_since_funding" = 3
+                            THEN 16
+                            ELSE CAST(NULL AS INT)
+                          END
+                        ] AS INT[]),
+                        LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                      )
+                    ),
+                    1,
+                    3
+                  ),
+                  LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                    [
+                      'industry: computer software (+25)',
+                      'industry: internet (+25)',
+                      'days_since_funding: funded in the last 90 days (+20)',
+                      'employees: in 50-500 (+20)',
+                      'technologies: has Salesforce (+20)',
+                      'country: CA (+15)',
+                      'country: US (+15)',
+                      'days_since_funding: funded in the last year (+14)',
+                      'industry: information technology and services (+12)',
+                      'employees: within 25% of 50-500 (+10)',
+                      'technologies: has HubSpot (competitor) (+8)',
+                      'country: AU (+7)',
+                      'country: GB (+7)',
+                      'country: IE (+7)',
+                      'industry: financial services (+6)',
+                      'industry: marketing and advertising (+6)',
+                      'days_since_funding: funded in the last two years (+5)',
+                      'technologies: missing (+3)',
+                      'technologies: none of the listed (+3)'
+                    ],
+                    __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                  )
+                ),
+                LIST_APPLY(
+                  LIST_SLICE(
+                    LIST_SORT(
+                      LIST_FILTER(
+                        CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                        LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                      )
+                    ),
+                    1,
+                    2
+                  ),
+                  LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                    ['agencies churn within a year (-15)'],
+                    __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                  )
                 )
               )
             END,
-            LAMBDA __ibis_param_s__ : (
-              __ibis_param_s__
-            )."t"
+            '; '
           ),
-          '; '
+          ''
         )
       ) > 0
-      THEN 'disqualified: fewer than 10 employees cannot staff a revenue team; ' || ARRAY_TO_STRING(
-        LIST_APPLY(
+      THEN 'disqualified: fewer than 10 employees cannot staff a revenue team; ' || COALESCE(
+        ARRAY_TO_STRING(
           CASE
-            WHEN LIST_SLICE(
-              LIST_SORT(
-                LIST_APPLY(
-                  LIST_FILTER(
-                    CAST([
-                      {'p': "t4"."points_industry", 't': CASE
-                        WHEN "t4"."_c_industry" = 0
-                        THEN 'industry: missing (0)'
-                        WHEN "t4"."_c_industry" = 1
-                        THEN 'industry: computer software (+25)'
-                        WHEN "t4"."_c_industry" = 2
-                        THEN 'industry: internet (+25)'
-                        WHEN "t4"."_c_industry" = 3
-                        THEN 'industry: information technology and services (+12)'
-                        WHEN "t4"."_c_industry" = 4
-                        THEN 'industry: marketing and advertising (+6)'
-                        WHEN "t4"."_c_industry" = 5
-                        THEN 'industry: financial services (+6)'
-                        ELSE 'industry: other value (0)'
-                      END},
-                      {'p': "t4"."points_employees", 't': CASE
-                        WHEN "t4"."_c_employees" = 0
-                        THEN 'employees: missing (0)'
-                        WHEN "t4"."_c_employees" = 1
-                        THEN 'employees: in 50-500 (+20)'
-                        WHEN "t4"."_c_employees" = 2
-                        THEN 'employees: within 25% of 50-500 (+10)'
-                        ELSE 'employees: outside 50-500 (0)'
-                      END},
-                      {'p': "t4"."points_technologies", 't': CASE
-                        WHEN "t4"."_c_technologies" = 0
-                        THEN 'technologies: missing (+3)'
-                        WHEN "t4"."_c_technologies" = 1
-                        THEN 'technologies: has Salesforce (+20)'
-                        WHEN "t4"."_c_technologies" = 2
-                        THEN 'technologies: has HubSpot (competitor) (+8)'
-                        ELSE 'technologies: none of the listed (+3)'
-                      END},
-                      {'p': "t4"."points_country", 't': CASE
-                        WHEN "t4"."_c_country" = 0
-                        THEN 'country: missing (0)'
-                        WHEN "t4"."_c_country" = 1
-                        THEN 'country: US (+15)'
-                        WHEN "t4"."_c_country" = 2
-                        THEN 'country: CA (+15)'
-                        WHEN "t4"."_c_country" = 3
-                        THEN 'country: GB (+7)'
-                        WHEN "t4"."_c_country" = 4
-                        THEN 'country: IE (+7)'
-                        WHEN "t4"."_c_country" = 5
-                        THEN 'country: AU (+7)'
-                        ELSE 'country: other value (0)'
-                      END},
-                      {'p': "t4"."points_days_since_funding", 't': CASE
-                        WHEN "t4"."_c_days_since_funding" = 0
-                        THEN 'days_since_funding: missing (0)'
-                        WHEN "t4"."_c_days_since_funding" = 1
-                        THEN 'days_since_funding: funded in the last 90 days (+20)'
-                        WHEN "t4"."_c_days_since_funding" = 2
-                        THEN 'days_since_funding: funded in the last year (+14)'
-                        WHEN "t4"."_c_days_since_funding" = 3
-                        THEN 'days_since_funding: funded in the last two years (+5)'
-                        ELSE 'days_since_funding: in no bin (0)'
-                      END},
-                      {'p': "t4"."points_agency", 't': CASE
-                        WHEN "t4"."_a_agency" = 1
-                        THEN 'agencies churn within a year (-15)'
-                        ELSE CAST(NULL AS TEXT)
-                      END}
-                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                    LAMBDA __ibis_param_s__ : (
-                      __ibis_param_s__
-                    )."p" > 0
-                  ),
-                  LAMBDA __ibis_param_s__ : {'k': -(
-                    (
-                      __ibis_param_s__
-                    )."p"
-                  ), 't': (
-                    __ibis_param_s__
-                  )."t"}
-                )
-              ),
-              1,
-              3
-            ) IS NULL
-            OR LIST_SLICE(
-              LIST_SORT(
-                LIST_APPLY(
-                  LIST_FILTER(
-                    CAST([
-                      {'p': "t4"."points_industry", 't': CASE
-                        WHEN "t4"."_c_industry" = 0
-                        THEN 'industry: missing (0)'
-                        WHEN "t4"."_c_industry" = 1
-                        THEN 'industry: computer software (+25)'
-                        WHEN "t4"."_c_industry" = 2
-                        THEN 'industry: internet (+25)'
-                        WHEN "t4"."_c_industry" = 3
-                        THEN 'industry: information technology and services (+12)'
-                        WHEN "t4"."_c_industry" = 4
-                        THEN 'industry: marketing and advertising (+6)'
-                        WHEN "t4"."_c_industry" = 5
-                        THEN 'industry: financial services (+6)'
-                        ELSE 'industry: other value (0)'
-                      END},
-                      {'p': "t4"."points_employees", 't': CASE
-                        WHEN "t4"."_c_employees" = 0
-                        THEN 'employees: missing (0)'
-                        WHEN "t4"."_c_employees" = 1
-                        THEN 'employees: in 50-500 (+20)'
-                        WHEN "t4"."_c_employees" = 2
-                        THEN 'employees: within 25% of 50-500 (+10)'
-                        ELSE 'employees: outside 50-500 (0)'
-                      END},
-                      {'p': "t4"."points_technologies", 't': CASE
-                        WHEN "t4"."_c_technologies" = 0
-                        THEN 'technologies: missing (+3)'
-                        WHEN "t4"."_c_technologies" = 1
-                        THEN 'technologies: has Salesforce (+20)'
-                        WHEN "t4"."_c_technologies" = 2
-                        THEN 'technologies: has HubSpot (competitor) (+8)'
-                        ELSE 'technologies: none of the listed (+3)'
-                      END},
-                      {'p': "t4"."points_country", 't': CASE
-                        WHEN "t4"."_c_country" = 0
-                        THEN 'country: missing (0)'
-                        WHEN "t4"."_c_country" = 1
-                        THEN 'country: US (+15)'
-                        WHEN "t4"."_c_country" = 2
-                        THEN 'country: CA (+15)'
-                        WHEN "t4"."_c_country" = 3
-                        THEN 'country: GB (+7)'
-                        WHEN "t4"."_c_country" = 4
-                        THEN 'country: IE (+7)'
-                        WHEN "t4"."_c_country" = 5
-                        THEN 'country: AU (+7)'
-                        ELSE 'country: other value (0)'
-                      END},
-                      {'p': "t4"."points_days_since_funding", 't': CASE
-                        WHEN "t4"."_c_days_since_funding" = 0
-                        THEN 'days_since_funding: missing (0)'
-                        WHEN "t4"."_c_days_since_funding" = 1
-                        THEN 'days_since_funding: funded in the last 90 days (+20)'
-                        WHEN "t4"."_c_days_since_funding" = 2
-                        THEN 'days_since_funding: funded in the last year (+14)'
-                        WHEN "t4"."_c_days_since_funding" = 3
-                        THEN 'days_since_funding: funded in the last two years (+5)'
-                        ELSE 'days_since_funding: in no bin (0)'
-                      END},
-                      {'p': "t4"."points_agency", 't': CASE
-                        WHEN "t4"."_a_agency" = 1
-                        THEN 'agencies churn within a year (-15)'
-                        ELSE CAST(NULL AS TEXT)
-                      END}
-                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                    LAMBDA __ibis_param_s__ : (
-                      __ibis_param_s__
-                    )."p" < 0
-                  ),
-                  LAMBDA __ibis_param_s__ : {'k': (
-                    __ibis_param_s__
-                  )."p", 't': (
-                    __ibis_param_s__
-                  )."t"}
-                )
-              ),
-              1,
-              2
-            ) IS NULL
-            THEN NULL
-            ELSE LIST_CONCAT(
+            WHEN LIST_APPLY(
               LIST_SLICE(
                 LIST_SORT(
-                  LIST_APPLY(
-                    LIST_FILTER(
-                      CAST([
-                        {'p': "t4"."points_industry", 't': CASE
-                          WHEN "t4"."_c_industry" = 0
-                          THEN 'industry: missing (0)'
-                          WHEN "t4"."_c_industry" = 1
-                          THEN 'industry: computer software (+25)'
-                          WHEN "t4"."_c_industry" = 2
-                          THEN 'industry: internet (+25)'
-                          WHEN "t4"."_c_industry" = 3
-                          THEN 'industry: information technology and services (+12)'
-                          WHEN "t4"."_c_industry" = 4
-                          THEN 'industry: marketing and advertising (+6)'
-                          WHEN "t4"."_c_industry" = 5
-                          THEN 'industry: financial services (+6)'
-                          ELSE 'industry: other value (0)'
-                        END},
-                        {'p': "t4"."points_employees", 't': CASE
-                          WHEN "t4"."_c_employees" = 0
-                          THEN 'employees: missing (0)'
-                          WHEN "t4"."_c_employees" = 1
-                          THEN 'employees: in 50-500 (+20)'
-                          WHEN "t4"."_c_employees" = 2
-                          THEN 'employees: within 25% of 50-500 (+10)'
-                          ELSE 'employees: outside 50-500 (0)'
-                        END},
-                        {'p': "t4"."points_technologies", 't': CASE
-                          WHEN "t4"."_c_technologies" = 0
-                          THEN 'technologies: missing (+3)'
-                          WHEN "t4"."_c_technologies" = 1
-                          THEN 'technologies: has Salesforce (+20)'
-                          WHEN "t4"."_c_technologies" = 2
-                          THEN 'technologies: has HubSpot (competitor) (+8)'
-                          ELSE 'technologies: none of the listed (+3)'
-                        END},
-                        {'p': "t4"."points_country", 't': CASE
-                          WHEN "t4"."_c_country" = 0
-                          THEN 'country: missing (0)'
-                          WHEN "t4"."_c_country" = 1
-                          THEN 'country: US (+15)'
-                          WHEN "t4"."_c_country" = 2
-                          THEN 'country: CA (+15)'
-                          WHEN "t4"."_c_country" = 3
-                          THEN 'country: GB (+7)'
-                          WHEN "t4"."_c_country" = 4
-                          THEN 'country: IE (+7)'
-                          WHEN "t4"."_c_country" = 5
-                          THEN 'country: AU (+7)'
-                          ELSE 'country: other value (0)'
-                        END},
-                        {'p': "t4"."points_days_since_funding", 't': CASE
-                          WHEN "t4"."_c_days_since_funding" = 0
-                          THEN 'days_since_funding: missing (0)'
-                          WHEN "t4"."_c_days_since_funding" = 1
-                          THEN 'days_since_funding: funded in the last 90 days (+20)'
-                          WHEN "t4"."_c_days_since_funding" = 2
-                          THEN 'days_since_funding: funded in the last year (+14)'
-                          WHEN "t4"."_c_days_since_funding" = 3
-                          THEN 'days_since_funding: funded in the last two years (+5)'
-                          ELSE 'days_since_funding: in no bin (0)'
-                        END},
-                        {'p': "t4"."points_agency", 't': CASE
-                          WHEN "t4"."_a_agency" = 1
-                          THEN 'agencies churn within a year (-15)'
-                          ELSE CAST(NULL AS TEXT)
-                        END}
-                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                      LAMBDA __ibis_param_s__ : (
-                        __ibis_param_s__
-                      )."p" > 0
-                    ),
-                    LAMBDA __ibis_param_s__ : {'k': -(
-                      (
-                        __ibis_param_s__
-                      )."p"
-                    ), 't': (
-                      __ibis_param_s__
-                    )."t"}
+                  LIST_FILTER(
+                    CAST([
+                      CASE
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 0
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 1
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 8
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 15
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 14
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 3
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 9
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 17
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 4
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 10
+                        WHEN "t4"."_c_technologies" = 3
+                        THEN 18
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_country" = 1
+                        THEN 6
+                        WHEN "t4"."_c_country" = 2
+                        THEN 5
+                        WHEN "t4"."_c_country" = 3
+                        THEN 12
+                        WHEN "t4"."_c_country" = 4
+                        THEN 13
+                        WHEN "t4"."_c_country" = 5
+                        THEN 11
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 2
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 7
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 16
+                        ELSE CAST(NULL AS INT)
+                      END
+                    ] AS INT[]),
+                    LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                   )
                 ),
                 1,
                 3
               ),
+              LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                [
+                  'industry: computer software (+25)',
+                  'industry: internet (+25)',
+                  'days_since_funding: funded in the last 90 days (+20)',
+                  'employees: in 50-500 (+20)',
+                  'technologies: has Salesforce (+20)',
+                  'country: CA (+15)',
+                  'country: US (+15)',
+                  'days_since_funding: funded in the last year (+14)',
+                  'industry: information technology and services (+12)',
+                  'employees: within 25% of 50-500 (+10)',
+                  'technologies: has HubSpot (competitor) (+8)',
+                  'country: AU (+7)',
+                  'country: GB (+7)',
+                  'country: IE (+7)',
+                  'industry: financial services (+6)',
+                  'industry: marketing and advertising (+6)',
+                  'days_since_funding: funded in the last two years (+5)',
+                  'technologies: missing (+3)',
+                  'technologies: none of the listed (+3)'
+                ],
+                __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+              )
+            ) IS NULL
+            OR LIST_APPLY(
               LIST_SLICE(
                 LIST_SORT(
-                  LIST_APPLY(
-                    LIST_FILTER(
-                      CAST([
-                        {'p': "t4"."points_industry", 't': CASE
-                          WHEN "t4"."_c_industry" = 0
-                          THEN 'industry: missing (0)'
-                          WHEN "t4"."_c_industry" = 1
-                          THEN 'industry: computer software (+25)'
-                          WHEN "t4"."_c_industry" = 2
-                          THEN 'industry: internet (+25)'
-                          WHEN "t4"."_c_industry" = 3
-                          THEN 'industry: information technology and services (+12)'
-                          WHEN "t4"."_c_industry" = 4
-                          THEN 'industry: marketing and advertising (+6)'
-                          WHEN "t4"."_c_industry" = 5
-                          THEN 'industry: financial services (+6)'
-                          ELSE 'industry: other value (0)'
-                        END},
-                        {'p': "t4"."points_employees", 't': CASE
-                          WHEN "t4"."_c_employees" = 0
-                          THEN 'employees: missing (0)'
-                          WHEN "t4"."_c_employees" = 1
-                          THEN 'employees: in 50-500 (+20)'
-                          WHEN "t4"."_c_employees" = 2
-                          THEN 'employees: within 25% of 50-500 (+10)'
-                          ELSE 'employees: outside 50-500 (0)'
-                        END},
-                        {'p': "t4"."points_technologies", 't': CASE
-                          WHEN "t4"."_c_technologies" = 0
-                          THEN 'technologies: missing (+3)'
-                          WHEN "t4"."_c_technologies" = 1
-                          THEN 'technologies: has Salesforce (+20)'
-                          WHEN "t4"."_c_technologies" = 2
-                          THEN 'technologies: has HubSpot (competitor) (+8)'
-                          ELSE 'technologies: none of the listed (+3)'
-                        END},
-                        {'p': "t4"."points_country", 't': CASE
-                          WHEN "t4"."_c_country" = 0
-                          THEN 'country: missing (0)'
-                          WHEN "t4"."_c_country" = 1
-                          THEN 'country: US (+15)'
-                          WHEN "t4"."_c_country" = 2
-                          THEN 'country: CA (+15)'
-                          WHEN "t4"."_c_country" = 3
-                          THEN 'country: GB (+7)'
-                          WHEN "t4"."_c_country" = 4
-                          THEN 'country: IE (+7)'
-                          WHEN "t4"."_c_country" = 5
-                          THEN 'country: AU (+7)'
-                          ELSE 'country: other value (0)'
-                        END},
-                        {'p': "t4"."points_days_since_funding", 't': CASE
-                          WHEN "t4"."_c_days_since_funding" = 0
-                          THEN 'days_since_funding: missing (0)'
-                          WHEN "t4"."_c_days_since_funding" = 1
-                          THEN 'days_since_funding: funded in the last 90 days (+20)'
-                          WHEN "t4"."_c_days_since_funding" = 2
-                          THEN 'days_since_funding: funded in the last year (+14)'
-                          WHEN "t4"."_c_days_since_funding" = 3
-                          THEN 'days_since_funding: funded in the last two years (+5)'
-                          ELSE 'days_since_funding: in no bin (0)'
-                        END},
-                        {'p': "t4"."points_agency", 't': CASE
-                          WHEN "t4"."_a_agency" = 1
-                          THEN 'agencies churn within a year (-15)'
-                          ELSE CAST(NULL AS TEXT)
-                        END}
-                      ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                      LAMBDA __ibis_param_s__ : (
-                        __ibis_param_s__
-                      )."p" < 0
-                    ),
-                    LAMBDA __ibis_param_s__ : {'k': (
-                      __ibis_param_s__
-                    )."p", 't': (
-                      __ibis_param_s__
-                    )."t"}
+                  LIST_FILTER(
+                    CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                    LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                   )
                 ),
                 1,
                 2
+              ),
+              LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                ['agencies churn within a year (-15)'],
+                __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+              )
+            ) IS NULL
+            THEN NULL
+            ELSE LIST_CONCAT(
+              LIST_APPLY(
+                LIST_SLICE(
+                  LIST_SORT(
+                    LIST_FILTER(
+                      CAST([
+                        CASE
+                          WHEN "t4"."_c_industry" = 1
+                          THEN 0
+                          WHEN "t4"."_c_industry" = 2
+                          THEN 1
+                          WHEN "t4"."_c_industry" = 3
+                          THEN 8
+                          WHEN "t4"."_c_industry" = 4
+                          THEN 15
+                          WHEN "t4"."_c_industry" = 5
+                          THEN 14
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_employees" = 1
+                          THEN 3
+                          WHEN "t4"."_c_employees" = 2
+                          THEN 9
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_technologies" = 0
+                          THEN 17
+                          WHEN "t4"."_c_technologies" = 1
+                          THEN 4
+                          WHEN "t4"."_c_technologies" = 2
+                          THEN 10
+                          WHEN "t4"."_c_technologies" = 3
+                          THEN 18
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_country" = 1
+                          THEN 6
+                          WHEN "t4"."_c_country" = 2
+                          THEN 5
+                          WHEN "t4"."_c_country" = 3
+                          THEN 12
+                          WHEN "t4"."_c_country" = 4
+                          THEN 13
+                          WHEN "t4"."_c_country" = 5
+                          THEN 11
+                          ELSE CAST(NULL AS INT)
+                        END,
+                        CASE
+                          WHEN "t4"."_c_days_since_funding" = 1
+                          THEN 2
+                          WHEN "t4"."_c_days_since_funding" = 2
+                          THEN 7
+                          WHEN "t4"."_c_days_since_funding" = 3
+                          THEN 16
+                          ELSE CAST(NULL AS INT)
+                        END
+                      ] AS INT[]),
+                      LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                    )
+                  ),
+                  1,
+                  3
+                ),
+                LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                  [
+                    'industry: computer software (+25)',
+                    'industry: internet (+25)',
+                    'days_since_funding: funded in the last 90 days (+20)',
+                    'employees: in 50-500 (+20)',
+                    'technologies: has Salesforce (+20)',
+                    'country: CA (+15)',
+                    'country: US (+15)',
+                    'days_since_funding: funded in the last year (+14)',
+                    'industry: information technology and services (+12)',
+                    'employees: within 25% of 50-500 (+10)',
+                    'technologies: has HubSpot (competitor) (+8)',
+                    'country: AU (+7)',
+                    'country: GB (+7)',
+                    'country: IE (+7)',
+                    'industry: financial services (+6)',
+                    'industry: marketing and advertising (+6)',
+                    'days_since_funding: funded in the last two years (+5)',
+                    'technologies: missing (+3)',
+                    'technologies: none of the listed (+3)'
+                  ],
+                  __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                )
+              ),
+              LIST_APPLY(
+                LIST_SLICE(
+                  LIST_SORT(
+                    LIST_FILTER(
+                      CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                      LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                    )
+                  ),
+                  1,
+                  2
+                ),
+                LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                  ['agencies churn within a year (-15)'],
+                  __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+                )
               )
             )
           END,
-          LAMBDA __ibis_param_s__ : (
-            __ibis_param_s__
-          )."t"
+          '; '
         ),
-        '; '
+        ''
       )
       ELSE 'disqualified: fewer than 10 employees cannot staff a revenue team'
     END
-    ELSE ARRAY_TO_STRING(
-      LIST_APPLY(
+    ELSE COALESCE(
+      ARRAY_TO_STRING(
         CASE
-          WHEN LIST_SLICE(
-            LIST_SORT(
-              LIST_APPLY(
-                LIST_FILTER(
-                  CAST([
-                    {'p': "t4"."points_industry", 't': CASE
-                      WHEN "t4"."_c_industry" = 0
-                      THEN 'industry: missing (0)'
-                      WHEN "t4"."_c_industry" = 1
-                      THEN 'industry: computer software (+25)'
-                      WHEN "t4"."_c_industry" = 2
-                      THEN 'industry: internet (+25)'
-                      WHEN "t4"."_c_industry" = 3
-                      THEN 'industry: information technology and services (+12)'
-                      WHEN "t4"."_c_industry" = 4
-                      THEN 'industry: marketing and advertising (+6)'
-                      WHEN "t4"."_c_industry" = 5
-                      THEN 'industry: financial services (+6)'
-                      ELSE 'industry: other value (0)'
-                    END},
-                    {'p': "t4"."points_employees", 't': CASE
-                      WHEN "t4"."_c_employees" = 0
-                      THEN 'employees: missing (0)'
-                      WHEN "t4"."_c_employees" = 1
-                      THEN 'employees: in 50-500 (+20)'
-                      WHEN "t4"."_c_employees" = 2
-                      THEN 'employees: within 25% of 50-500 (+10)'
-                      ELSE 'employees: outside 50-500 (0)'
-                    END},
-                    {'p': "t4"."points_technologies", 't': CASE
-                      WHEN "t4"."_c_technologies" = 0
-                      THEN 'technologies: missing (+3)'
-                      WHEN "t4"."_c_technologies" = 1
-                      THEN 'technologies: has Salesforce (+20)'
-                      WHEN "t4"."_c_technologies" = 2
-                      THEN 'technologies: has HubSpot (competitor) (+8)'
-                      ELSE 'technologies: none of the listed (+3)'
-                    END},
-                    {'p': "t4"."points_country", 't': CASE
-                      WHEN "t4"."_c_country" = 0
-                      THEN 'country: missing (0)'
-                      WHEN "t4"."_c_country" = 1
-                      THEN 'country: US (+15)'
-                      WHEN "t4"."_c_country" = 2
-                      THEN 'country: CA (+15)'
-                      WHEN "t4"."_c_country" = 3
-                      THEN 'country: GB (+7)'
-                      WHEN "t4"."_c_country" = 4
-                      THEN 'country: IE (+7)'
-                      WHEN "t4"."_c_country" = 5
-                      THEN 'country: AU (+7)'
-                      ELSE 'country: other value (0)'
-                    END},
-                    {'p': "t4"."points_days_since_funding", 't': CASE
-                      WHEN "t4"."_c_days_since_funding" = 0
-                      THEN 'days_since_funding: missing (0)'
-                      WHEN "t4"."_c_days_since_funding" = 1
-                      THEN 'days_since_funding: funded in the last 90 days (+20)'
-                      WHEN "t4"."_c_days_since_funding" = 2
-                      THEN 'days_since_funding: funded in the last year (+14)'
-                      WHEN "t4"."_c_days_since_funding" = 3
-                      THEN 'days_since_funding: funded in the last two years (+5)'
-                      ELSE 'days_since_funding: in no bin (0)'
-                    END},
-                    {'p': "t4"."points_agency", 't': CASE
-                      WHEN "t4"."_a_agency" = 1
-                      THEN 'agencies churn within a year (-15)'
-                      ELSE CAST(NULL AS TEXT)
-                    END}
-                  ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                  LAMBDA __ibis_param_s__ : (
-                    __ibis_param_s__
-                  )."p" > 0
-                ),
-                LAMBDA __ibis_param_s__ : {'k': -(
-                  (
-                    __ibis_param_s__
-                  )."p"
-                ), 't': (
-                  __ibis_param_s__
-                )."t"}
-              )
-            ),
-            1,
-            3
-          ) IS NULL
-          OR LIST_SLICE(
-            LIST_SORT(
-              LIST_APPLY(
-                LIST_FILTER(
-                  CAST([
-                    {'p': "t4"."points_industry", 't': CASE
-                      WHEN "t4"."_c_industry" = 0
-                      THEN 'industry: missing (0)'
-                      WHEN "t4"."_c_industry" = 1
-                      THEN 'industry: computer software (+25)'
-                      WHEN "t4"."_c_industry" = 2
-                      THEN 'industry: internet (+25)'
-                      WHEN "t4"."_c_industry" = 3
-                      THEN 'industry: information technology and services (+12)'
-                      WHEN "t4"."_c_industry" = 4
-                      THEN 'industry: marketing and advertising (+6)'
-                      WHEN "t4"."_c_industry" = 5
-                      THEN 'industry: financial services (+6)'
-                      ELSE 'industry: other value (0)'
-                    END},
-                    {'p': "t4"."points_employees", 't': CASE
-                      WHEN "t4"."_c_employees" = 0
-                      THEN 'employees: missing (0)'
-                      WHEN "t4"."_c_employees" = 1
-                      THEN 'employees: in 50-500 (+20)'
-                      WHEN "t4"."_c_employees" = 2
-                      THEN 'employees: within 25% of 50-500 (+10)'
-                      ELSE 'employees: outside 50-500 (0)'
-                    END},
-                    {'p': "t4"."points_technologies", 't': CASE
-                      WHEN "t4"."_c_technologies" = 0
-                      THEN 'technologies: missing (+3)'
-                      WHEN "t4"."_c_technologies" = 1
-                      THEN 'technologies: has Salesforce (+20)'
-                      WHEN "t4"."_c_technologies" = 2
-                      THEN 'technologies: has HubSpot (competitor) (+8)'
-                      ELSE 'technologies: none of the listed (+3)'
-                    END},
-                    {'p': "t4"."points_country", 't': CASE
-                      WHEN "t4"."_c_country" = 0
-                      THEN 'country: missing (0)'
-                      WHEN "t4"."_c_country" = 1
-                      THEN 'country: US (+15)'
-                      WHEN "t4"."_c_country" = 2
-                      THEN 'country: CA (+15)'
-                      WHEN "t4"."_c_country" = 3
-                      THEN 'country: GB (+7)'
-                      WHEN "t4"."_c_country" = 4
-                      THEN 'country: IE (+7)'
-                      WHEN "t4"."_c_country" = 5
-                      THEN 'country: AU (+7)'
-                      ELSE 'country: other value (0)'
-                    END},
-                    {'p': "t4"."points_days_since_funding", 't': CASE
-                      WHEN "t4"."_c_days_since_funding" = 0
-                      THEN 'days_since_funding: missing (0)'
-                      WHEN "t4"."_c_days_since_funding" = 1
-                      THEN 'days_since_funding: funded in the last 90 days (+20)'
-                      WHEN "t4"."_c_days_since_funding" = 2
-                      THEN 'days_since_funding: funded in the last year (+14)'
-                      WHEN "t4"."_c_days_since_funding" = 3
-                      THEN 'days_since_funding: funded in the last two years (+5)'
-                      ELSE 'days_since_funding: in no bin (0)'
-                    END},
-                    {'p': "t4"."points_agency", 't': CASE
-                      WHEN "t4"."_a_agency" = 1
-                      THEN 'agencies churn within a year (-15)'
-                      ELSE CAST(NULL AS TEXT)
-                    END}
-                  ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                  LAMBDA __ibis_param_s__ : (
-                    __ibis_param_s__
-                  )."p" < 0
-                ),
-                LAMBDA __ibis_param_s__ : {'k': (
-                  __ibis_param_s__
-                )."p", 't': (
-                  __ibis_param_s__
-                )."t"}
-              )
-            ),
-            1,
-            2
-          ) IS NULL
-          THEN NULL
-          ELSE LIST_CONCAT(
+          WHEN LIST_APPLY(
             LIST_SLICE(
               LIST_SORT(
-                LIST_APPLY(
-                  LIST_FILTER(
-                    CAST([
-                      {'p': "t4"."points_industry", 't': CASE
-                        WHEN "t4"."_c_industry" = 0
-                        THEN 'industry: missing (0)'
-                        WHEN "t4"."_c_industry" = 1
-                        THEN 'industry: computer software (+25)'
-                        WHEN "t4"."_c_industry" = 2
-                        THEN 'industry: internet (+25)'
-                        WHEN "t4"."_c_industry" = 3
-                        THEN 'industry: information technology and services (+12)'
-                        WHEN "t4"."_c_industry" = 4
-                        THEN 'industry: marketing and advertising (+6)'
-                        WHEN "t4"."_c_industry" = 5
-                        THEN 'industry: financial services (+6)'
-                        ELSE 'industry: other value (0)'
-                      END},
-                      {'p': "t4"."points_employees", 't': CASE
-                        WHEN "t4"."_c_employees" = 0
-                        THEN 'employees: missing (0)'
-                        WHEN "t4"."_c_employees" = 1
-                        THEN 'employees: in 50-500 (+20)'
-                        WHEN "t4"."_c_employees" = 2
-                        THEN 'employees: within 25% of 50-500 (+10)'
-                        ELSE 'employees: outside 50-500 (0)'
-                      END},
-                      {'p': "t4"."points_technologies", 't': CASE
-                        WHEN "t4"."_c_technologies" = 0
-                        THEN 'technologies: missing (+3)'
-                        WHEN "t4"."_c_technologies" = 1
-                        THEN 'technologies: has Salesforce (+20)'
-                        WHEN "t4"."_c_technologies" = 2
-                        THEN 'technologies: has HubSpot (competitor) (+8)'
-                        ELSE 'technologies: none of the listed (+3)'
-                      END},
-                      {'p': "t4"."points_country", 't': CASE
-                        WHEN "t4"."_c_country" = 0
-                        THEN 'country: missing (0)'
-                        WHEN "t4"."_c_country" = 1
-                        THEN 'country: US (+15)'
-                        WHEN "t4"."_c_country" = 2
-                        THEN 'country: CA (+15)'
-                        WHEN "t4"."_c_country" = 3
-                        THEN 'country: GB (+7)'
-                        WHEN "t4"."_c_country" = 4
-                        THEN 'country: IE (+7)'
-                        WHEN "t4"."_c_country" = 5
-                        THEN 'country: AU (+7)'
-                        ELSE 'country: other value (0)'
-                      END},
-                      {'p': "t4"."points_days_since_funding", 't': CASE
-                        WHEN "t4"."_c_days_since_funding" = 0
-                        THEN 'days_since_funding: missing (0)'
-                        WHEN "t4"."_c_days_since_funding" = 1
-                        THEN 'days_since_funding: funded in the last 90 days (+20)'
-                        WHEN "t4"."_c_days_since_funding" = 2
-                        THEN 'days_since_funding: funded in the last year (+14)'
-                        WHEN "t4"."_c_days_since_funding" = 3
-                        THEN 'days_since_funding: funded in the last two years (+5)'
-                        ELSE 'days_since_funding: in no bin (0)'
-                      END},
-                      {'p': "t4"."points_agency", 't': CASE
-                        WHEN "t4"."_a_agency" = 1
-                        THEN 'agencies churn within a year (-15)'
-                        ELSE CAST(NULL AS TEXT)
-                      END}
-                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                    LAMBDA __ibis_param_s__ : (
-                      __ibis_param_s__
-                    )."p" > 0
-                  ),
-                  LAMBDA __ibis_param_s__ : {'k': -(
-                    (
-                      __ibis_param_s__
-                    )."p"
-                  ), 't': (
-                    __ibis_param_s__
-                  )."t"}
+                LIST_FILTER(
+                  CAST([
+                    CASE
+                      WHEN "t4"."_c_industry" = 1
+                      THEN 0
+                      WHEN "t4"."_c_industry" = 2
+                      THEN 1
+                      WHEN "t4"."_c_industry" = 3
+                      THEN 8
+                      WHEN "t4"."_c_industry" = 4
+                      THEN 15
+                      WHEN "t4"."_c_industry" = 5
+                      THEN 14
+                      ELSE CAST(NULL AS INT)
+                    END,
+                    CASE
+                      WHEN "t4"."_c_employees" = 1
+                      THEN 3
+                      WHEN "t4"."_c_employees" = 2
+                      THEN 9
+                      ELSE CAST(NULL AS INT)
+                    END,
+                    CASE
+                      WHEN "t4"."_c_technologies" = 0
+                      THEN 17
+                      WHEN "t4"."_c_technologies" = 1
+                      THEN 4
+                      WHEN "t4"."_c_technologies" = 2
+                      THEN 10
+                      WHEN "t4"."_c_technologies" = 3
+                      THEN 18
+                      ELSE CAST(NULL AS INT)
+                    END,
+                    CASE
+                      WHEN "t4"."_c_country" = 1
+                      THEN 6
+                      WHEN "t4"."_c_country" = 2
+                      THEN 5
+                      WHEN "t4"."_c_country" = 3
+                      THEN 12
+                      WHEN "t4"."_c_country" = 4
+                      THEN 13
+                      WHEN "t4"."_c_country" = 5
+                      THEN 11
+                      ELSE CAST(NULL AS INT)
+                    END,
+                    CASE
+                      WHEN "t4"."_c_days_since_funding" = 1
+                      THEN 2
+                      WHEN "t4"."_c_days_since_funding" = 2
+                      THEN 7
+                      WHEN "t4"."_c_days_since_funding" = 3
+                      THEN 16
+                      ELSE CAST(NULL AS INT)
+                    END
+                  ] AS INT[]),
+                  LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                 )
               ),
               1,
               3
             ),
+            LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+              [
+                'industry: computer software (+25)',
+                'industry: internet (+25)',
+                'days_since_funding: funded in the last 90 days (+20)',
+                'employees: in 50-500 (+20)',
+                'technologies: has Salesforce (+20)',
+                'country: CA (+15)',
+                'country: US (+15)',
+                'days_since_funding: funded in the last year (+14)',
+                'industry: information technology and services (+12)',
+                'employees: within 25% of 50-500 (+10)',
+                'technologies: has HubSpot (competitor) (+8)',
+                'country: AU (+7)',
+                'country: GB (+7)',
+                'country: IE (+7)',
+                'industry: financial services (+6)',
+                'industry: marketing and advertising (+6)',
+                'days_since_funding: funded in the last two years (+5)',
+                'technologies: missing (+3)',
+                'technologies: none of the listed (+3)'
+              ],
+              __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+            )
+          ) IS NULL
+          OR LIST_APPLY(
             LIST_SLICE(
               LIST_SORT(
-                LIST_APPLY(
-                  LIST_FILTER(
-                    CAST([
-                      {'p': "t4"."points_industry", 't': CASE
-                        WHEN "t4"."_c_industry" = 0
-                        THEN 'industry: missing (0)'
-                        WHEN "t4"."_c_industry" = 1
-                        THEN 'industry: computer software (+25)'
-                        WHEN "t4"."_c_industry" = 2
-                        THEN 'industry: internet (+25)'
-                        WHEN "t4"."_c_industry" = 3
-                        THEN 'industry: information technology and services (+12)'
-                        WHEN "t4"."_c_industry" = 4
-                        THEN 'industry: marketing and advertising (+6)'
-                        WHEN "t4"."_c_industry" = 5
-                        THEN 'industry: financial services (+6)'
-                        ELSE 'industry: other value (0)'
-                      END},
-                      {'p': "t4"."points_employees", 't': CASE
-                        WHEN "t4"."_c_employees" = 0
-                        THEN 'employees: missing (0)'
-                        WHEN "t4"."_c_employees" = 1
-                        THEN 'employees: in 50-500 (+20)'
-                        WHEN "t4"."_c_employees" = 2
-                        THEN 'employees: within 25% of 50-500 (+10)'
-                        ELSE 'employees: outside 50-500 (0)'
-                      END},
-                      {'p': "t4"."points_technologies", 't': CASE
-                        WHEN "t4"."_c_technologies" = 0
-                        THEN 'technologies: missing (+3)'
-                        WHEN "t4"."_c_technologies" = 1
-                        THEN 'technologies: has Salesforce (+20)'
-                        WHEN "t4"."_c_technologies" = 2
-                        THEN 'technologies: has HubSpot (competitor) (+8)'
-                        ELSE 'technologies: none of the listed (+3)'
-                      END},
-                      {'p': "t4"."points_country", 't': CASE
-                        WHEN "t4"."_c_country" = 0
-                        THEN 'country: missing (0)'
-                        WHEN "t4"."_c_country" = 1
-                        THEN 'country: US (+15)'
-                        WHEN "t4"."_c_country" = 2
-                        THEN 'country: CA (+15)'
-                        WHEN "t4"."_c_country" = 3
-                        THEN 'country: GB (+7)'
-                        WHEN "t4"."_c_country" = 4
-                        THEN 'country: IE (+7)'
-                        WHEN "t4"."_c_country" = 5
-                        THEN 'country: AU (+7)'
-                        ELSE 'country: other value (0)'
-                      END},
-                      {'p': "t4"."points_days_since_funding", 't': CASE
-                        WHEN "t4"."_c_days_since_funding" = 0
-                        THEN 'days_since_funding: missing (0)'
-                        WHEN "t4"."_c_days_since_funding" = 1
-                        THEN 'days_since_funding: funded in the last 90 days (+20)'
-                        WHEN "t4"."_c_days_since_funding" = 2
-                        THEN 'days_since_funding: funded in the last year (+14)'
-                        WHEN "t4"."_c_days_since_funding" = 3
-                        THEN 'days_since_funding: funded in the last two years (+5)'
-                        ELSE 'days_since_funding: in no bin (0)'
-                      END},
-                      {'p': "t4"."points_agency", 't': CASE
-                        WHEN "t4"."_a_agency" = 1
-                        THEN 'agencies churn within a year (-15)'
-                        ELSE CAST(NULL AS TEXT)
-                      END}
-                    ] AS STRUCT("p" DOUBLE, "t" TEXT)[]),
-                    LAMBDA __ibis_param_s__ : (
-                      __ibis_param_s__
-                    )."p" < 0
-                  ),
-                  LAMBDA __ibis_param_s__ : {'k': (
-                    __ibis_param_s__
-                  )."p", 't': (
-                    __ibis_param_s__
-                  )."t"}
+                LIST_FILTER(
+                  CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                  LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
                 )
               ),
               1,
               2
+            ),
+            LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+              ['agencies churn within a year (-15)'],
+              __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+            )
+          ) IS NULL
+          THEN NULL
+          ELSE LIST_CONCAT(
+            LIST_APPLY(
+              LIST_SLICE(
+                LIST_SORT(
+                  LIST_FILTER(
+                    CAST([
+                      CASE
+                        WHEN "t4"."_c_industry" = 1
+                        THEN 0
+                        WHEN "t4"."_c_industry" = 2
+                        THEN 1
+                        WHEN "t4"."_c_industry" = 3
+                        THEN 8
+                        WHEN "t4"."_c_industry" = 4
+                        THEN 15
+                        WHEN "t4"."_c_industry" = 5
+                        THEN 14
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_employees" = 1
+                        THEN 3
+                        WHEN "t4"."_c_employees" = 2
+                        THEN 9
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_technologies" = 0
+                        THEN 17
+                        WHEN "t4"."_c_technologies" = 1
+                        THEN 4
+                        WHEN "t4"."_c_technologies" = 2
+                        THEN 10
+                        WHEN "t4"."_c_technologies" = 3
+                        THEN 18
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_country" = 1
+                        THEN 6
+                        WHEN "t4"."_c_country" = 2
+                        THEN 5
+                        WHEN "t4"."_c_country" = 3
+                        THEN 12
+                        WHEN "t4"."_c_country" = 4
+                        THEN 13
+                        WHEN "t4"."_c_country" = 5
+                        THEN 11
+                        ELSE CAST(NULL AS INT)
+                      END,
+                      CASE
+                        WHEN "t4"."_c_days_since_funding" = 1
+                        THEN 2
+                        WHEN "t4"."_c_days_since_funding" = 2
+                        THEN 7
+                        WHEN "t4"."_c_days_since_funding" = 3
+                        THEN 16
+                        ELSE CAST(NULL AS INT)
+                      END
+                    ] AS INT[]),
+                    LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                  )
+                ),
+                1,
+                3
+              ),
+              LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                [
+                  'industry: computer software (+25)',
+                  'industry: internet (+25)',
+                  'days_since_funding: funded in the last 90 days (+20)',
+                  'employees: in 50-500 (+20)',
+                  'technologies: has Salesforce (+20)',
+                  'country: CA (+15)',
+                  'country: US (+15)',
+                  'days_since_funding: funded in the last year (+14)',
+                  'industry: information technology and services (+12)',
+                  'employees: within 25% of 50-500 (+10)',
+                  'technologies: has HubSpot (competitor) (+8)',
+                  'country: AU (+7)',
+                  'country: GB (+7)',
+                  'country: IE (+7)',
+                  'industry: financial services (+6)',
+                  'industry: marketing and advertising (+6)',
+                  'days_since_funding: funded in the last two years (+5)',
+                  'technologies: missing (+3)',
+                  'technologies: none of the listed (+3)'
+                ],
+                __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+              )
+            ),
+            LIST_APPLY(
+              LIST_SLICE(
+                LIST_SORT(
+                  LIST_FILTER(
+                    CAST([CASE WHEN "t4"."_a_agency" = 1 THEN 0 ELSE CAST(NULL AS INT) END] AS INT[]),
+                    LAMBDA __ibis_param_r__ : __ibis_param_r__ IS NOT NULL
+                  )
+                ),
+                1,
+                2
+              ),
+              LAMBDA __ibis_param_r__ : LIST_EXTRACT(
+                ['agencies churn within a year (-15)'],
+                __ibis_param_r__ + CAST(__ibis_param_r__ >= 0 AS INT)
+              )
             )
           )
         END,
-        LAMBDA __ibis_param_s__ : (
-          __ibis_param_s__
-        )."t"
+        '; '
       ),
-      '; '
+      ''
     )
   END AS "reasons"
 FROM (
@@ -1243,56 +853,305 @@ FROM (
     "t3"."points_agency",
     CASE
       WHEN CASE
-        WHEN CAST(ROUND(
-          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-          2
-        ) AS DOUBLE) IS NULL
-        THEN CAST(ROUND(
-          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-          2
-        ) AS DOUBLE)
+        WHEN (
+          (
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) / 100
+        ) IS NULL
+        THEN (
+          SIGN(
+            (
+              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+            ) * 100
+          ) * (
+            CAST(FLOOR(
+              ABS(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                ) * 100
+              )
+            ) AS BIGINT) + CASE
+              WHEN (
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                ) - CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  )
+                ) AS BIGINT)
+              ) >= 0.5
+              THEN 1
+              ELSE 0
+            END
+          )
+        ) / 100
         ELSE LEAST(
           100,
-          CAST(ROUND(
-            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-            2
-          ) AS DOUBLE)
+          (
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) / 100
         )
       END IS NULL
       THEN CASE
-        WHEN CAST(ROUND(
-          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-          2
-        ) AS DOUBLE) IS NULL
-        THEN CAST(ROUND(
-          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-          2
-        ) AS DOUBLE)
+        WHEN (
+          (
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) / 100
+        ) IS NULL
+        THEN (
+          SIGN(
+            (
+              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+            ) * 100
+          ) * (
+            CAST(FLOOR(
+              ABS(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                ) * 100
+              )
+            ) AS BIGINT) + CASE
+              WHEN (
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                ) - CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  )
+                ) AS BIGINT)
+              ) >= 0.5
+              THEN 1
+              ELSE 0
+            END
+          )
+        ) / 100
         ELSE LEAST(
           100,
-          CAST(ROUND(
-            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-            2
-          ) AS DOUBLE)
+          (
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) / 100
         )
       END
       ELSE GREATEST(
         0,
         CASE
-          WHEN CAST(ROUND(
-            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-            2
-          ) AS DOUBLE) IS NULL
-          THEN CAST(ROUND(
-            "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-            2
-          ) AS DOUBLE)
+          WHEN (
+            (
+              SIGN(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                ) * 100
+              ) * (
+                CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  )
+                ) AS BIGINT) + CASE
+                  WHEN (
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    ) - CAST(FLOOR(
+                      ABS(
+                        (
+                          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                        ) * 100
+                      )
+                    ) AS BIGINT)
+                  ) >= 0.5
+                  THEN 1
+                  ELSE 0
+                END
+              )
+            ) / 100
+          ) IS NULL
+          THEN (
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) / 100
           ELSE LEAST(
             100,
-            CAST(ROUND(
-              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency",
-              2
-            ) AS DOUBLE)
+            (
+              SIGN(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                ) * 100
+              ) * (
+                CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                    ) * 100
+                  )
+                ) AS BIGINT) + CASE
+                  WHEN (
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                      ) * 100
+                    ) - CAST(FLOOR(
+                      ABS(
+                        (
+                          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" + "t3"."points_agency"
+                        ) * 100
+                      )
+                    ) AS BIGINT)
+                  ) >= 0.5
+                  THEN 1
+                  ELSE 0
+                END
+              )
+            ) / 100
           )
         END
       )

@@ -3,19 +3,17 @@ SELECT
   "t0"."domain",
   "t0"."name",
   0 + (
-    CAST(CASE
-      WHEN "t0"."industry" IS NULL
-      THEN 0
-      WHEN LOWER("t0"."industry") IN ('computer software')
+    CAST(CAST(CASE LOWER("t0"."industry")
+      WHEN 'computer software'
       THEN 1
-      WHEN LOWER("t0"."industry") IN ('internet')
+      WHEN 'internet'
       THEN 2
-      WHEN LOWER("t0"."industry") IN ('information technology and services')
+      WHEN 'information technology and services'
       THEN 3
-      WHEN LOWER("t0"."industry") IN ('marketing and advertising')
+      WHEN 'marketing and advertising'
       THEN 4
       ELSE 5
-    END AS BIGINT) * 1
+    END * CAST("t0"."industry" IS NOT NULL AS INT) AS SMALLINT) AS BIGINT) * 1
   ) + (
     CAST(CASE
       WHEN "t0"."employees" IS NULL
@@ -54,21 +52,19 @@ SELECT
       ELSE 3
     END AS BIGINT) * 24
   ) + (
-    CAST(CASE
-      WHEN "t0"."country" IS NULL
-      THEN 0
-      WHEN LOWER("t0"."country") IN ('us')
+    CAST(CAST(CASE LOWER("t0"."country")
+      WHEN 'us'
       THEN 1
-      WHEN LOWER("t0"."country") IN ('ca')
+      WHEN 'ca'
       THEN 2
-      WHEN LOWER("t0"."country") IN ('gb')
+      WHEN 'gb'
       THEN 3
-      WHEN LOWER("t0"."country") IN ('ie')
+      WHEN 'ie'
       THEN 4
-      WHEN LOWER("t0"."country") IN ('au')
+      WHEN 'au'
       THEN 5
       ELSE 6
-    END AS BIGINT) * 96
+    END * CAST("t0"."country" IS NOT NULL AS INT) AS SMALLINT) AS BIGINT) * 96
   ) + (
     CAST(CASE
       WHEN "t0"."days_since_funding" IS NULL
@@ -139,97 +135,115 @@ SELECT
     ELSE CAST(NULL AS VARCHAR)
   END AS "route",
   CAST(NULL AS VARCHAR) AS "disqualified_by",
-  ARRAY_TO_STRING(
-    NULLIF(
-      CAST(ARRAY(SELECT
-        CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR)
-      FROM UNNEST(CASE
-        WHEN CAST((
+  COALESCE(
+    ARRAY_TO_STRING(
+      NULLIF(
+        CAST(ARRAY(SELECT
+          (
+            ARRAY[
+              'industry: computer software (+25)',
+              'industry: internet (+25)',
+              'days_since_funding: funded in the last 90 days (+20)',
+              'employees: in 50-500 (+20)',
+              'technologies: has Salesforce (+20)',
+              'country: CA (+15)',
+              'country: US (+15)',
+              'industry: information technology and services (+12)',
+              'industry: marketing and advertising (+12)',
+              'days_since_funding: funded 91-365 days ago (+10)',
+              'employees: within 25% of 50-500 (+10)',
+              'technologies: has HubSpot (competitor) (+10)',
+              'country: AU (+7)',
+              'country: GB (+7)',
+              'country: IE (+7)',
+              'technologies: missing (+5)',
+              'technologies: none of the listed (+5)'
+            ]
+          )[CASE
+            WHEN __ibis_param_r__ < 0
+            THEN CARDINALITY(
+              ARRAY[
+                'industry: computer software (+25)',
+                'industry: internet (+25)',
+                'days_since_funding: funded in the last 90 days (+20)',
+                'employees: in 50-500 (+20)',
+                'technologies: has Salesforce (+20)',
+                'country: CA (+15)',
+                'country: US (+15)',
+                'industry: information technology and services (+12)',
+                'industry: marketing and advertising (+12)',
+                'days_since_funding: funded 91-365 days ago (+10)',
+                'employees: within 25% of 50-500 (+10)',
+                'technologies: has HubSpot (competitor) (+10)',
+                'country: AU (+7)',
+                'country: GB (+7)',
+                'country: IE (+7)',
+                'technologies: missing (+5)',
+                'technologies: none of the listed (+5)'
+              ]
+            ) + (
+              __ibis_param_r__ + 1
+            )
+            ELSE __ibis_param_r__ + 1
+          END]
+        FROM UNNEST((
           ARRAY(SELECT
             x
           FROM UNNEST(ARRAY(SELECT
-            ROW(
-              CAST(-(
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-              ) AS DOUBLE PRECISION),
-              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-            )
-          FROM UNNEST(ARRAY(SELECT
-            __ibis_param_s__
+            __ibis_param_r__
           FROM UNNEST(ARRAY[
-            ROW(
-              CAST("t4"."points_industry" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_industry" = 0
-                THEN 'industry: missing (0)'
-                WHEN "t4"."_c_industry" = 1
-                THEN 'industry: computer software (+25)'
-                WHEN "t4"."_c_industry" = 2
-                THEN 'industry: internet (+25)'
-                WHEN "t4"."_c_industry" = 3
-                THEN 'industry: information technology and services (+12)'
-                WHEN "t4"."_c_industry" = 4
-                THEN 'industry: marketing and advertising (+12)'
-                ELSE 'industry: other value (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_employees" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_employees" = 0
-                THEN 'employees: missing (0)'
-                WHEN "t4"."_c_employees" = 1
-                THEN 'employees: in 50-500 (+20)'
-                WHEN "t4"."_c_employees" = 2
-                THEN 'employees: within 25% of 50-500 (+10)'
-                ELSE 'employees: outside 50-500 (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_technologies" = 0
-                THEN 'technologies: missing (+5)'
-                WHEN "t4"."_c_technologies" = 1
-                THEN 'technologies: has Salesforce (+20)'
-                WHEN "t4"."_c_technologies" = 2
-                THEN 'technologies: has HubSpot (competitor) (+10)'
-                ELSE 'technologies: none of the listed (+5)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_country" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_country" = 0
-                THEN 'country: missing (0)'
-                WHEN "t4"."_c_country" = 1
-                THEN 'country: US (+15)'
-                WHEN "t4"."_c_country" = 2
-                THEN 'country: CA (+15)'
-                WHEN "t4"."_c_country" = 3
-                THEN 'country: GB (+7)'
-                WHEN "t4"."_c_country" = 4
-                THEN 'country: IE (+7)'
-                WHEN "t4"."_c_country" = 5
-                THEN 'country: AU (+7)'
-                ELSE 'country: other value (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_days_since_funding" = 0
-                THEN 'days_since_funding: missing (0)'
-                WHEN "t4"."_c_days_since_funding" = 1
-                THEN 'days_since_funding: funded in the last 90 days (+20)'
-                WHEN "t4"."_c_days_since_funding" = 2
-                THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                ELSE 'days_since_funding: in no bin (0)'
-              END AS VARCHAR)
-            )
-          ]) AS __ibis_param_s__
+            CASE
+              WHEN "t4"."_c_industry" = 1
+              THEN 0
+              WHEN "t4"."_c_industry" = 2
+              THEN 1
+              WHEN "t4"."_c_industry" = 3
+              THEN 7
+              WHEN "t4"."_c_industry" = 4
+              THEN 8
+              ELSE CAST(NULL AS INT)
+            END,
+            CASE
+              WHEN "t4"."_c_employees" = 1
+              THEN 3
+              WHEN "t4"."_c_employees" = 2
+              THEN 10
+              ELSE CAST(NULL AS INT)
+            END,
+            CASE
+              WHEN "t4"."_c_technologies" = 0
+              THEN 15
+              WHEN "t4"."_c_technologies" = 1
+              THEN 4
+              WHEN "t4"."_c_technologies" = 2
+              THEN 11
+              WHEN "t4"."_c_technologies" = 3
+              THEN 16
+              ELSE CAST(NULL AS INT)
+            END,
+            CASE
+              WHEN "t4"."_c_country" = 1
+              THEN 6
+              WHEN "t4"."_c_country" = 2
+              THEN 5
+              WHEN "t4"."_c_country" = 3
+              THEN 13
+              WHEN "t4"."_c_country" = 4
+              THEN 14
+              WHEN "t4"."_c_country" = 5
+              THEN 12
+              ELSE CAST(NULL AS INT)
+            END,
+            CASE
+              WHEN "t4"."_c_days_since_funding" = 1
+              THEN 2
+              WHEN "t4"."_c_days_since_funding" = 2
+              THEN 9
+              ELSE CAST(NULL AS INT)
+            END
+          ]) AS __ibis_param_r__
           WHERE
-            CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+            __ibis_param_r__ IS NOT NULL)) AS x
           ORDER BY
             x NULLS FIRST)
         )[LEAST(
@@ -237,88 +251,60 @@ SELECT
             ARRAY(SELECT
               x
             FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(-(
-                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
+              __ibis_param_r__
             FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
+              CASE
+                WHEN "t4"."_c_industry" = 1
+                THEN 0
+                WHEN "t4"."_c_industry" = 2
+                THEN 1
+                WHEN "t4"."_c_industry" = 3
+                THEN 7
+                WHEN "t4"."_c_industry" = 4
+                THEN 8
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_employees" = 1
+                THEN 3
+                WHEN "t4"."_c_employees" = 2
+                THEN 10
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_technologies" = 0
+                THEN 15
+                WHEN "t4"."_c_technologies" = 1
+                THEN 4
+                WHEN "t4"."_c_technologies" = 2
+                THEN 11
+                WHEN "t4"."_c_technologies" = 3
+                THEN 16
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_country" = 1
+                THEN 6
+                WHEN "t4"."_c_country" = 2
+                THEN 5
+                WHEN "t4"."_c_country" = 3
+                THEN 13
+                WHEN "t4"."_c_country" = 4
+                THEN 14
+                WHEN "t4"."_c_country" = 5
+                THEN 12
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_days_since_funding" = 1
+                THEN 2
+                WHEN "t4"."_c_days_since_funding" = 2
+                THEN 9
+                ELSE CAST(NULL AS INT)
+              END
+            ]) AS __ibis_param_r__
             WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+              __ibis_param_r__ IS NOT NULL)) AS x
             ORDER BY
               x NULLS FIRST)
           ),
@@ -328,88 +314,60 @@ SELECT
               ARRAY(SELECT
                 x
               FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(-(
-                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
+                __ibis_param_r__
               FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
+                CASE
+                  WHEN "t4"."_c_industry" = 1
+                  THEN 0
+                  WHEN "t4"."_c_industry" = 2
+                  THEN 1
+                  WHEN "t4"."_c_industry" = 3
+                  THEN 7
+                  WHEN "t4"."_c_industry" = 4
+                  THEN 8
+                  ELSE CAST(NULL AS INT)
+                END,
+                CASE
+                  WHEN "t4"."_c_employees" = 1
+                  THEN 3
+                  WHEN "t4"."_c_employees" = 2
+                  THEN 10
+                  ELSE CAST(NULL AS INT)
+                END,
+                CASE
+                  WHEN "t4"."_c_technologies" = 0
+                  THEN 15
+                  WHEN "t4"."_c_technologies" = 1
+                  THEN 4
+                  WHEN "t4"."_c_technologies" = 2
+                  THEN 11
+                  WHEN "t4"."_c_technologies" = 3
+                  THEN 16
+                  ELSE CAST(NULL AS INT)
+                END,
+                CASE
+                  WHEN "t4"."_c_country" = 1
+                  THEN 6
+                  WHEN "t4"."_c_country" = 2
+                  THEN 5
+                  WHEN "t4"."_c_country" = 3
+                  THEN 13
+                  WHEN "t4"."_c_country" = 4
+                  THEN 14
+                  WHEN "t4"."_c_country" = 5
+                  THEN 12
+                  ELSE CAST(NULL AS INT)
+                END,
+                CASE
+                  WHEN "t4"."_c_days_since_funding" = 1
+                  THEN 2
+                  WHEN "t4"."_c_days_since_funding" = 2
+                  THEN 9
+                  ELSE CAST(NULL AS INT)
+                END
+              ]) AS __ibis_param_r__
               WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+                __ibis_param_r__ IS NOT NULL)) AS x
               ORDER BY
                 x NULLS FIRST)
             ) + 0
@@ -421,1176 +379,70 @@ SELECT
             ARRAY(SELECT
               x
             FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(-(
-                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
+              __ibis_param_r__
             FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
+              CASE
+                WHEN "t4"."_c_industry" = 1
+                THEN 0
+                WHEN "t4"."_c_industry" = 2
+                THEN 1
+                WHEN "t4"."_c_industry" = 3
+                THEN 7
+                WHEN "t4"."_c_industry" = 4
+                THEN 8
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_employees" = 1
+                THEN 3
+                WHEN "t4"."_c_employees" = 2
+                THEN 10
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_technologies" = 0
+                THEN 15
+                WHEN "t4"."_c_technologies" = 1
+                THEN 4
+                WHEN "t4"."_c_technologies" = 2
+                THEN 11
+                WHEN "t4"."_c_technologies" = 3
+                THEN 16
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_country" = 1
+                THEN 6
+                WHEN "t4"."_c_country" = 2
+                THEN 5
+                WHEN "t4"."_c_country" = 3
+                THEN 13
+                WHEN "t4"."_c_country" = 4
+                THEN 14
+                WHEN "t4"."_c_country" = 5
+                THEN 12
+                ELSE CAST(NULL AS INT)
+              END,
+              CASE
+                WHEN "t4"."_c_days_since_funding" = 1
+                THEN 2
+                WHEN "t4"."_c_days_since_funding" = 2
+                THEN 9
+                ELSE CAST(NULL AS INT)
+              END
+            ]) AS __ibis_param_r__
             WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
+              __ibis_param_r__ IS NOT NULL)) AS x
             ORDER BY
               x NULLS FIRST)
           ) + 3
           ELSE 3
-        END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]) IS NULL
-        OR CAST((
-          ARRAY(SELECT
-            x
-          FROM UNNEST(ARRAY(SELECT
-            ROW(
-              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-              CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-            )
-          FROM UNNEST(ARRAY(SELECT
-            __ibis_param_s__
-          FROM UNNEST(ARRAY[
-            ROW(
-              CAST("t4"."points_industry" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_industry" = 0
-                THEN 'industry: missing (0)'
-                WHEN "t4"."_c_industry" = 1
-                THEN 'industry: computer software (+25)'
-                WHEN "t4"."_c_industry" = 2
-                THEN 'industry: internet (+25)'
-                WHEN "t4"."_c_industry" = 3
-                THEN 'industry: information technology and services (+12)'
-                WHEN "t4"."_c_industry" = 4
-                THEN 'industry: marketing and advertising (+12)'
-                ELSE 'industry: other value (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_employees" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_employees" = 0
-                THEN 'employees: missing (0)'
-                WHEN "t4"."_c_employees" = 1
-                THEN 'employees: in 50-500 (+20)'
-                WHEN "t4"."_c_employees" = 2
-                THEN 'employees: within 25% of 50-500 (+10)'
-                ELSE 'employees: outside 50-500 (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_technologies" = 0
-                THEN 'technologies: missing (+5)'
-                WHEN "t4"."_c_technologies" = 1
-                THEN 'technologies: has Salesforce (+20)'
-                WHEN "t4"."_c_technologies" = 2
-                THEN 'technologies: has HubSpot (competitor) (+10)'
-                ELSE 'technologies: none of the listed (+5)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_country" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_country" = 0
-                THEN 'country: missing (0)'
-                WHEN "t4"."_c_country" = 1
-                THEN 'country: US (+15)'
-                WHEN "t4"."_c_country" = 2
-                THEN 'country: CA (+15)'
-                WHEN "t4"."_c_country" = 3
-                THEN 'country: GB (+7)'
-                WHEN "t4"."_c_country" = 4
-                THEN 'country: IE (+7)'
-                WHEN "t4"."_c_country" = 5
-                THEN 'country: AU (+7)'
-                ELSE 'country: other value (0)'
-              END AS VARCHAR)
-            ),
-            ROW(
-              CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-              CAST(CASE
-                WHEN "t4"."_c_days_since_funding" = 0
-                THEN 'days_since_funding: missing (0)'
-                WHEN "t4"."_c_days_since_funding" = 1
-                THEN 'days_since_funding: funded in the last 90 days (+20)'
-                WHEN "t4"."_c_days_since_funding" = 2
-                THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                ELSE 'days_since_funding: in no bin (0)'
-              END AS VARCHAR)
-            )
-          ]) AS __ibis_param_s__
-          WHERE
-            CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-          ORDER BY
-            x NULLS FIRST)
-        )[LEAST(
-          CARDINALITY(
-            ARRAY(SELECT
-              x
-            FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
-            FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
-            WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-            ORDER BY
-              x NULLS FIRST)
-          ),
-          CASE
-            WHEN 0 < 0
-            THEN CARDINALITY(
-              ARRAY(SELECT
-                x
-              FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
-              FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
-              WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-              ORDER BY
-                x NULLS FIRST)
-            ) + 0
-            ELSE 0
-          END
-        ) + 1:CASE
-          WHEN 2 < 0
-          THEN CARDINALITY(
-            ARRAY(SELECT
-              x
-            FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
-            FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
-            WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-            ORDER BY
-              x NULLS FIRST)
-          ) + 2
-          ELSE 2
-        END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]) IS NULL
-        THEN NULL
-        ELSE ARRAY_CAT(
-          CAST((
-            ARRAY(SELECT
-              x
-            FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(-(
-                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
-            FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
-            WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
-            ORDER BY
-              x NULLS FIRST)
-          )[LEAST(
-            CARDINALITY(
-              ARRAY(SELECT
-                x
-              FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(-(
-                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
-              FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
-              WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
-              ORDER BY
-                x NULLS FIRST)
-            ),
-            CASE
-              WHEN 0 < 0
-              THEN CARDINALITY(
-                ARRAY(SELECT
-                  x
-                FROM UNNEST(ARRAY(SELECT
-                  ROW(
-                    CAST(-(
-                      CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION),
-                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                  )
-                FROM UNNEST(ARRAY(SELECT
-                  __ibis_param_s__
-                FROM UNNEST(ARRAY[
-                  ROW(
-                    CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_industry" = 0
-                      THEN 'industry: missing (0)'
-                      WHEN "t4"."_c_industry" = 1
-                      THEN 'industry: computer software (+25)'
-                      WHEN "t4"."_c_industry" = 2
-                      THEN 'industry: internet (+25)'
-                      WHEN "t4"."_c_industry" = 3
-                      THEN 'industry: information technology and services (+12)'
-                      WHEN "t4"."_c_industry" = 4
-                      THEN 'industry: marketing and advertising (+12)'
-                      ELSE 'industry: other value (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_employees" = 0
-                      THEN 'employees: missing (0)'
-                      WHEN "t4"."_c_employees" = 1
-                      THEN 'employees: in 50-500 (+20)'
-                      WHEN "t4"."_c_employees" = 2
-                      THEN 'employees: within 25% of 50-500 (+10)'
-                      ELSE 'employees: outside 50-500 (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_technologies" = 0
-                      THEN 'technologies: missing (+5)'
-                      WHEN "t4"."_c_technologies" = 1
-                      THEN 'technologies: has Salesforce (+20)'
-                      WHEN "t4"."_c_technologies" = 2
-                      THEN 'technologies: has HubSpot (competitor) (+10)'
-                      ELSE 'technologies: none of the listed (+5)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_country" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_country" = 0
-                      THEN 'country: missing (0)'
-                      WHEN "t4"."_c_country" = 1
-                      THEN 'country: US (+15)'
-                      WHEN "t4"."_c_country" = 2
-                      THEN 'country: CA (+15)'
-                      WHEN "t4"."_c_country" = 3
-                      THEN 'country: GB (+7)'
-                      WHEN "t4"."_c_country" = 4
-                      THEN 'country: IE (+7)'
-                      WHEN "t4"."_c_country" = 5
-                      THEN 'country: AU (+7)'
-                      ELSE 'country: other value (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_days_since_funding" = 0
-                      THEN 'days_since_funding: missing (0)'
-                      WHEN "t4"."_c_days_since_funding" = 1
-                      THEN 'days_since_funding: funded in the last 90 days (+20)'
-                      WHEN "t4"."_c_days_since_funding" = 2
-                      THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                      ELSE 'days_since_funding: in no bin (0)'
-                    END AS VARCHAR)
-                  )
-                ]) AS __ibis_param_s__
-                WHERE
-                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
-                ORDER BY
-                  x NULLS FIRST)
-              ) + 0
-              ELSE 0
-            END
-          ) + 1:CASE
-            WHEN 3 < 0
-            THEN CARDINALITY(
-              ARRAY(SELECT
-                x
-              FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(-(
-                    CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
-              FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
-              WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) > 0)) AS __ibis_param_s__)) AS x
-              ORDER BY
-                x NULLS FIRST)
-            ) + 3
-            ELSE 3
-          END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[]),
-          CAST((
-            ARRAY(SELECT
-              x
-            FROM UNNEST(ARRAY(SELECT
-              ROW(
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-              )
-            FROM UNNEST(ARRAY(SELECT
-              __ibis_param_s__
-            FROM UNNEST(ARRAY[
-              ROW(
-                CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_industry" = 0
-                  THEN 'industry: missing (0)'
-                  WHEN "t4"."_c_industry" = 1
-                  THEN 'industry: computer software (+25)'
-                  WHEN "t4"."_c_industry" = 2
-                  THEN 'industry: internet (+25)'
-                  WHEN "t4"."_c_industry" = 3
-                  THEN 'industry: information technology and services (+12)'
-                  WHEN "t4"."_c_industry" = 4
-                  THEN 'industry: marketing and advertising (+12)'
-                  ELSE 'industry: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_employees" = 0
-                  THEN 'employees: missing (0)'
-                  WHEN "t4"."_c_employees" = 1
-                  THEN 'employees: in 50-500 (+20)'
-                  WHEN "t4"."_c_employees" = 2
-                  THEN 'employees: within 25% of 50-500 (+10)'
-                  ELSE 'employees: outside 50-500 (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_technologies" = 0
-                  THEN 'technologies: missing (+5)'
-                  WHEN "t4"."_c_technologies" = 1
-                  THEN 'technologies: has Salesforce (+20)'
-                  WHEN "t4"."_c_technologies" = 2
-                  THEN 'technologies: has HubSpot (competitor) (+10)'
-                  ELSE 'technologies: none of the listed (+5)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_country" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_country" = 0
-                  THEN 'country: missing (0)'
-                  WHEN "t4"."_c_country" = 1
-                  THEN 'country: US (+15)'
-                  WHEN "t4"."_c_country" = 2
-                  THEN 'country: CA (+15)'
-                  WHEN "t4"."_c_country" = 3
-                  THEN 'country: GB (+7)'
-                  WHEN "t4"."_c_country" = 4
-                  THEN 'country: IE (+7)'
-                  WHEN "t4"."_c_country" = 5
-                  THEN 'country: AU (+7)'
-                  ELSE 'country: other value (0)'
-                END AS VARCHAR)
-              ),
-              ROW(
-                CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                CAST(CASE
-                  WHEN "t4"."_c_days_since_funding" = 0
-                  THEN 'days_since_funding: missing (0)'
-                  WHEN "t4"."_c_days_since_funding" = 1
-                  THEN 'days_since_funding: funded in the last 90 days (+20)'
-                  WHEN "t4"."_c_days_since_funding" = 2
-                  THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                  ELSE 'days_since_funding: in no bin (0)'
-                END AS VARCHAR)
-              )
-            ]) AS __ibis_param_s__
-            WHERE
-              CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-            ORDER BY
-              x NULLS FIRST)
-          )[LEAST(
-            CARDINALITY(
-              ARRAY(SELECT
-                x
-              FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
-              FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
-              WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-              ORDER BY
-                x NULLS FIRST)
-            ),
-            CASE
-              WHEN 0 < 0
-              THEN CARDINALITY(
-                ARRAY(SELECT
-                  x
-                FROM UNNEST(ARRAY(SELECT
-                  ROW(
-                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                    CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                  )
-                FROM UNNEST(ARRAY(SELECT
-                  __ibis_param_s__
-                FROM UNNEST(ARRAY[
-                  ROW(
-                    CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_industry" = 0
-                      THEN 'industry: missing (0)'
-                      WHEN "t4"."_c_industry" = 1
-                      THEN 'industry: computer software (+25)'
-                      WHEN "t4"."_c_industry" = 2
-                      THEN 'industry: internet (+25)'
-                      WHEN "t4"."_c_industry" = 3
-                      THEN 'industry: information technology and services (+12)'
-                      WHEN "t4"."_c_industry" = 4
-                      THEN 'industry: marketing and advertising (+12)'
-                      ELSE 'industry: other value (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_employees" = 0
-                      THEN 'employees: missing (0)'
-                      WHEN "t4"."_c_employees" = 1
-                      THEN 'employees: in 50-500 (+20)'
-                      WHEN "t4"."_c_employees" = 2
-                      THEN 'employees: within 25% of 50-500 (+10)'
-                      ELSE 'employees: outside 50-500 (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_technologies" = 0
-                      THEN 'technologies: missing (+5)'
-                      WHEN "t4"."_c_technologies" = 1
-                      THEN 'technologies: has Salesforce (+20)'
-                      WHEN "t4"."_c_technologies" = 2
-                      THEN 'technologies: has HubSpot (competitor) (+10)'
-                      ELSE 'technologies: none of the listed (+5)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_country" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_country" = 0
-                      THEN 'country: missing (0)'
-                      WHEN "t4"."_c_country" = 1
-                      THEN 'country: US (+15)'
-                      WHEN "t4"."_c_country" = 2
-                      THEN 'country: CA (+15)'
-                      WHEN "t4"."_c_country" = 3
-                      THEN 'country: GB (+7)'
-                      WHEN "t4"."_c_country" = 4
-                      THEN 'country: IE (+7)'
-                      WHEN "t4"."_c_country" = 5
-                      THEN 'country: AU (+7)'
-                      ELSE 'country: other value (0)'
-                    END AS VARCHAR)
-                  ),
-                  ROW(
-                    CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                    CAST(CASE
-                      WHEN "t4"."_c_days_since_funding" = 0
-                      THEN 'days_since_funding: missing (0)'
-                      WHEN "t4"."_c_days_since_funding" = 1
-                      THEN 'days_since_funding: funded in the last 90 days (+20)'
-                      WHEN "t4"."_c_days_since_funding" = 2
-                      THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                      ELSE 'days_since_funding: in no bin (0)'
-                    END AS VARCHAR)
-                  )
-                ]) AS __ibis_param_s__
-                WHERE
-                  CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-                ORDER BY
-                  x NULLS FIRST)
-              ) + 0
-              ELSE 0
-            END
-          ) + 1:CASE
-            WHEN 2 < 0
-            THEN CARDINALITY(
-              ARRAY(SELECT
-                x
-              FROM UNNEST(ARRAY(SELECT
-                ROW(
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) AS DOUBLE PRECISION),
-                  CAST(CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f2') AS VARCHAR) AS VARCHAR)
-                )
-              FROM UNNEST(ARRAY(SELECT
-                __ibis_param_s__
-              FROM UNNEST(ARRAY[
-                ROW(
-                  CAST("t4"."points_industry" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_industry" = 0
-                    THEN 'industry: missing (0)'
-                    WHEN "t4"."_c_industry" = 1
-                    THEN 'industry: computer software (+25)'
-                    WHEN "t4"."_c_industry" = 2
-                    THEN 'industry: internet (+25)'
-                    WHEN "t4"."_c_industry" = 3
-                    THEN 'industry: information technology and services (+12)'
-                    WHEN "t4"."_c_industry" = 4
-                    THEN 'industry: marketing and advertising (+12)'
-                    ELSE 'industry: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_employees" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_employees" = 0
-                    THEN 'employees: missing (0)'
-                    WHEN "t4"."_c_employees" = 1
-                    THEN 'employees: in 50-500 (+20)'
-                    WHEN "t4"."_c_employees" = 2
-                    THEN 'employees: within 25% of 50-500 (+10)'
-                    ELSE 'employees: outside 50-500 (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_technologies" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_technologies" = 0
-                    THEN 'technologies: missing (+5)'
-                    WHEN "t4"."_c_technologies" = 1
-                    THEN 'technologies: has Salesforce (+20)'
-                    WHEN "t4"."_c_technologies" = 2
-                    THEN 'technologies: has HubSpot (competitor) (+10)'
-                    ELSE 'technologies: none of the listed (+5)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_country" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_country" = 0
-                    THEN 'country: missing (0)'
-                    WHEN "t4"."_c_country" = 1
-                    THEN 'country: US (+15)'
-                    WHEN "t4"."_c_country" = 2
-                    THEN 'country: CA (+15)'
-                    WHEN "t4"."_c_country" = 3
-                    THEN 'country: GB (+7)'
-                    WHEN "t4"."_c_country" = 4
-                    THEN 'country: IE (+7)'
-                    WHEN "t4"."_c_country" = 5
-                    THEN 'country: AU (+7)'
-                    ELSE 'country: other value (0)'
-                  END AS VARCHAR)
-                ),
-                ROW(
-                  CAST("t4"."points_days_since_funding" AS DOUBLE PRECISION),
-                  CAST(CASE
-                    WHEN "t4"."_c_days_since_funding" = 0
-                    THEN 'days_since_funding: missing (0)'
-                    WHEN "t4"."_c_days_since_funding" = 1
-                    THEN 'days_since_funding: funded in the last 90 days (+20)'
-                    WHEN "t4"."_c_days_since_funding" = 2
-                    THEN 'days_since_funding: funded 91-365 days ago (+10)'
-                    ELSE 'days_since_funding: in no bin (0)'
-                  END AS VARCHAR)
-                )
-              ]) AS __ibis_param_s__
-              WHERE
-                CAST(JSONB_EXTRACT_PATH(TO_JSONB(__ibis_param_s__), 'f1') AS DOUBLE PRECISION) < 0)) AS __ibis_param_s__)) AS x
-              ORDER BY
-                x NULLS FIRST)
-            ) + 2
-            ELSE 2
-          END] AS STRUCT<"k" DOUBLE PRECISION, "t" VARCHAR>[])
-        )
-      END) AS __ibis_param_s__) AS VARCHAR[]),
-      CAST(ARRAY[] AS VARCHAR[])
+        END]) AS __ibis_param_r__) AS VARCHAR[]),
+        CAST(ARRAY[] AS VARCHAR[])
+      ),
+      '; '
     ),
-    '; '
+    ''
   ) AS "reasons"
 FROM (
   SELECT
@@ -1608,56 +460,305 @@ FROM (
     "t3"."points_days_since_funding",
     CASE
       WHEN CASE
-        WHEN CAST(ROUND(
-          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-          2
-        ) AS DOUBLE PRECISION) IS NULL
-        THEN CAST(ROUND(
-          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-          2
-        ) AS DOUBLE PRECISION)
+        WHEN (
+          CAST((
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) AS DOUBLE PRECISION) / 100
+        ) IS NULL
+        THEN CAST((
+          SIGN(
+            (
+              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+            ) * 100
+          ) * (
+            CAST(FLOOR(
+              ABS(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                ) * 100
+              )
+            ) AS BIGINT) + CASE
+              WHEN (
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                ) - CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  )
+                ) AS BIGINT)
+              ) >= 0.5
+              THEN 1
+              ELSE 0
+            END
+          )
+        ) AS DOUBLE PRECISION) / 100
         ELSE LEAST(
           100,
-          CAST(ROUND(
-            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-            2
-          ) AS DOUBLE PRECISION)
+          CAST((
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) AS DOUBLE PRECISION) / 100
         )
       END IS NULL
       THEN CASE
-        WHEN CAST(ROUND(
-          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-          2
-        ) AS DOUBLE PRECISION) IS NULL
-        THEN CAST(ROUND(
-          CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-          2
-        ) AS DOUBLE PRECISION)
+        WHEN (
+          CAST((
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) AS DOUBLE PRECISION) / 100
+        ) IS NULL
+        THEN CAST((
+          SIGN(
+            (
+              "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+            ) * 100
+          ) * (
+            CAST(FLOOR(
+              ABS(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                ) * 100
+              )
+            ) AS BIGINT) + CASE
+              WHEN (
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                ) - CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  )
+                ) AS BIGINT)
+              ) >= 0.5
+              THEN 1
+              ELSE 0
+            END
+          )
+        ) AS DOUBLE PRECISION) / 100
         ELSE LEAST(
           100,
-          CAST(ROUND(
-            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-            2
-          ) AS DOUBLE PRECISION)
+          CAST((
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) AS DOUBLE PRECISION) / 100
         )
       END
       ELSE GREATEST(
         0,
         CASE
-          WHEN CAST(ROUND(
-            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-            2
-          ) AS DOUBLE PRECISION) IS NULL
-          THEN CAST(ROUND(
-            CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-            2
-          ) AS DOUBLE PRECISION)
+          WHEN (
+            CAST((
+              SIGN(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                ) * 100
+              ) * (
+                CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  )
+                ) AS BIGINT) + CASE
+                  WHEN (
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    ) - CAST(FLOOR(
+                      ABS(
+                        (
+                          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                        ) * 100
+                      )
+                    ) AS BIGINT)
+                  ) >= 0.5
+                  THEN 1
+                  ELSE 0
+                END
+              )
+            ) AS DOUBLE PRECISION) / 100
+          ) IS NULL
+          THEN CAST((
+            SIGN(
+              (
+                "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+              ) * 100
+            ) * (
+              CAST(FLOOR(
+                ABS(
+                  (
+                    "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                  ) * 100
+                )
+              ) AS BIGINT) + CASE
+                WHEN (
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  ) - CAST(FLOOR(
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    )
+                  ) AS BIGINT)
+                ) >= 0.5
+                THEN 1
+                ELSE 0
+              END
+            )
+          ) AS DOUBLE PRECISION) / 100
           ELSE LEAST(
             100,
-            CAST(ROUND(
-              CAST("t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding" AS DECIMAL),
-              2
-            ) AS DOUBLE PRECISION)
+            CAST((
+              SIGN(
+                (
+                  "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                ) * 100
+              ) * (
+                CAST(FLOOR(
+                  ABS(
+                    (
+                      "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                    ) * 100
+                  )
+                ) AS BIGINT) + CASE
+                  WHEN (
+                    ABS(
+                      (
+                        "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                      ) * 100
+                    ) - CAST(FLOOR(
+                      ABS(
+                        (
+                          "t3"."points_industry" + "t3"."points_employees" + "t3"."points_technologies" + "t3"."points_country" + "t3"."points_days_since_funding"
+                        ) * 100
+                      )
+                    ) AS BIGINT)
+                  ) >= 0.5
+                  THEN 1
+                  ELSE 0
+                END
+              )
+            ) AS DOUBLE PRECISION) / 100
           )
         END
       )

@@ -1,0 +1,628 @@
+"""The Spark backend: plans compiled to Spark SQL and run by a Spark session (PySpark).
+
+Plans are ibis expressions over named, unbound tables; here those names are temporary
+views of the backend's own session (a new session sharing the Spark context of the active
+one, so its views and settings never touch the caller's), compiled with
+``ibis.to_sql(expr, dialect="pyspark")`` and run with ``spark.sql``. Under ``spark-submit``
+the context is the one it made; otherwise a local one is started (``local[*]`` by default).
+
+- ``read``: Parquet, CSV (every column text, in the dialect :func:`~icpkit.io.sources.sniff_csv`
+  finds; a file is parsed by one task, since a quoted value may span lines), JSON lines,
+  Arrow tables and catalog tables. ``_row`` is the 1-based row in file (or scan) order:
+  Parquet's own row index, else ``monotonically_increasing_id`` made consecutive with the
+  row count of each partition.
+- ``materialize`` checkpoints the result (computed once, kept by the executors, lineage cut)
+  and names it: later steps read it and never recompute it.
+- ``write``: files are written into a temporary directory beside the target, then moved
+  into place with a rename; Parquet part files are merged into the one file asked for (an
+  existing directory target is replaced by a directory of part files). A table is saved
+  under a temporary name and then swapped in.
+- Errors caused by the data (a missing file or table, a missing column, a value that cannot
+  be cast, a malformed CSV record) are :class:`~icpkit.errors.DataError` naming the file,
+  table or column.
+
+Timestamps are instants in UTC (the session time zone); naive timestamps in results (such
+as ``scored_at``) are written and returned without a zone, as DuckDB does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from ..errors import DataError, DependencyError, MissingColumnError, located
+from ..io.sources import existing_file, file_format, sniff_csv
+from .base import ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, unbound
+
+#: At most this many tables are listed when a table is missing.
+_MAX_LISTED = 20
+#: Where Spark keeps the partition index in ``monotonically_increasing_id``.
+_PARTITION_SHIFT = 33
+
+#: Spark's error classes for values the data holds (a bad cast, a malformed record...).
+_DATA_ERROR_CLASSES = ("CAST_INVALID_INPUT", "CAST_OVERFLOW", "MALFORMED_RECORD", "ARITHMETIC_OVERFLOW",
+                       "DIVIDE_BY_ZERO", "INVALID_ARRAY_INDEX", "DATETIME", "NUMERIC_VALUE_OUT_OF_RANGE",
+                       "FAILED_READ_FILE", "CANNOT_PARSE", "INVALID_FORMAT", "CONVERSION_INVALID_INPUT",
+                       "BINARY_ARITHMETIC_OVERFLOW", "INVALID_FRACTION_OF_SECOND")
+
+#: Confs of the backend's session (SQL confs: they can be set at run time, per session).
+_SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
+def _pyspark() -> Any:
+    try:
+        import pyspark
+        from pyspark.sql import SparkSession  # noqa: F401
+    except ImportError:
+        raise DependencyError("the Spark backend needs PySpark", hint="pip install icpkit[spark]") from None
+    return pyspark
+
+
+def java_available() -> bool:
+    """Whether a Java runtime can be found (JAVA_HOME, or ``java`` on the PATH)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def _session(master: str | None, shuffle_partitions: int | None, conf: dict[str, str] | None) -> tuple[Any, bool]:
+    """A Spark session of its own and whether this backend started the Spark context."""
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active.newSession(), False
+    if not java_available():
+        raise DependencyError("Spark needs a Java runtime and none was found (JAVA_HOME is not set and there "
+                              "is no java on the PATH)", hint="install Java 17 (e.g. apt-get install "
+                              "openjdk-17-jre-headless) or set JAVA_HOME")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    master = master or "local[*]"
+    builder = SparkSession.builder.master(master).appName("icpkit").config("spark.ui.enabled", "false") \
+        .config("spark.ui.showConsoleProgress", "false")
+    if shuffle_partitions is None and master.startswith("local"):
+        shuffle_partitions = 2 * _local_cores(master)
+    if shuffle_partitions is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    for key, value in {**_SESSION_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start
+        raise DependencyError(f"cannot start Spark ({master}): {str(exc).strip().splitlines()[0]}",
+                              hint="check the Java 17 installation and JAVA_HOME") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, True
+
+
+def _local_cores(master: str) -> int:
+    found = re.match(r"local\[(\d+)", master)
+    return int(found.group(1)) if found else (os.cpu_count() or 2)
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _table_sql(target: TableName) -> str:
+    return ".".join(_quote(p) for p in target.parts)
+
+
+class SparkBackend:
+    """Plans on Spark: ``SparkBackend()`` runs locally on every core; ``SparkBackend("spark://host:7077")``
+    (or ``local[2]``, ``yarn``...) on that master; under spark-submit, on its context."""
+
+    name = "spark"
+    dialect = "pyspark"
+
+    def __init__(self, master: str | None = None, *, shuffle_partitions: int | None = None,
+                 conf: dict[str, str] | None = None) -> None:
+        started = time.perf_counter()
+        self.spark, self._owns_context = _session(master, shuffle_partitions, conf)
+        for key, value in _SESSION_CONF.items():
+            self.spark.conf.set(key, value)
+        if shuffle_partitions is not None:
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        ibis.pyspark  # noqa: B018 (registers ibis's pyspark options, which its compiler reads)
+        self.start_seconds = time.perf_counter() - started
+        self._frames: dict[str, Any] = {}  # temporary view -> its checkpointed DataFrame
+        self._labels: dict[str, str] = {}  # temporary view -> the file or table it reads
+        self._rejects: dict[str, Any] = {}  # temporary view -> DataFrame of CSV records left out
+        self._seq = 0
+
+    def close(self) -> None:
+        for name in set(self._frames) | set(self._labels):
+            self.spark.catalog.dropTempView(name)
+        for df in self._frames.values():
+            df.unpersist()
+        self._frames.clear()
+        self._labels.clear()
+        self._rejects.clear()
+        if self._owns_context:
+            self.spark.stop()
+
+    def compile(self, expr: ir.Expr) -> str:
+        return str(ibis.to_sql(expr, dialect=self.dialect))
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read(self, source: Source, name: str, *, on_error: OnError = "fail") -> ir.Table:
+        check_name(name)
+        self._rejects.pop(name, None)
+        if isinstance(source, pa.Table):
+            df, label = self._arrow_frame(source), "input table"
+        elif isinstance(source, TableName):
+            df, label = self._table_frame(source), f"table {source}"
+        else:
+            path = existing_file(source)
+            df, label = self._file_frame(path, name, on_error), str(path)
+        df.createOrReplaceTempView(name)
+        self._labels[name] = label
+        return self._ref(name, df)
+
+    def _arrow_frame(self, table: pa.Table) -> Any:
+        table = _spark_arrow(table)
+        numbered = table.add_column(0, ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))
+        if table.num_rows == 0:  # Spark infers nothing from an empty Arrow table
+            from ibis.backends.pyspark.datatypes import PySparkSchema
+
+            schema = PySparkSchema.from_ibis(ibis.Schema.from_pyarrow(numbered.schema))
+            return self.spark.createDataFrame([], schema)  # type: ignore[arg-type]
+        return self.spark.createDataFrame(numbered)
+
+    def _table_frame(self, source: TableName) -> Any:
+        if source.database is not None:  # a DuckDB file (the workspace's event store): through Arrow
+            import duckdb
+
+            try:
+                with duckdb.connect(str(source.database), read_only=True) as con:
+                    table = con.sql(f"SELECT * FROM {'.'.join(chr(34) + p + chr(34) for p in source.parts)}"
+                                    ).to_arrow_table()
+            except duckdb.Error as exc:
+                raise DataError(f"cannot read table '{source}': {str(exc).splitlines()[0]}",
+                                where=str(source.database)) from None
+            return self._arrow_frame(table)
+        if not self.has_table(source):
+            listed = ", ".join(sorted(t.name for t in self.spark.catalog.listTables()
+                                      if not t.isTemporary)[:_MAX_LISTED]) or "none"
+            raise DataError(f"no table '{source}' in the Spark catalog", where=f"table {source}",
+                            hint=f"the tables are: {listed}")
+        return _numbered(self.spark.table(_table_sql(source)))
+
+    def _file_frame(self, path: Path, name: str, on_error: OnError) -> Any:
+        from pyspark.sql import functions as F
+
+        fmt = file_format(path)
+        where = str(path.resolve())
+        with self._errors(str(path)):
+            if fmt == "parquet":
+                df = self.spark.read.parquet(where)
+                cols = [F.col(_quote(c)) for c in df.columns]
+                return df.select((F.col("_metadata.row_index") + 1).alias(ROW), *cols)
+            if fmt == "jsonl":
+                df = self.spark.read.json(where, mode="FAILFAST")
+                first = _first_json_keys(path)  # Spark sorts the inferred columns: back to the file's order
+                order = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
+                return _numbered(df.select(*[F.col(_quote(c)) for c in order]))
+            return self._csv_frame(path, where, name, on_error)
+
+    def _csv_frame(self, path: Path, where: str, name: str, on_error: OnError) -> Any:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        d = sniff_csv(path)
+        corrupt = "_icp_corrupt_record"
+        fields = [T.StructField(h, T.StringType()) for h in d.header]
+        if on_error == "skip":
+            fields.append(T.StructField(corrupt, T.StringType()))
+        reader = self.spark.read.schema(T.StructType(fields)).options(
+            header=True, sep=d.delimiter, encoding={"utf-8": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
+            [d.encoding], quote='"', escape='"', multiLine=True, enforceSchema=True,
+            mode="PERMISSIVE" if on_error == "skip" else "FAILFAST", columnNameOfCorruptRecord=corrupt)
+        df = _numbered(reader.csv(where))
+        if on_error != "skip":
+            return df
+        df = df.localCheckpoint(eager=True)  # Spark reads the corrupt-record column only from data it holds
+        self._rejects[name] = df.filter(F.col(corrupt).isNotNull()).select(ROW, corrupt)
+        return df.filter(F.col(corrupt).isNull()).drop(corrupt)
+
+    def read_rejects(self, name: str) -> list[ReadReject]:
+        check_name(name)
+        rejects = self._rejects.get(name)
+        if rejects is None:
+            return []
+        # A record's line, as if no value spanned lines (the header is line 1).
+        return [ReadReject(int(row) + 1, "", "malformed CSV record (wrong number of fields or bad quoting)",
+                           str(text).rstrip("\r\n")) for row, text in sorted(rejects.collect())]
+
+    def has_table(self, target: TableName) -> bool:
+        return bool(self.spark.catalog.tableExists(target.name))
+
+    # -- running ---------------------------------------------------------------------
+
+    def view(self, name: str, expr: ir.Table) -> ir.Table:
+        sql = self.compile(expr)
+        df = self._sql(sql)
+        df.createOrReplaceTempView(check_name(name))
+        self._labels[name] = self._source_of(sql)
+        return self._ref(name, df)
+
+    def materialize(self, name: str, expr: ir.Table, *, progress: ProgressFn | None = None,
+                    phase: str = "") -> ir.Table:
+        check_name(name)
+        sql = self.compile(expr)
+        with self._progress(progress, phase):
+            df = self._checkpoint(self._sql(sql), self._source_of(sql))
+        self._labels[name] = self._source_of(sql)
+        return self._name(name, df)
+
+    def _checkpoint(self, df: Any, label: str = "") -> Any:
+        """``df`` computed now and kept by the executors, its lineage cut: what reads it later
+        never recomputes it."""
+        with self._errors(label):
+            return df.localCheckpoint(eager=True)
+
+    def _source_of(self, sql: str) -> str:
+        """The file or table a query reads, through the views it names (when it is one)."""
+        found = {self._labels[n] for n in re.findall(r"`(\w+)`", sql) if self._labels.get(n)}
+        return found.pop() if len(found) == 1 else ""
+
+    def _name(self, name: str, df: Any) -> ir.Table:
+        old = self._frames.pop(name, None)
+        df.createOrReplaceTempView(name)
+        self._frames[name] = df
+        if old is not None and old is not df:
+            old.unpersist()
+        return self._ref(name, df)
+
+    def delete_rows(self, name: str, rows: ir.Table) -> None:
+        check_name(name)
+        keep = self._sql(f"SELECT * FROM {_quote(name)} WHERE {ROW} NOT IN "
+                         f"(SELECT {ROW} FROM ({self.compile(rows)}) AS r WHERE {ROW} IS NOT NULL)")
+        self._name(name, self._checkpoint(keep, self._labels.get(name, "")))
+
+    def to_arrow(self, expr: ir.Expr, *, progress: ProgressFn | None = None, phase: str = "") -> pa.Table:
+        schema = expr.schema() if isinstance(expr, ir.Table) else None
+        sql = self.compile(expr)
+        with self._progress(progress, phase), self._errors(self._source_of(sql)):
+            table = self._sql(sql).toArrow()
+        return _naive_times(table, schema)
+
+    def scalar(self, expr: ir.Scalar) -> Any:
+        return self.to_arrow(expr).column(0)[0].as_py()
+
+    def _ref(self, name: str, df: Any) -> ir.Table:
+        from ibis.backends.pyspark.datatypes import PySparkSchema
+
+        return unbound(name, PySparkSchema.to_ibis([(f.name, f.dataType) for f in df.schema.fields]))
+
+    def _sql(self, sql: str) -> Any:
+        with self._errors(self._source_of(sql)):
+            return self.spark.sql(sql)
+
+    @contextmanager
+    def _progress(self, progress: ProgressFn | None, phase: str) -> Iterator[None]:
+        if progress is not None:
+            progress(phase, None)
+        yield
+        if progress is not None:
+            progress(phase, 100.0)
+
+    @contextmanager
+    def _errors(self, label: str | None = None) -> Iterator[None]:
+        """Spark's errors caused by the data as DataError (naming the file, table or column)."""
+        from pyspark.errors import PySparkException
+
+        try:
+            yield
+        except PySparkException as exc:
+            raise self._data_error(exc, label) from None
+        except Exception as exc:  # py4j errors that PySpark does not convert
+            if type(exc).__name__ in ("Py4JJavaError",):
+                raise self._data_error(exc, label) from None
+            raise
+
+    def _data_error(self, exc: Exception, label: str | None) -> Exception:
+        text = str(exc)
+        klass = _error_class(exc)
+        first = _first_line(text)
+        where = label or self._label_in(text)
+        if klass.startswith("UNRESOLVED_COLUMN"):
+            column = _param(exc, "objectName").split(".")[-1].strip("`")
+            proposal = _param(exc, "proposal")
+            return MissingColumnError(f"no column '{column}'", where=where,
+                                      hint=f"the columns are: {proposal}" if proposal else "")
+        if klass.startswith(("PATH_NOT_FOUND", "TABLE_OR_VIEW_NOT_FOUND", "FAILED_READ_FILE.FILE_NOT_EXIST")) \
+                or "FileNotFoundException" in text or "does not exist" in first:
+            return DataError(f"not found: {_reason(text)}", where=where)
+        if klass.startswith(_DATA_ERROR_CLASSES) or "Malformed" in text:
+            column = _context_column(exc)
+            return DataError(_reason(text), where=located(where or None, column=column),
+                             hint="fix the value, or use --on-error skip to set bad rows aside")
+        return exc
+
+    def _label_in(self, text: str) -> str:
+        """The label of a file or table this backend read that the error text names."""
+        for label in self._labels.values():
+            if label and (label in text or str(Path(label).resolve()) in text):
+                return label
+        return ""
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, expr: ir.Table, target: Target, *, progress: ProgressFn | None = None) -> str:
+        with self._progress(progress, "writing results"):
+            if isinstance(target, TableName):
+                self._write_table(expr, target)
+                return f"table '{target}'"
+            out = Path(target)
+            fmt = file_format(out, purpose="output")
+            if out.is_dir() and fmt != "parquet":
+                raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+            try:
+                shown = _written(expr, csv=fmt == "csv")
+                sql = self.compile(shown)
+                df = _naive_columns(self._sql(sql), shown.schema(), text=fmt != "parquet")
+                self._write_files(df, fmt, tmp / "parts", self._source_of(sql))
+                if fmt == "parquet" and out.is_dir():
+                    _swap_directory(tmp / "parts", out)
+                else:
+                    single = tmp / "out"
+                    _merge(fmt, sorted((tmp / "parts").glob("part-*")), single, df.columns)
+                    os.replace(single, out)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return str(out)
+
+    def _write_files(self, df: Any, fmt: str, where: Path, label: str) -> None:
+        writer = df.write.mode("error")
+        with self._errors(label):
+            if fmt == "parquet":
+                writer.option("compression", "zstd").parquet(str(where))
+            elif fmt == "csv":
+                writer.options(header=False, quote='"', escape='"', escapeQuotes=True, nullValue="", emptyValue='""',
+                               lineSep="\n").csv(str(where))
+            else:
+                writer.options(ignoreNullFields=False, lineSep="\n").json(str(where))
+
+    def _write_table(self, expr: ir.Table, target: TableName) -> None:
+        self._seq += 1
+        *schema, table = target.parts
+        tmp = TableName(".".join([*schema, f"{table}__icp_new_{os.getpid()}_{self._seq}"]))
+        old = TableName(".".join([*schema, f"{table}__icp_old_{os.getpid()}_{self._seq}"]))
+        sql = self.compile(expr)
+        df = _naive_columns(self._sql(sql), expr.schema())
+        try:
+            with self._errors(self._source_of(sql)):
+                df.write.mode("error").saveAsTable(tmp.name)
+            if self.has_table(target):
+                self.spark.sql(f"ALTER TABLE {_table_sql(target)} RENAME TO {_table_sql(old)}")
+                try:
+                    self.spark.sql(f"ALTER TABLE {_table_sql(tmp)} RENAME TO {_table_sql(target)}")
+                except Exception:
+                    self.spark.sql(f"ALTER TABLE {_table_sql(old)} RENAME TO {_table_sql(target)}")
+                    raise
+                self.spark.sql(f"DROP TABLE IF EXISTS {_table_sql(old)}")
+            else:
+                self.spark.sql(f"ALTER TABLE {_table_sql(tmp)} RENAME TO {_table_sql(target)}")
+        finally:
+            self.spark.sql(f"DROP TABLE IF EXISTS {_table_sql(tmp)}")
+
+    def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
+        df = self._checkpoint(_naive_columns(self._sql(self.compile(expr)), expr.schema()))
+        if not self.has_table(target):
+            with self._errors():
+                df.write.mode("error").saveAsTable(target.name)
+            return int(df.count())
+        held = self.spark.table(_table_sql(target)).select(key)
+        new = self._checkpoint(df.join(held, on=key, how="left_anti"))
+        added = int(new.count())
+        if added:
+            with self._errors():
+                new.select(*self.spark.table(_table_sql(target)).columns).write.insertInto(target.name)
+        self.spark.catalog.refreshTable(target.name)
+        return added
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _numbered(df: Any) -> Any:
+    """``df`` with ``_row`` first: its 1-based row number in scan order (file order for one
+    file). ``monotonically_increasing_id`` counts within each partition from the partition's
+    index shifted left by 33 bits; with more than one partition, each partition's row count
+    (one pass over the input) turns it into consecutive numbers."""
+    from pyspark.sql import functions as F
+
+    cols = [F.col(_quote(c)) for c in df.columns]
+    mid = F.monotonically_increasing_id()
+    if df.rdd.getNumPartitions() <= 1:
+        return df.select((mid + 1).alias(ROW), *cols)
+    tagged = df.select(mid.alias("_icp_mid"), *cols)
+    counts = dict(tagged.select(F.shiftright("_icp_mid", _PARTITION_SHIFT).alias("p")).groupBy("p").count().collect())
+    offsets, total = [], 0
+    for p in range(max(counts, default=-1) + 1):
+        offsets.append(total)
+        total += counts.get(p, 0)
+    part = F.shiftright("_icp_mid", _PARTITION_SHIFT)
+    within = F.col("_icp_mid") - F.shiftleft(part, _PARTITION_SHIFT)
+    start = F.element_at(F.array(*[F.lit(o).cast("long") for o in offsets] or [F.lit(0).cast("long")]),
+                         (part + 1).cast("int"))
+    return tagged.select((start + within + 1).alias(ROW), *cols)
+
+
+def _spark_arrow(table: pa.Table) -> pa.Table:
+    """Arrow types Spark reads: timestamps in microseconds, dictionaries decoded, columns
+    of NULLs as text."""
+    fields = []
+    for f in table.schema:
+        t = f.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if pa.types.is_timestamp(t) and t.unit != "us":
+            t = pa.timestamp("us", tz=t.tz)
+        elif pa.types.is_null(t):
+            t = pa.string()
+        elif pa.types.is_large_string(t):
+            t = pa.string()
+        fields.append(pa.field(f.name, t))
+    schema = pa.schema(fields)
+    return table if schema == table.schema else table.cast(schema, safe=False)
+
+
+def _naive_times(table: pa.Table, schema: ibis.Schema | None) -> pa.Table:
+    """Timestamps as the plan types them: without a zone unless it has one (Spark returns
+    every timestamp as an instant)."""
+    cols = []
+    for i, f in enumerate(table.schema):
+        col = table.column(i)
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+            want = schema[f.name] if schema is not None and f.name in schema else None
+            if want is None or not want.is_timestamp() or want.timezone is None:
+                col = col.cast(pa.timestamp(f.type.unit))
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def _written(expr: ir.Table, *, csv: bool) -> ir.Table:
+    """``expr`` as it is written: for CSV, lists as ``;``-separated text and formulas
+    neutralised."""
+    if csv:
+        expr = expr.select(**{n: (expr[n].join(";") if t.is_array() and t.value_type.is_string() else expr[n])
+                              for n, t in expr.schema().items()})
+        expr = csv_safe(expr)
+    return expr
+
+
+def _naive_columns(df: Any, schema: ibis.Schema, *, text: bool = False) -> Any:
+    """``df`` with the timestamps its plan types without a zone as ``TIMESTAMP_NTZ`` (their
+    UTC wall-clock time): Spark writes its plain timestamps as instants. With ``text``
+    (CSV, JSON), as DuckDB writes them: ``2026-01-31 12:00:00``, fractions without zeros."""
+    from pyspark.sql import functions as F
+
+    cols = []
+    for name in df.columns:
+        t = schema[name] if name in schema else None
+        col = F.col(_quote(name))
+        if t is not None and t.is_timestamp() and t.timezone is None:
+            col = col.cast("timestamp_ntz")
+            col = (col.cast("string") if text else col).alias(name)
+        cols.append(col)
+    return df.select(*cols)
+
+
+def _merge(fmt: str, parts: list[Path], out: Path, columns: list[str]) -> None:
+    """The part files Spark wrote, as one file ``out`` (in part order)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        try:
+            for part in parts:
+                for batch in pq.ParquetFile(part).iter_batches(batch_size=1 << 17):
+                    if writer is None:
+                        writer = pq.ParquetWriter(out, batch.schema.remove_metadata(), compression="zstd")
+                    writer.write_batch(batch.replace_schema_metadata(None))
+            if writer is None:  # no rows: an empty file with the columns
+                schema = pq.read_schema(parts[0]) if parts else pa.schema([(c, pa.string()) for c in columns])
+                writer = pq.ParquetWriter(out, schema.remove_metadata(), compression="zstd")
+        finally:
+            if writer is not None:
+                writer.close()
+        return
+    with open(out, "wb") as sink:
+        if fmt == "csv":
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow(columns)
+            sink.write(header.getvalue().encode("utf-8"))
+        for part in parts:
+            with open(part, "rb") as source:
+                shutil.copyfileobj(source, sink, 1 << 20)
+
+
+def _swap_directory(new: Path, out: Path) -> None:
+    """Put the directory ``new`` in the place of the directory ``out`` (the old one is kept
+    until the new one is in place, and put back if that fails)."""
+    old = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.old")
+    os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except OSError:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _first_json_keys(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except ValueError:
+                    return []
+                return list(first) if isinstance(first, dict) else []
+    return []
+
+
+def _error_class(exc: Exception) -> str:
+    get = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
+    try:
+        return str(get() or "") if get else ""
+    except Exception:
+        return ""
+
+
+def _param(exc: Exception, key: str) -> str:
+    get = getattr(exc, "getMessageParameters", None)
+    try:
+        return str((get() or {}).get(key, "")) if get else ""
+    except Exception:
+        return ""
+
+
+def _context_column(exc: Exception) -> str | None:
+    """The column of the SQL fragment an error points at (``CAST(`t0`.`x` AS BIGINT)``: x)."""
+    try:
+        contexts = exc.getQueryContext()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    for ctx in contexts or []:
+        names = [n for n in re.findall(r"`([^`]+)`", ctx.fragment()) if not re.fullmatch(r"t\d+", n)]
+        if names:
+            return names[-1]
+    return None
+
+
+def _first_line(text: str) -> str:
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "").split("SQLSTATE")[0].strip()
+
+
+def _reason(text: str) -> str:
+    """The part of a Spark error message a user can act on."""
+    line = _first_line(text)
+    line = re.sub(r"^\[[A-Z_.]+\]\s*", "", line)
+    line = re.sub(r"\s*If necessary set \S+ to \S+ to bypass this error\.?", "", line)
+    line = re.sub(r"\s*Use `try_cast` to tolerate malformed input and return NULL instead\.?", "", line)
+    return line.strip().rstrip(".") or "the engine could not read a value"
