@@ -137,8 +137,13 @@ def list_test(form: str, values: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------- (c) polars
 
-def polars_frame(inp: Path, reasons: bool) -> Any:
-    """The rubric as polars expressions over a lazy Parquet scan (no ABM tiers)."""
+def polars_frame(inp: Path, reasons: bool | str) -> Any:
+    """The rubric as polars expressions over a lazy Parquet scan.
+
+    ``reasons=False``: fit score, tier, route and points only. ``reasons=True``: plus the
+    reasons, built per row with ``list.eval``. ``reasons="same"``: the same work as icpkit,
+    done the lean way: reasons built once per distinct combination of outcomes and joined
+    back, and ABM tiers from the top 250 of the high tier (a top-N, not a full sort)."""
     import polars as pl
 
     ind = pl.col("industry").str.strip_chars().str.to_lowercase()
@@ -168,6 +173,32 @@ def polars_frame(inp: Path, reasons: bool) -> Any:
         {"high": "ae_queue", "monitor": "nurture", "disqualify": "suppress"}))
     if not reasons:
         return lf.select("domain", "name", "fit_score", "tier", "route", *POINTS)
+    if reasons == "same":
+        # The texts depend on the points, and on the industry and country only where they
+        # earn points: one row per distinct combination of those.
+        lf = lf.with_columns(_ind=pl.when(pl.col("points_industry") > 0).then("_ind"),
+                             _ctry=pl.when(pl.col("points_country") > 0).then("_ctry"))
+        keys = [*POINTS, "_ind", "_ctry", "_no_tech"]
+        combos = lf.select(keys).unique().with_columns(reasons=_polars_reasons())
+        top = (lf.filter(pl.col("tier") == "high").select("domain", "fit_score")
+               .top_k(250, by=["fit_score", "domain"], reverse=[False, True])
+               .sort(["fit_score", "domain"], descending=[True, False]).with_row_index("_rank")
+               .select("domain", "_rank"))
+        lf = (lf.join(combos, on=keys, how="left", nulls_equal=True, maintain_order="left")
+              .join(top, on="domain", how="left", maintain_order="left"))
+        abm = pl.when(pl.col("tier") != "high").then(None).when(pl.col("_rank").is_null()).then(pl.lit("C")) \
+            .when(pl.col("_rank") < 50).then(pl.lit("A")).otherwise(pl.lit("B"))
+        return lf.select("domain", "name", "fit_score", "tier", abm.alias("abm_tier"), "route",
+                         pl.lit(None, pl.String).alias("disqualified_by"), "reasons", *POINTS,
+                         pl.lit("polars").alias("profile_version"),
+                         pl.lit(datetime.now().replace(microsecond=0)).alias("scored_at"))
+    return lf.with_columns(reasons=_polars_reasons()).select(
+        "domain", "name", "fit_score", "tier", "route", "reasons", *POINTS)
+
+
+def _polars_reasons() -> Any:
+    """The top-3 reasons of a row (or a combination): the positive points, largest first."""
+    import polars as pl
 
     def entry(points: str, text: Any) -> Any:
         return pl.struct(k=-pl.col(points), t=text)
@@ -194,9 +225,17 @@ def polars_frame(inp: Path, reasons: bool) -> Any:
             20.0: "days_since_funding: funded in the last 90 days (+20)",
             10.0: "days_since_funding: funded 91-365 days ago (+10)"})),
     )
-    top3 = entries.list.eval(pl.element().filter(pl.element().struct.field("k") < 0).sort().head(3)
+    return entries.list.eval(pl.element().filter(pl.element().struct.field("k") < 0).sort().head(3)
                              .struct.field("t")).list.join("; ")
-    return lf.with_columns(reasons=top3).select("domain", "name", "fit_score", "tier", "route", "reasons", *POINTS)
+
+
+#: The I/O floor: the input columns the rubric reads, read and written back unchanged.
+FLOOR_SQL = """COPY (SELECT domain, name, industry, employees, technologies, country, days_since_funding
+FROM read_parquet({inp})) TO {out} (FORMAT parquet, COMPRESSION zstd)"""
+
+
+def floor_sql(inp: Path, out: Path) -> str:
+    return FLOOR_SQL.format(inp=_q(inp), out=_q(out))
 
 
 # ------------------------------------------------------------------ (b) pandas, row by row

@@ -277,9 +277,9 @@ def main() -> None:
     (ifs, imb), (hfs, hmb) = floors["scores_icpkit"], floors["scores_hand"]
     print(f"  writing a result alone (CREATE TABLE AS SELECT * of it): icpkit's {ifs:.2f} s ({imb:.0f} MB: "
           f"reasons, ABM tier, name, version, time), the hand-written's {hfs:.2f} s ({hmb:.0f} MB)")
-    print(f"icpkit / hand-written PostgreSQL, from the raw table: {med['icpkit'] / med['hand']:.2f}x")
-    print(f"icpkit / hand-written PostgreSQL: {med['icpkit_plan'] / med['hand_canonical']:.2f}x  "
-          "(scoring a canonical table; target <= 1.3x)")
+    print(f"icpkit / hand-written PostgreSQL (raw table): {med['icpkit'] / med['hand']:.2f} x  (target <= 1.3 x)")
+    print(f"icpkit / hand-written PostgreSQL (canonical table): {med['icpkit_plan'] / med['hand_canonical']:.2f} x  "
+          "(target <= 1.3 x)")
 
 
 if __name__ == "__main__":

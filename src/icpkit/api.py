@@ -19,29 +19,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .backends import connect
-from .backends.base import Backend, OnError, ProgressFn, Target
-from .discover.backtest import Backtest, Comparison, check_as_of, check_split, comparison, labelled_counts, summary_of
 from .discover.tam import Tam, TamLimits, judge
 from .errors import DataError, IcpError
-from .intent.reader import EventsRead
-from .intent.store import has_stored_events, workspace_events
-from .io.frames import as_arrow, as_source, from_arrow
 from .io.sources import TableName, file_format
-from .io.values import normalize_domain
 from .profile.load import as_profile as _profile
 from .profile.model import Profile
-from .run import Loaded, Rejects, score_rows, write_rejects, write_scores
-from .scoring.sql import fit_sql
-from .scoring.plan import ROW_KEY
+from .rejects import Rejects
 from .workspace import Workspace
 
+# The engine side (ibis, pyarrow) loads when a call needs it: a small file scored in-process
+# (icpkit.small) and `import icpkit.api` load no engine.
+if TYPE_CHECKING:
+    from .backends.base import Backend, OnError, ProgressFn, Target
+    from .discover.backtest import Backtest, Comparison
+    from .intent.reader import EventsRead
+    from .run import Loaded
+
 Accounts = Any  # a path, a table name, a pyarrow.Table, a pandas or polars DataFrame
-BackendArg = str | Backend | None
+BackendArg: TypeAlias = "str | Backend | None"
 
 
 @dataclass
@@ -81,6 +79,9 @@ def score(
     profile with an intent section needs ``events`` (a path or table); ``as_of`` scores as of
     that moment (default: now), ignoring later events.
     """
+    from .io.frames import as_arrow, as_source, from_arrow
+    from .run import score_rows
+
     prof = _profile(profile)
     kind, _ = as_arrow(accounts) if not isinstance(accounts, TableName) else ("path", None)
     with _backend(backend) as b:
@@ -112,6 +113,8 @@ def score_to(
     Outputs are written atomically; with ``on_error="skip"`` the rows set aside are written
     next to the output as ``<out>.rejects.csv``. With a ``workspace``, the run is remembered
     there (for ``icp explain``) and its stored events are used when ``events`` is not given.
+    Without a ``backend``, a small CSV file is scored in-process when it can be, with the
+    engine's result (:mod:`icpkit.small`); ``backend="duckdb"`` always runs the engine.
     """
     started = time.perf_counter()
     prof = _profile(profile)
@@ -120,6 +123,37 @@ def score_to(
     if in_workspace and str(out).lower().startswith("icp_"):
         raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
                        hint="choose another name, e.g. scores")
+    small = None
+    if backend is None and events is None and contacts is None:
+        from .small import score_small  # a small CSV file in-process, exactly as the engine scores it
+
+        small = score_small(prof, accounts, target, scored_at=scored_at, top=top)
+    if small is not None:
+        run = ScoreRun(small.rows, small.output, prof.version_hash, 0.0, small.tiers, small.rejects,
+                       crm_source=small.crm_source, top=small.top)
+    else:
+        run = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress, scored_at, top,
+                               events, as_of, contacts)
+    if workspace is not None and isinstance(accounts, (str, Path)):
+        def path(p: Any) -> str | None:
+            return str(Path(p).resolve()) if isinstance(p, (str, Path)) else None
+
+        workspace.update_settings(last_run={"profile": path(profile), "accounts": path(accounts),
+                                            "output": run.output, "events": path(events),
+                                            "contacts": path(contacts), "as_of": as_of.isoformat() if as_of else None})
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target: Target, workspace: Workspace | None,
+                     backend: BackendArg, on_error: OnError, progress: ProgressFn | None, scored_at: datetime | None,
+                     top: int, events: Any, as_of: datetime | None, contacts: Any) -> ScoreRun:
+    """:func:`score_to` on a backend."""
+    from .intent.store import workspace_events
+    from .io.frames import as_source
+    from .run import score_rows, write_rejects, write_scores
+
+    in_workspace = isinstance(target, TableName) and not _is_database(backend)
     database = workspace.ensure().database if in_workspace and workspace is not None else None
     with _backend(backend, database) as b:
         ev = as_source(events)
@@ -134,16 +168,8 @@ def score_to(
         if loaded.rejects.rows:
             rejects_file = _rejects_path(out, workspace)
             write_rejects(b, loaded.rejects, rejects_file)
-    if workspace is not None and isinstance(accounts, (str, Path)):
-        def path(p: Any) -> str | None:
-            return str(Path(p).resolve()) if isinstance(p, (str, Path)) else None
-
-        workspace.update_settings(last_run={"profile": path(profile), "accounts": path(accounts),
-                                            "output": written.output, "events": path(events),
-                                            "contacts": path(contacts), "as_of": as_of.isoformat() if as_of else None})
-    return ScoreRun(loaded.rows, written.output, prof.version_hash, time.perf_counter() - started, written.tiers,
-                    loaded.rejects, rejects_file, loaded.warnings, loaded.canonical.crm_source, written.top,
-                    scored.events)
+    return ScoreRun(loaded.rows, written.output, prof.version_hash, 0.0, written.tiers, loaded.rejects, rejects_file,
+                    loaded.warnings, loaded.canonical.crm_source, written.top, scored.events)
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, events: Any = None,
@@ -152,6 +178,14 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, e
     """The full breakdown of one account: every criterion's points and reason, and with an
     intent section its intent as of ``as_of`` (default now) from ``events`` (default: the
     ``workspace``'s store). In an input without domains, ``domain`` is the account's row number."""
+    import pyarrow as pa
+
+    from .intent.store import workspace_events
+    from .io.frames import as_source
+    from .io.values import normalize_domain
+    from .run import score_rows
+    from .scoring.plan import ROW_KEY
+
     prof = _profile(profile)
     with _backend(backend) as b:
         ev = as_source(events)
@@ -190,6 +224,10 @@ def backtest(profile: Profile | str | Path, data: Any, label: str, *, date: str 
     outcomes were still unknown, so that no later event leaks in); the score measured is the
     one its tiers use: the fit score, or the priority or intent score.
     """
+    from .discover.backtest import check_as_of, check_split, labelled_counts, summary_of
+    from .io.frames import as_source
+    from .run import score_rows
+
     prof = _profile(profile)
     check_as_of(prof, as_of)
     cutoff = check_split(date, split_at)
@@ -203,6 +241,10 @@ def backtest(profile: Profile | str | Path, data: Any, label: str, *, date: str 
 def compare_profiles(a: Profile | str | Path, b: Profile | str | Path, data: Any, label: str, *,
                      date: str | None = None, split_at: str | None = None, backend: BackendArg = None) -> Comparison:
     """Backtest profiles ``a`` and ``b`` on the same labelled rows; count tier changes."""
+    from .discover.backtest import check_split, comparison, labelled_counts
+    from .io.frames import as_source
+    from .run import score_rows
+
     pa_, pb = _profile(a), _profile(b)
     cutoff = check_split(date, split_at)
     with _backend(backend) as eng:
@@ -218,6 +260,9 @@ def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits 
     Universes are large and imperfect, so rows that cannot be scored (no domain, a
     duplicate) are set aside by default and counted in ``rejected``.
     """
+    from .io.frames import as_source
+    from .run import score_rows
+
     prof = _profile(profile)
     with _backend(backend) as b:
         scored = score_rows(b, prof, as_source(universe), on_error=on_error, progress=progress)
@@ -231,6 +276,9 @@ def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits 
 def validate_accounts(profile: Profile | str | Path, accounts: Accounts, *, backend: BackendArg = None) -> Loaded:
     """Read and check ``accounts`` for ``profile`` as a scoring run would (columns, values,
     duplicate keys): what was read, or the error a run would stop with."""
+    from .io.frames import as_source
+    from .run import score_rows
+
     with _backend(backend) as b:
         return score_rows(b, _profile(profile), as_source(accounts)).loaded
 
@@ -249,6 +297,8 @@ def scoring_sql(profile: Profile | str | Path, table: str, dialect: str, *, text
     profile's fields under their names (or the ``columns:`` mapping's headers), typed by
     kind (text, DOUBLE numbers, arrays of text for lists), or all text with
     ``text_columns`` (as loaded from a CSV file). Intent needs events: use a backend."""
+    from .scoring.sql import fit_sql
+
     prof = _profile(profile)
     target = DIALECTS.get(dialect.strip().lower())
     if target is None:
@@ -306,6 +356,8 @@ def _has_file_suffix(text: str) -> bool:
 
 def _uses_store(backend: Backend, workspace: Workspace | None) -> bool:
     """Whether to read the workspace's stored events (kept in its DuckDB database)."""
+    from .intent.store import has_stored_events
+
     return workspace is not None and backend.name == "duckdb" and has_stored_events(workspace)
 
 

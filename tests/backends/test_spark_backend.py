@@ -389,6 +389,44 @@ def test_writes_are_atomic_and_csv_is_neutralised(spark: Any, tmp_path: Path) ->
     assert pq.read_table(folder).num_rows == 4
 
 
+def test_parquet_in_input_order_is_written_without_a_sort_when_the_rows_come_in_order(
+        spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import icpkit.backends.spark as backend
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"k": [f"d{i:05d}" for i in range(30_000)], "n": list(range(30_000))}), src,
+                   row_group_size=1_000)
+    in_order: list[bool] = []
+    check = backend._parts_in_row_order
+    monkeypatch.setattr(backend, "_parts_in_row_order", lambda parts: (lambda r: (in_order.append(r is not None), r)[1])(
+        check(parts)))
+    want = [f"d{i:05d}" for i in range(30_000)]
+    out = tmp_path / "out.parquet"
+    spark.spark.conf.set("spark.sql.files.maxPartitionBytes", "32k")  # several partitions, several part files
+    try:
+        t = spark.read(src, "src")
+        big = spark.materialize("big", t.select(ROW, "k", "n"))
+        small = spark.materialize("small", t.filter(t.n % 1000 == 0).select("n", tag=ibis.literal("x")))
+        joined = big.left_join(small, "n").select(ROW, "k", "n", "tag")  # the small side is broadcast
+        spark.write(joined.order_by(ROW).select("k", "n", "tag"), out)
+        back = pq.read_table(out)
+        assert back.column_names == ["k", "n", "tag"] and back.column("k").to_pylist() == want
+        assert in_order == [True]  # the parts were in order: no sort
+        assert back.column("tag").to_pylist()[:2] == ["x", None]
+        # Rows that do not come in order (the frame sorted the other way): sorted by Spark.
+        backwards = spark.materialize("backwards", big.order_by(ibis.desc(ROW)))
+        spark.write(backwards.order_by(ROW).select("k"), out)
+        assert pq.read_table(out).column("k").to_pylist() == want
+        assert in_order == [True, False]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.parquet"]  # no leftovers
+        # Nothing to write: an empty file with the columns.
+        spark.write(big.filter(big.n < 0).order_by(ROW).select("k", "n"), out)
+        empty = pq.read_table(out)
+        assert empty.num_rows == 0 and empty.column_names == ["k", "n"]
+    finally:
+        spark.spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
 def test_tables_are_swapped_in_only_when_complete(spark: Any) -> None:
     t = spark.read(pa.table({"k": ["a", "b"], "n": ["1", "x"]}), "src")
     target = TableName("scores_out")

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icpkit.intent import events as bulk_events
-from icpkit.intent import record as one_events
 from icpkit.io import record as rv
 from icpkit.io import values
 from icpkit.scoring import columns, criteria
@@ -131,14 +130,6 @@ def test_profile_literals(value: Any) -> None:
 @pytest.mark.parametrize("points", [25, 12.5, 0, -15, 0.004, -0.005, 33.333333333333336, 1e-7, 123456.789])
 def test_signed_points(points: float) -> None:
     assert one.signed(points) == criteria.signed(points)
-
-
-def test_tables_are_the_events_readers() -> None:
-    assert one_events.FREE_MAIL == bulk_events.FREE_MAIL
-    assert one_events.EVENT_HEADERS == bulk_events.EVENT_HEADERS
-    assert one_events.CONTACT_HEADERS == bulk_events.CONTACT_HEADERS
-    assert rv.country_keys() == values._countries().keys
-    assert list(rv.country_keys()) == list(values._countries().keys)
 
 
 def test_instants_and_microseconds() -> None:

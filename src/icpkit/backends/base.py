@@ -34,7 +34,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from ..io.sources import TableName
+from ..io.sources import FORMULA_CHARS, TableName
 
 #: Called with a phase name and, while a query runs, its progress in percent (or None).
 ProgressFn = Callable[[str, float | None], None]
@@ -46,8 +46,8 @@ ROW = "_row"
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
-#: Cells starting with one of these run as a formula in a spreadsheet.
-FORMULA_START = "^[=+\\-@\t\r]"
+#: A cell a spreadsheet would run as a formula (see ``FORMULA_CHARS``).
+FORMULA_START = "^[" + FORMULA_CHARS.replace("-", "\\-") + "]"
 
 
 #: What ``read`` accepts: a file path (CSV, Parquet or JSON lines), an Arrow table, or a

@@ -12,11 +12,15 @@ the context is the one it made; otherwise a local one is started (``local[*]`` b
   Parquet's own row index, else ``monotonically_increasing_id`` made consecutive with the
   row count of each partition.
 - ``materialize`` checkpoints the result (computed once, kept by the executors, lineage cut)
-  and names it: later steps read it and never recompute it.
+  and names it: later steps read it and never recompute it. A small result (under Spark's
+  broadcast threshold and much smaller than another result held) is marked for broadcast,
+  so the joins reading it stream the large side in its order instead of shuffling both.
 - ``write``: files are written into a temporary directory beside the target, then moved
-  into place with a rename; Parquet part files are merged into the one file asked for (an
-  existing directory target is replaced by a directory of part files). A table is saved
-  under a temporary name and then swapped in.
+  into place with a rename; Parquet part files are merged into the one file asked for by
+  copying their row groups (an existing directory target is replaced by a directory of part
+  files). Rows asked for in input order (``ORDER BY _row``) are written unsorted when they
+  come out in that order (checked on the part files), and sorted by Spark otherwise. A
+  table is saved under a temporary name and then swapped in.
 - Errors caused by the data (a missing file or table, a missing column, a value that cannot
   be cast, a malformed CSV record) are :class:`~icpkit.errors.DataError` naming the file,
   table or column.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -49,6 +54,9 @@ from .base import ROW, OnError, ProgressFn, ReadReject, Source, Target, TableNam
 
 #: At most this many tables are listed when a table is missing.
 _MAX_LISTED = 20
+#: A checkpointed result is broadcast to joins when it is this many times smaller (or more)
+#: than another result the backend holds (and under Spark's broadcast threshold).
+_BROADCAST_RATIO = 4
 #: Where Spark keeps the partition index in ``monotonically_increasing_id``.
 _PARTITION_SHIFT = 33
 
@@ -153,7 +161,7 @@ class SparkBackend:
         for name in set(self._frames) | set(self._labels):
             self.spark.catalog.dropTempView(name)
         for df in self._frames.values():
-            df.unpersist()
+            _release(df)
         self._frames.clear()
         self._labels.clear()
         self._rejects.clear()
@@ -277,9 +285,24 @@ class SparkBackend:
 
     def _checkpoint(self, df: Any, label: str = "") -> Any:
         """``df`` computed now and kept by the executors, its lineage cut: what reads it later
-        never recomputes it."""
+        never recomputes it.
+
+        Spark does not know how big a checkpointed result is (it keeps the estimate of the
+        plan that made it: for the few hundred combinations of outcomes, the size of the
+        input), so a join with it would shuffle and sort both sides. A result that turned
+        out smaller than Spark's broadcast threshold, and much smaller than another one
+        this backend holds (the rows it is joined to), is therefore marked to be broadcast:
+        the joins that read it stream the other side, in its order."""
         with self._errors(label):
-            return df.localCheckpoint(eager=True)
+            df = df.localCheckpoint(eager=True)
+        threshold = _bytes(self.spark.conf.get("spark.sql.autoBroadcastJoinThreshold", "10485760"))
+        if threshold > 0:
+            sizes = _stored_sizes(self.spark)
+            size = sizes.get(_rdd_id(df), math.inf)
+            largest = max((sizes.get(_rdd_id(f), 0.0) for f in self._frames.values()), default=0.0)
+            if size <= threshold and size * _BROADCAST_RATIO <= largest:
+                df = df.hint("broadcast")
+        return df
 
     def _source_of(self, sql: str) -> str:
         """The file or table a query reads, through the views it names (when it is one)."""
@@ -291,7 +314,7 @@ class SparkBackend:
         df.createOrReplaceTempView(name)
         self._frames[name] = df
         if old is not None and old is not df:
-            old.unpersist()
+            _release(old)
         return self._ref(name, df)
 
     def delete_rows(self, name: str, rows: ir.Table) -> None:
@@ -381,6 +404,8 @@ class SparkBackend:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
             try:
+                if fmt == "parquet" and not out.is_dir() and self._write_parquet_in_row_order(expr, tmp, out):
+                    return str(out)
                 shown = _written(expr, csv=fmt == "csv")
                 sql = self.compile(shown)
                 df = _naive_columns(self._sql(sql), shown.schema(), text=fmt != "parquet")
@@ -389,11 +414,52 @@ class SparkBackend:
                     _swap_directory(tmp / "parts", out)
                 else:
                     single = tmp / "out"
-                    _merge(fmt, sorted((tmp / "parts").glob("part-*")), single, df.columns)
+                    parts = sorted((tmp / "parts").glob("part-*"))
+                    if fmt == "parquet":
+                        self._merge_parquet(parts, single, df.columns)
+                    else:
+                        _merge_text(fmt, parts, single, df.columns)
                     os.replace(single, out)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return str(out)
+
+    def _write_parquet_in_row_order(self, expr: ir.Table, tmp: Path, out: Path) -> bool:
+        """``expr``, ordered by ``_row`` (the input's order), as one Parquet file ``out``,
+        without Spark sorting it; False (nothing written) when ``expr`` is not so ordered or
+        its rows do not come out in that order.
+
+        A global sort costs a sampling pass over the whole plan and a shuffle of every row
+        with every column. The rows mostly come out in order anyway: the input is scanned
+        in file order, partition by partition, and the scored rows keep that order through
+        the broadcast joins of the plan. So the rows are written unsorted with their
+        ``_row``, each part file is checked to be in ``_row`` order and the parts are put in
+        order of their first rows (their ranges must not overlap); then their row groups are
+        copied into ``out`` as they are (no decoding), without ``_row``."""
+        unsorted = _unsorted_by_row(expr)
+        if unsorted is None:
+            return False
+        sql = self.compile(unsorted)
+        df = _naive_columns(self._sql(sql), unsorted.schema())
+        self._write_files(df, "parquet", tmp / "rows", self._source_of(sql))
+        parts = _parts_in_row_order(sorted((tmp / "rows").glob("part-*")))
+        if parts is None:
+            shutil.rmtree(tmp / "rows", ignore_errors=True)
+            return False
+        single = tmp / "out"
+        self._merge_parquet(parts, single, [c for c in df.columns if c != ROW], drop=ROW)
+        os.replace(single, out)
+        return True
+
+    def _merge_parquet(self, parts: list[Path], out: Path, columns: list[str], *, drop: str | None = None) -> None:
+        """The Parquet files ``parts`` as one file ``out``, in order, without the column
+        ``drop``: their row groups copied as they are, or (when that fails: no part files,
+        Parquet's Java classes not as expected) decoded and written again."""
+        try:
+            _copy_row_groups(self.spark, parts, out, drop=drop)
+        except Exception:
+            out.unlink(missing_ok=True)
+            _merge_parquet(parts, out, columns, drop=drop)
 
     def _write_files(self, df: Any, fmt: str, where: Path, label: str) -> None:
         writer = df.write.mode("error")
@@ -472,6 +538,52 @@ def _numbered(df: Any) -> Any:
     return tagged.select((start + within + 1).alias(ROW), *cols)
 
 
+def _checkpointed_rdd(df: Any) -> Any:
+    """The JVM RDD holding a checkpointed DataFrame's rows (under any hint), or None."""
+    plan = df._jdf.queryExecution().analyzed()
+    while plan.getClass().getSimpleName() == "ResolvedHint":
+        plan = plan.child()
+    return plan.rdd() if plan.getClass().getSimpleName() == "LogicalRDD" else None
+
+
+def _rdd_id(df: Any) -> int | None:
+    try:
+        rdd = _checkpointed_rdd(df)
+    except Exception:
+        return None
+    return None if rdd is None else int(rdd.id())
+
+
+def _stored_sizes(spark: Any) -> dict[int | None, float]:
+    """The bytes the executors hold of each RDD kept whole (checkpointed DataFrames' among
+    them), by RDD id; empty when Spark does not tell."""
+    try:
+        return {int(i.id()): float(i.memSize() + i.diskSize()) for i in spark.sparkContext._jsc.sc().getRDDStorageInfo()
+                if i.numCachedPartitions() == i.numPartitions()}
+    except Exception:  # a Spark without this developer API: nothing is broadcast by size
+        return {}
+
+
+def _release(df: Any) -> None:
+    """Free what the executors hold of a materialised DataFrame now (checkpointed blocks
+    are otherwise only freed once the JVM's garbage collector finds them unreferenced)."""
+    try:
+        df.unpersist()
+        rdd = _checkpointed_rdd(df)
+        if rdd is not None:
+            rdd.unpersist(True)
+    except Exception:
+        pass
+
+
+def _bytes(text: str) -> float:
+    """A Spark size setting (``10485760``, ``10m``, ``1g``, ``-1``) in bytes."""
+    found = re.fullmatch(r"\s*(-?\d+)\s*([kmgtp]?)b?\s*", text.lower())
+    if not found:
+        return 0
+    return int(found.group(1)) * 1024 ** " kmgtp".index(found.group(2) or " ")
+
+
 def _spark_arrow(table: pa.Table) -> pa.Table:
     """Arrow types Spark reads: timestamps in microseconds, dictionaries decoded, columns
     of NULLs as text."""
@@ -532,25 +644,116 @@ def _naive_columns(df: Any, schema: ibis.Schema, *, text: bool = False) -> Any:
     return df.select(*cols)
 
 
-def _merge(fmt: str, parts: list[Path], out: Path, columns: list[str]) -> None:
-    """The part files Spark wrote, as one file ``out`` (in part order)."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+def _unsorted_by_row(expr: ir.Table) -> ir.Table | None:
+    """``expr`` without its ordering, with ``_row`` as its last column, when ``expr`` is
+    columns picked from rows ordered by ``_row`` alone (as the runner writes scores); else
+    None."""
+    import ibis.expr.operations as ops
 
-        writer = None
-        try:
-            for part in parts:
-                for batch in pq.ParquetFile(part).iter_batches(batch_size=1 << 17):
-                    if writer is None:
-                        writer = pq.ParquetWriter(out, batch.schema.remove_metadata(), compression="zstd")
-                    writer.write_batch(batch.replace_schema_metadata(None))
-            if writer is None:  # no rows: an empty file with the columns
-                schema = pq.read_schema(parts[0]) if parts else pa.schema([(c, pa.string()) for c in columns])
-                writer = pq.ParquetWriter(out, schema.remove_metadata(), compression="zstd")
-        finally:
-            if writer is not None:
-                writer.close()
-        return
+    op = expr.op()
+    if not isinstance(op, ops.Project) or not isinstance(op.parent, ops.Sort) or ROW in op.values:
+        return None
+    sort = op.parent
+    if len(sort.keys) != 1 or not sort.keys[0].ascending:
+        return None
+    key = sort.keys[0].arg
+    if not (isinstance(key, ops.Field) and key.name == ROW and key.rel == sort.parent):
+        return None
+    if not all(isinstance(v, ops.Field) and v.rel == sort and v.name == name for name, v in op.values.items()):
+        return None
+    return sort.parent.to_expr().select(*op.values, ROW)
+
+
+def _parts_in_row_order(parts: list[Path]) -> list[Path] | None:
+    """The part files holding rows (each in increasing ``_row`` order) in the order of their
+    rows, or None when a part is not in order or two parts' rows interleave."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    ranges = []
+    for part in parts:
+        rows = pq.read_table(part, columns=[ROW]).column(0)
+        if len(rows) == 0:
+            continue
+        if rows.null_count or (len(rows) > 1 and not pc.all(pc.greater(rows[1:], rows[:-1])).as_py()):
+            return None
+        ranges.append((rows[0].as_py(), rows[-1].as_py(), part))
+    ranges.sort(key=lambda r: r[0])
+    if any(a[1] >= b[0] for a, b in zip(ranges, ranges[1:])):
+        return None
+    return [r[2] for r in ranges] or parts[:1]
+
+
+def _copy_row_groups(spark: Any, parts: list[Path], out: Path, *, drop: str | None = None) -> None:
+    """The row groups of the Parquet files ``parts`` copied into one file ``out`` as they
+    are (no decoding, no compression), in order, without the column ``drop`` (Parquet's
+    own Java classes, which Spark carries)."""
+    jvm = spark._jvm
+    conf = spark._jsc.hadoopConfiguration()
+    parquet = jvm.org.apache.parquet
+    HadoopPath = jvm.org.apache.hadoop.fs.Path
+    files = [parquet.hadoop.util.HadoopInputFile.fromPath(HadoopPath(p.resolve().as_uri()), conf) for p in parts]
+    readers = []
+    try:
+        readers = [parquet.hadoop.ParquetFileReader.open(f) for f in files]
+        meta = readers[0].getFooter().getFileMetaData()
+        schema = meta.getSchema()
+        fields = jvm.java.util.ArrayList()
+        for field in schema.getFields():
+            if field.getName() != drop:
+                fields.add(field)
+        mode = getattr(parquet.hadoop, "ParquetFileWriter$Mode").CREATE
+        writer = parquet.hadoop.ParquetFileWriter(
+            parquet.hadoop.util.HadoopOutputFile.fromPath(HadoopPath(out.resolve().as_uri()), conf),
+            parquet.schema.MessageType(schema.getName(), fields), mode, 128 << 20, 0)
+        writer.start()
+        for file, reader in zip(files, readers):
+            stream = file.newStream()
+            try:
+                writer.appendRowGroups(stream, reader.getFooter().getBlocks(), True)
+            finally:
+                stream.close()
+        extra = jvm.java.util.HashMap()
+        for key, value in dict(meta.getKeyValueMetaData()).items():
+            if key == "org.apache.spark.sql.parquet.row.metadata":  # Spark's schema of the file
+                spark_schema = json.loads(value)
+                spark_schema["fields"] = [f for f in spark_schema.get("fields", []) if f.get("name") != drop]
+                value = json.dumps(spark_schema, separators=(",", ":"))
+            extra.put(key, value)
+        writer.end(extra)
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def _merge_parquet(parts: list[Path], out: Path, columns: list[str], *, drop: str | None = None) -> None:
+    """The Parquet files ``parts`` decoded and written again as one file ``out`` (in part
+    order), without the column ``drop``."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for part in parts:
+            source = pq.ParquetFile(part)
+            keep = [n for n in source.schema_arrow.names if n != drop]
+            for batch in source.iter_batches(batch_size=1 << 17, columns=keep):
+                if writer is None:
+                    writer = pq.ParquetWriter(out, batch.schema.remove_metadata(), compression="zstd")
+                writer.write_batch(batch.replace_schema_metadata(None))
+        if writer is None:  # no rows: an empty file with the columns
+            if parts:
+                schema = pq.read_schema(parts[0])
+                schema = schema.remove(schema.get_field_index(drop)) if drop in schema.names else schema
+            else:
+                schema = pa.schema([(c, pa.string()) for c in columns])
+            writer = pq.ParquetWriter(out, schema.remove_metadata(), compression="zstd")
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _merge_text(fmt: str, parts: list[Path], out: Path, columns: list[str]) -> None:
+    """The CSV or JSON-lines part files Spark wrote, as one file ``out`` (in part order)."""
     with open(out, "wb") as sink:
         if fmt == "csv":
             header = io.StringIO()

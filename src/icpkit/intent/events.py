@@ -21,30 +21,13 @@ import ibis.expr.types as ir
 from ..errors import MissingColumnError, suggest
 from ..io import values
 from ..io.crm import header_key
+from .record import CONTACT_HEADERS, EVENT_HEADERS, FREE_MAIL
 
 ROW = "_row"
 #: How the id of an event without one begins: the rest is its content (the same content is
 #: the same event).
 FINGERPRINT = "row:"
 
-#: Providers of personal e-mail addresses: a contact on one of them is not an account.
-FREE_MAIL = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "hotmail.com",
-    "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com",
-    "mac.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com",
-    "yandex.com", "yandex.ru", "mail.ru", "zoho.com", "qq.com", "163.com", "126.com", "rediffmail.com",
-    "fastmail.com", "hey.com", "tutanota.com", "orange.fr", "free.fr", "laposte.net", "libero.it",
-})
-
-#: Canonical event columns and the other headers they are recognised by.
-EVENT_HEADERS: dict[str, tuple[str, ...]] = {
-    "event_id": ("id", "eventid"),
-    "domain": ("company domain", "account domain", "website"),
-    "email": ("e-mail", "contact email", "email address"),
-    "type": ("event type", "event", "activity type", "event_type"),
-    "occurred_at": ("timestamp", "time", "occurred", "created_at", "event time", "date"),
-    "properties": ("props",),
-}
 
 
 # The times every engine reads alike (and Python's ``datetime.fromisoformat``): ``YYYY-MM-DD``,
@@ -220,14 +203,6 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
     )
 
 
-#: Canonical contact columns and other headers they are recognised by.
-CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
-    "email": ("e-mail", "email address", "contact email"),
-    "domain": ("company domain", "account domain", "website"),
-    "title": ("job title", "jobtitle", "position"),
-    "seniority": ("level", "job level"),
-    "department": ("function", "job function"),
-}
 
 
 def canonical_contacts(raw: ir.Table, source: str) -> ir.Table:

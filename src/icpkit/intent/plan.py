@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 from ..profile.model import Decay, Intent, Priority, Profile, Trigger, format_number
 from ..scoring.conditions import compile_condition
 from ..scoring.criteria import points_literal
-from ..scoring.plan import route_of, tier_by_score, utc_naive, with_abm_tier
+from ..scoring.plan import round_half_away, route_of, tier_by_score, utc_naive, with_abm_tier
 from .events import Needed
 
 SECONDS_PER_DAY = 86400.0
@@ -117,7 +117,7 @@ def intent_plan(intent: Intent, events: ir.Table, as_of: datetime, only: ir.Tabl
                                  buying_group_people=ibis.literal(0, type="int64"),
                                  intent_reasons=per_account.signal_text)
     return out.select("domain", intent_points=out._total.cast("float64"),
-                      intent_score=out._total.clip(lower=0, upper=100).round(2),
+                      intent_score=round_half_away(out._total.clip(lower=0, upper=100), 2),
                       buying_group="buying_group", buying_group_people=out.buying_group_people.cast("int64"),
                       intent_reasons="intent_reasons")
 
@@ -155,8 +155,8 @@ def persona_plan(profile: Profile, contacts: ir.Table, events: ir.Table, as_of: 
     if profile.committee is not None:
         roles = profile.committee.roles
         # ifelse, not a cast: PostgreSQL casts a boolean to integer but not to bigint
-        out["committee_coverage"] = (sum(per[f"_has_{r}"].ifelse(1, 0) for r in roles) / len(roles)).round(2)
-        out["committee_engaged"] = (sum(per[f"_eng_{r}"].ifelse(1, 0) for r in roles) / len(roles)).round(2)
+        out["committee_coverage"] = round_half_away(sum(per[f"_has_{r}"].ifelse(1, 0) for r in roles) / len(roles), 2)
+        out["committee_engaged"] = round_half_away(sum(per[f"_eng_{r}"].ifelse(1, 0) for r in roles) / len(roles), 2)
     return per.select("domain", **out)
 
 
@@ -171,7 +171,7 @@ def trigger_plan(triggers: list[Trigger], events: ir.Table, as_of: datetime) -> 
     for trig in triggers:
         mine = t.type == trig.event_type
         days, *count = trig.fields
-        aggs[days] = t._age.min(where=mine).round(4)
+        aggs[days] = round_half_away(t._age.min(where=mine), 4)
         if count:
             aggs[count[0]] = (mine & (t._age <= trig.window_days)).ifelse(1, 0).sum().cast("float64")
     return t.group_by("domain").aggregate(**aggs)
@@ -242,7 +242,7 @@ def _weight(decay: Decay | None, age: ir.FloatingValue) -> ir.FloatingValue:
 
 def _signed_text(points: ir.FloatingValue) -> ir.StringValue:
     """``+12.5`` / ``-3``: points rounded to 1 decimal, with their sign."""
-    r = points.round(1)
+    r = round_half_away(points, 1)
     text = (r == r.round(0)).ifelse(r.cast("int64").cast("string"), r.cast("string"))
     return (r >= 0).ifelse("+" + text, text)
 
@@ -267,7 +267,7 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
     reasons = j.intent_reasons
     if personas is not None:
         raw = (j.intent_points.fill_null(0.0) + j.persona_points.fill_null(0.0)).cast("float64")
-        intent_score = raw.clip(lower=0, upper=100).round(2)
+        intent_score = round_half_away(raw.clip(lower=0, upper=100), 2)
         text = "engaged " + j._engaged.fill_null("") + " (" + _signed_text(j.persona_points.fill_null(0.0)) + ")"
         reasons = ibis.cases((j.persona_points.fill_null(0.0) == 0, reasons),
                              (reasons.isnull(), text), else_=text + "; " + reasons)
@@ -284,7 +284,7 @@ def blend(profile: Profile, scored: ir.Table, intent: ir.Table, accounts: ir.Tab
             extra["committee_engaged"] = j.committee_engaged.fill_null(0.0)
     if pr is not None:
         w_fit, w_intent = _shares(pr, j._stage)
-        priority = (j.fit_score * w_fit + intent_score * w_intent).round(2)
+        priority = round_half_away(j.fit_score * w_fit + intent_score * w_intent, 2)
         extra["priority"] = priority
         if pr.tiers_on != "fit":
             basis = priority if pr.tiers_on == "priority" else intent_score

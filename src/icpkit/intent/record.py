@@ -23,7 +23,7 @@ from ..io import record as rv
 from ..io.crm import header_key
 from ..profile.model import Decay, Profile, format_number
 
-#: Free-mail providers: an e-mail there is a person, not an account (``intent.events.FREE_MAIL``).
+#: Providers of personal e-mail addresses: a contact on one of them is not an account.
 FREE_MAIL = frozenset({
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "hotmail.com",
     "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com",
@@ -31,7 +31,7 @@ FREE_MAIL = frozenset({
     "yandex.com", "yandex.ru", "mail.ru", "zoho.com", "qq.com", "163.com", "126.com", "rediffmail.com",
     "fastmail.com", "hey.com", "tutanota.com", "orange.fr", "free.fr", "laposte.net", "libero.it",
 })
-#: Event and contact headers (``intent.events.EVENT_HEADERS`` / ``CONTACT_HEADERS``).
+#: Canonical event and contact columns, and the other headers they are recognised by.
 EVENT_HEADERS: dict[str, tuple[str, ...]] = {
     "event_id": ("id", "eventid"),
     "domain": ("company domain", "account domain", "website"),

@@ -28,7 +28,9 @@ from typing import Any
 # RE2's \s, plus the no-break space and BOM (see values._WS).
 SPACES = " \t\n\f\r\u00a0\ufeff"
 _S = "[ \t\n\f\r\u00a0\ufeff]"
-_BLANK_WORDS = frozenset({"n/a", "na", "null", "none", "-", "--", "nan", "#n/a"})
+#: The placeholders for "no value" (ignoring case and surrounding whitespace).
+BLANK_WORDS = ("n/a", "na", "null", "none", "-", "--", "nan", "#n/a")
+_BLANK_WORDS = frozenset(BLANK_WORDS)
 _NON_ASCII_LETTERS = "\u00c0-\u1fff\u3040-\ud7ff\uf900-\ufaff"
 
 
@@ -146,8 +148,10 @@ _COMMON = "US GB DE CA FR AU IN NL ES IT BR SE CH IE SG IL JP DK NO BE PL MX FI 
 
 @lru_cache(maxsize=1)
 def country_keys() -> dict[str, str]:
-    """Lookup key -> ISO alpha-2 code, built from ``countries.csv`` by the rules of
-    ``values._countries`` (most common countries first, blank placeholders never keys)."""
+    """Lookup key -> ISO alpha-2 code, from ``countries.csv`` (code, alpha3, name, aliases
+    separated by ``|``): most common countries first, blank placeholders never keys ("n/a",
+    "#n/a" and "N.A." all have the key "na": never read as Namibia). The one table of the
+    engines' lookup (``values.normalize_country``) and of this module's."""
     source = resources.files("icpkit.io").joinpath("countries.csv")
     with source.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -160,10 +164,11 @@ def country_keys() -> dict[str, str]:
     rows.sort(key=lambda row: rank.get(row["code"], len(rank)))
     keys: dict[str, str] = {}
     for row in rows:
-        for text in [row["code"], row["alpha3"], row["name"], *row["aliases"].split("|")]:
+        code = row["code"]
+        for text in [code, row["alpha3"], row["name"], *row["aliases"].split("|")]:
             k = key(text)
-            if k and k not in blank_keys:
-                keys.setdefault(k, row["code"])
+            if k and k not in blank_keys and keys.setdefault(k, code) != code:
+                raise ValueError(f"countries.csv: {text!r} names both {keys[k]} and {code}")
     return keys
 
 

@@ -24,6 +24,10 @@ _SUFFIXES: dict[str, Format] = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
 }
 _DELIMITERS = (",", ";", "\t", "|")
+#: Cells starting with one of these run as a formula in a spreadsheet: CSV exports put an
+#: apostrophe before them (``backends.base.csv_safe``, ``io.small_csv``).
+FORMULA_CHARS = "=+-@\t\r"
+
 _SAMPLE_BYTES = 1 << 20
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

@@ -84,11 +84,14 @@ class ScoringPlan:
         return rows.group_by(list(self.keys)).agg(n=rows.count()).join(combos, list(self.keys))
 
     def tier_counts(self) -> ir.Table:
-        """Accounts per tier (``tier``, ``accounts``), highest tier first, counted per
+        """Accounts per tier (``tier``, ``accounts``), highest tier first (tiers whose best
+        scores tie, as a disqualifier can make them, in the profile's order), counted per
         combination of outcomes rather than per scored row."""
         per_combo = self._per_combo()
         counts = per_combo.group_by("tier").agg(accounts=per_combo.n.sum().cast("int64"), best=per_combo.fit_score.max())
-        return counts.order_by(ibis.desc("best")).select("tier", "accounts")
+        order = ibis.cases(*[(counts.tier == t.name, i) for i, t in enumerate(self.profile.ordered_tiers)],
+                           else_=len(self.profile.ordered_tiers))
+        return counts.order_by([ibis.desc("best"), order]).select("tier", "accounts")
 
     def fit_scores(self) -> ir.Table:
         """``_row`` (when the input has one), ``domain``, ``fit_score`` and ``tier`` of every row:
@@ -339,17 +342,21 @@ def _with_abm(profile: Profile, rows: ir.Table, combos: ir.Table, keys: list[str
         return scored.mutate(abm_tier=ibis.null(str))
     abm = profile.abm
     eligible = combos.filter((combos.tier == abm.tier) & combos.disqualified_by.isnull()).select(*keys, "fit_score")
-    candidates = rows.join(eligible, keys).select(key_col, "fit_score")
-    return with_abm_tier(abm, scored, candidates, key_col, "fit_score")
+    join_col = ROW if ROW in rows.columns else key_col
+    candidates = rows.join(eligible, keys).select(*dict.fromkeys([key_col, join_col]), "fit_score")
+    return with_abm_tier(abm, scored, candidates, key_col, "fit_score", join_col=join_col)
 
 
-def with_abm_tier(abm: Abm, scored: ir.Table, candidates: ir.Table, key_col: str, score: str) -> ir.Table:
+def with_abm_tier(abm: Abm, scored: ir.Table, candidates: ir.Table, key_col: str, score: str, *,
+                  join_col: str | None = None) -> ir.Table:
     """``scored`` with ``abm_tier`` set from the ``a + b`` best ``candidates`` (the eligible
-    rows: ``key_col`` and the ``score`` they are ranked by, ties by key)."""
+    rows: ``key_col`` and the ``score`` they are ranked by, ties by key). ``join_col`` (default
+    ``key_col``) joins the ranks back: an integer row number joins much faster than a domain."""
+    join_col = join_col or key_col
     top = candidates.order_by([ibis.desc(score), key_col]).limit(abm.a + abm.b)
-    top = top.select(_abm_key=key_col, _abm_rank=ibis.row_number().over(
+    top = top.select(_abm_key=join_col, _abm_rank=ibis.row_number().over(
         ibis.window(order_by=[ibis.desc(top[score]), top[key_col]])))
-    joined = scored.left_join(top, scored[key_col] == top._abm_key)
+    joined = scored.left_join(top, scored[join_col] == top._abm_key)
     rank = joined._abm_rank
     abm_tier = ibis.cases(
         (~((joined.tier == abm.tier) & joined.disqualified_by.isnull()), ibis.null(str)),

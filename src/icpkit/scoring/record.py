@@ -145,6 +145,14 @@ class Scorer:
             people = read_contacts(contacts, self._events.persona_fields) if self.profile.personas else None
         return [self._score(record, row, index, people, at, when, explain) for row, record in enumerate(records, 1)]
 
+    def columns(self, keys: Iterable[str]) -> dict[str, str]:
+        """The key each field is read from in records with these ``keys`` (as
+        :mod:`icpkit.io.canonical` picks an input's columns), e.g. ``{"domain": "Website"}``;
+        a missing one is the MissingColumnError :meth:`score` raises."""
+        shape = tuple(keys)
+        layout = self._layouts.get(shape) or self._layout(shape)
+        return {name: header for name, header, _, _ in layout.fields}
+
     # -- one record -------------------------------------------------------------------
 
     def _score(self, record: Mapping[str, Any], row: int, index: EventsIndex | None,

@@ -27,7 +27,7 @@ def fit_sql(profile: Profile, table: TableName, dialect: str, *, text_columns: b
     raw = ibis.table(schema, name=name, database=".".join(space) or None)
     raw = raw.select(**{ROW: ibis.literal(0, type="int64")}, **{c: raw[c] for c in schema})
     canon = canonical_plan(raw, profile, source=str(table)).expr
-    accounts = canon.select(*[c for c in canon.columns if c == ROW or not c.startswith("_")])
+    accounts = canon.select(*[c for c in canon.columns if not c.startswith("_")])  # no _row: a table has none
     plan = build_plan(profile, accounts, scored_at=scored_at)
     *steps, last = plan.steps
     shown = last.expr.select(*[c for c in last.expr.columns if not c.startswith("_")])
