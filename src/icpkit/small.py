@@ -104,7 +104,7 @@ def _is_csv(path: str | Path, purpose: str) -> bool:
 
 def _unrecognised_country(records: list[dict[str, str | None]], header: str) -> bool:
     """A country that is neither blank nor read as an ISO code (``values.country_is_unrecognised``)."""
-    codes = frozenset(rv.country_keys().values())
+    codes = rv.country_codes()
     return any(not rv.is_blank(r[header]) and rv.normalize_country(r[header]) not in codes for r in records)
 
 

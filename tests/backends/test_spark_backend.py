@@ -391,14 +391,14 @@ def test_writes_are_atomic_and_csv_is_neutralised(spark: Any, tmp_path: Path) ->
 
 def test_parquet_in_input_order_is_written_without_a_sort_when_the_rows_come_in_order(
         spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import icpkit.backends.spark as backend
+    import icpkit.backends.spark_files as backend
 
     src = tmp_path / "in.parquet"
     pq.write_table(pa.table({"k": [f"d{i:05d}" for i in range(30_000)], "n": list(range(30_000))}), src,
                    row_group_size=1_000)
     in_order: list[bool] = []
-    check = backend._parts_in_row_order
-    monkeypatch.setattr(backend, "_parts_in_row_order", lambda parts: (lambda r: (in_order.append(r is not None), r)[1])(
+    check = backend.parts_in_row_order
+    monkeypatch.setattr(backend, "parts_in_row_order", lambda parts: (lambda r: (in_order.append(r is not None), r)[1])(
         check(parts)))
     want = [f"d{i:05d}" for i in range(30_000)]
     out = tmp_path / "out.parquet"

@@ -24,8 +24,11 @@ Every engine follows the same conventions:
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -34,7 +37,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from ..io.sources import FORMULA_CHARS, TableName
+from ..errors import DataError
+from ..io.sources import FORMULA_CHARS, TableName, file_format
 
 #: Called with a phase name and, while a query runs, its progress in percent (or None).
 ProgressFn = Callable[[str, float | None], None]
@@ -81,6 +85,29 @@ def unbound(name: str, schema: ibis.Schema | pa.Schema) -> ir.Table:
     if isinstance(schema, pa.Schema):
         schema = ibis.Schema.from_pyarrow(schema)
     return ibis.table(schema, name=name)
+
+
+def output_file(target: Path, *, parquet_directory: bool = False) -> tuple[Path, str, Path]:
+    """An output file: its path, its format (by suffix), and the temporary name beside it
+    that it is written under before it is renamed into place; its folder is made. A
+    directory is refused (a Parquet one is accepted with ``parquet_directory``)."""
+    out = Path(target)
+    fmt = file_format(out, purpose="output")
+    if out.is_dir() and not (parquet_directory and fmt == "parquet"):
+        raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out, fmt, out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+
+
+@contextmanager
+def whole_phase(progress: ProgressFn | None, phase: str) -> Iterator[None]:
+    """Report ``phase`` to ``progress`` for an engine that tells nothing of a query's
+    progress: started, then done."""
+    if progress is not None:
+        progress(phase, None)
+    yield
+    if progress is not None:
+        progress(phase, 100.0)
 
 
 def csv_safe(expr: ir.Table) -> ir.Table:

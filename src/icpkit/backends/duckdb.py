@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,8 @@ import pyarrow as pa
 
 from ..errors import DataError, WorkspaceError, located
 from ..io.sources import existing_file, file_format, sniff_csv
-from .base import ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, unbound
+from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
+                   unbound)
 
 
 def quote_ident(name: str) -> str:
@@ -210,12 +210,7 @@ class DuckDBBackend:
             with self._progress(progress, "writing results"):
                 self._run(f"CREATE OR REPLACE TABLE {_table_sql(target)} AS {self.compile(expr)}")
             return f"table '{target}'" + ("" if self.database == ":memory:" else f" in {self.database}")
-        out = Path(target)
-        fmt = file_format(out, purpose="output")
-        if out.is_dir():
-            raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        out, fmt, tmp = output_file(target)
         options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet, COMPRESSION zstd",
                    "jsonl": "FORMAT json"}[fmt]
         sql = self.compile(csv_safe(expr) if fmt == "csv" else expr)

@@ -40,7 +40,8 @@ import pyarrow as pa
 from ..errors import DataError, DependencyError, MissingColumnError, WorkspaceError
 from ..io.sources import CsvDialect, existing_file, file_format, sniff_csv
 from . import pg_arrow, pg_sql
-from .base import ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, unbound
+from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
+                   unbound, whole_phase)
 
 #: At most this many tables are listed when a table is missing.
 _MAX_LISTED = 20
@@ -196,15 +197,6 @@ class PostgresBackend:
         if state.startswith(("08", "53", "57", "28")) or isinstance(exc, self._psycopg.OperationalError):
             return WorkspaceError(f"PostgreSQL at {self.label}: {text}", where=self.label)
         return exc
-
-    @contextmanager
-    def _progress(self, progress: ProgressFn | None, phase: str) -> Iterator[None]:
-        """PostgreSQL reports no progress of a query: the phase starts, then it is done."""
-        if progress is not None:
-            progress(phase, None)
-        yield
-        if progress is not None:
-            progress(phase, 100.0)
 
     def _temp_kind(self, name: str) -> str | None:
         """``"v"`` or ``"r"`` when ``name`` is a temporary view or table of this session."""
@@ -433,7 +425,7 @@ class PostgresBackend:
         sql = self._sql(expr, statement=True)
         self._seq += 1
         new = f"icp_new_{self._seq}"
-        with self._progress(progress, phase), self.con.transaction():
+        with whole_phase(progress, phase), self.con.transaction():
             self._run(f"CREATE TEMP TABLE {new} AS {sql}")
             self._drop_temp(name)
             self._run(f"ALTER TABLE pg_temp.{new} RENAME TO {quote_ident(name)}")
@@ -452,7 +444,7 @@ class PostgresBackend:
     def to_arrow(self, expr: ir.Expr, *, progress: ProgressFn | None = None, phase: str = "") -> pa.Table:
         table = _as_table(expr)
         schema = table.schema()
-        with self._progress(progress, phase), self._batches(table) as batches:
+        with whole_phase(progress, phase), self._batches(table) as batches:
             out = pa.Table.from_batches(list(batches), schema=pa.schema(
                 [pa.field(n, pg_arrow.arrow_type(t)) for n, t in schema.items()]))
         return out
@@ -473,17 +465,12 @@ class PostgresBackend:
 
     def write(self, expr: ir.Table, target: Target, *, progress: ProgressFn | None = None) -> str:
         if isinstance(target, TableName):
-            with self._progress(progress, "writing results"):
+            with whole_phase(progress, "writing results"):
                 self._write_table(expr, target)
             return f"table {target} in {self.label}"
-        out = Path(target)
-        fmt = file_format(out, purpose="output")
-        if out.is_dir():
-            raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        out, fmt, tmp = output_file(target)
         try:
-            with self._progress(progress, "writing results"):
+            with whole_phase(progress, "writing results"):
                 if fmt == "parquet":
                     self._write_parquet(expr, tmp)
                 else:

@@ -32,7 +32,6 @@ as ``scored_at``) are written and returned without a zone, as DuckDB does.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
@@ -50,7 +49,9 @@ import pyarrow as pa
 
 from ..errors import DataError, DependencyError, MissingColumnError, located
 from ..io.sources import existing_file, file_format, sniff_csv
-from .base import ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, unbound
+from . import spark_files as files
+from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
+                   unbound, whole_phase)
 
 #: At most this many tables are listed when a table is missing.
 _MAX_LISTED = 20
@@ -228,7 +229,7 @@ class SparkBackend:
                 return df.select((F.col("_metadata.row_index") + 1).alias(ROW), *cols)
             if fmt == "jsonl":
                 df = self.spark.read.json(where, mode="FAILFAST")
-                first = _first_json_keys(path)  # Spark sorts the inferred columns: back to the file's order
+                first = files.first_json_keys(path)  # Spark sorts the inferred columns: back to the file's order
                 order = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
                 return _numbered(df.select(*[F.col(_quote(c)) for c in order]))
             return self._csv_frame(path, where, name, on_error)
@@ -278,7 +279,7 @@ class SparkBackend:
                     phase: str = "") -> ir.Table:
         check_name(name)
         sql = self.compile(expr)
-        with self._progress(progress, phase):
+        with whole_phase(progress, phase):
             df = self._checkpoint(self._sql(sql), self._source_of(sql))
         self._labels[name] = self._source_of(sql)
         return self._name(name, df)
@@ -326,7 +327,7 @@ class SparkBackend:
     def to_arrow(self, expr: ir.Expr, *, progress: ProgressFn | None = None, phase: str = "") -> pa.Table:
         schema = expr.schema() if isinstance(expr, ir.Table) else None
         sql = self.compile(expr)
-        with self._progress(progress, phase), self._errors(self._source_of(sql)):
+        with whole_phase(progress, phase), self._errors(self._source_of(sql)):
             table = self._sql(sql).toArrow()
         return _naive_times(table, schema)
 
@@ -341,14 +342,6 @@ class SparkBackend:
     def _sql(self, sql: str) -> Any:
         with self._errors(self._source_of(sql)):
             return self.spark.sql(sql)
-
-    @contextmanager
-    def _progress(self, progress: ProgressFn | None, phase: str) -> Iterator[None]:
-        if progress is not None:
-            progress(phase, None)
-        yield
-        if progress is not None:
-            progress(phase, 100.0)
 
     @contextmanager
     def _errors(self, label: str | None = None) -> Iterator[None]:
@@ -393,16 +386,11 @@ class SparkBackend:
     # -- writing ---------------------------------------------------------------------
 
     def write(self, expr: ir.Table, target: Target, *, progress: ProgressFn | None = None) -> str:
-        with self._progress(progress, "writing results"):
+        with whole_phase(progress, "writing results"):
             if isinstance(target, TableName):
                 self._write_table(expr, target)
                 return f"table '{target}'"
-            out = Path(target)
-            fmt = file_format(out, purpose="output")
-            if out.is_dir() and fmt != "parquet":
-                raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+            out, fmt, tmp = output_file(target, parquet_directory=True)
             try:
                 if fmt == "parquet" and not out.is_dir() and self._write_parquet_in_row_order(expr, tmp, out):
                     return str(out)
@@ -411,14 +399,14 @@ class SparkBackend:
                 df = _naive_columns(self._sql(sql), shown.schema(), text=fmt != "parquet")
                 self._write_files(df, fmt, tmp / "parts", self._source_of(sql))
                 if fmt == "parquet" and out.is_dir():
-                    _swap_directory(tmp / "parts", out)
+                    files.swap_directory(tmp / "parts", out)
                 else:
                     single = tmp / "out"
                     parts = sorted((tmp / "parts").glob("part-*"))
                     if fmt == "parquet":
-                        self._merge_parquet(parts, single, df.columns)
+                        files.merge_parquet(self.spark, parts, single, df.columns)
                     else:
-                        _merge_text(fmt, parts, single, df.columns)
+                        files.merge_text(fmt, parts, single, df.columns)
                     os.replace(single, out)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -442,24 +430,14 @@ class SparkBackend:
         sql = self.compile(unsorted)
         df = _naive_columns(self._sql(sql), unsorted.schema())
         self._write_files(df, "parquet", tmp / "rows", self._source_of(sql))
-        parts = _parts_in_row_order(sorted((tmp / "rows").glob("part-*")))
+        parts = files.parts_in_row_order(sorted((tmp / "rows").glob("part-*")))
         if parts is None:
             shutil.rmtree(tmp / "rows", ignore_errors=True)
             return False
         single = tmp / "out"
-        self._merge_parquet(parts, single, [c for c in df.columns if c != ROW], drop=ROW)
+        files.merge_parquet(self.spark, parts, single, [c for c in df.columns if c != ROW], drop=ROW)
         os.replace(single, out)
         return True
-
-    def _merge_parquet(self, parts: list[Path], out: Path, columns: list[str], *, drop: str | None = None) -> None:
-        """The Parquet files ``parts`` as one file ``out``, in order, without the column
-        ``drop``: their row groups copied as they are, or (when that fails: no part files,
-        Parquet's Java classes not as expected) decoded and written again."""
-        try:
-            _copy_row_groups(self.spark, parts, out, drop=drop)
-        except Exception:
-            out.unlink(missing_ok=True)
-            _merge_parquet(parts, out, columns, drop=drop)
 
     def _write_files(self, df: Any, fmt: str, where: Path, label: str) -> None:
         writer = df.write.mode("error")
@@ -662,131 +640,6 @@ def _unsorted_by_row(expr: ir.Table) -> ir.Table | None:
     if not all(isinstance(v, ops.Field) and v.rel == sort and v.name == name for name, v in op.values.items()):
         return None
     return sort.parent.to_expr().select(*op.values, ROW)
-
-
-def _parts_in_row_order(parts: list[Path]) -> list[Path] | None:
-    """The part files holding rows (each in increasing ``_row`` order) in the order of their
-    rows, or None when a part is not in order or two parts' rows interleave."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    ranges = []
-    for part in parts:
-        rows = pq.read_table(part, columns=[ROW]).column(0)
-        if len(rows) == 0:
-            continue
-        if rows.null_count or (len(rows) > 1 and not pc.all(pc.greater(rows[1:], rows[:-1])).as_py()):
-            return None
-        ranges.append((rows[0].as_py(), rows[-1].as_py(), part))
-    ranges.sort(key=lambda r: r[0])
-    if any(a[1] >= b[0] for a, b in zip(ranges, ranges[1:])):
-        return None
-    return [r[2] for r in ranges] or parts[:1]
-
-
-def _copy_row_groups(spark: Any, parts: list[Path], out: Path, *, drop: str | None = None) -> None:
-    """The row groups of the Parquet files ``parts`` copied into one file ``out`` as they
-    are (no decoding, no compression), in order, without the column ``drop`` (Parquet's
-    own Java classes, which Spark carries)."""
-    jvm = spark._jvm
-    conf = spark._jsc.hadoopConfiguration()
-    parquet = jvm.org.apache.parquet
-    HadoopPath = jvm.org.apache.hadoop.fs.Path
-    files = [parquet.hadoop.util.HadoopInputFile.fromPath(HadoopPath(p.resolve().as_uri()), conf) for p in parts]
-    readers = []
-    try:
-        readers = [parquet.hadoop.ParquetFileReader.open(f) for f in files]
-        meta = readers[0].getFooter().getFileMetaData()
-        schema = meta.getSchema()
-        fields = jvm.java.util.ArrayList()
-        for field in schema.getFields():
-            if field.getName() != drop:
-                fields.add(field)
-        mode = getattr(parquet.hadoop, "ParquetFileWriter$Mode").CREATE
-        writer = parquet.hadoop.ParquetFileWriter(
-            parquet.hadoop.util.HadoopOutputFile.fromPath(HadoopPath(out.resolve().as_uri()), conf),
-            parquet.schema.MessageType(schema.getName(), fields), mode, 128 << 20, 0)
-        writer.start()
-        for file, reader in zip(files, readers):
-            stream = file.newStream()
-            try:
-                writer.appendRowGroups(stream, reader.getFooter().getBlocks(), True)
-            finally:
-                stream.close()
-        extra = jvm.java.util.HashMap()
-        for key, value in dict(meta.getKeyValueMetaData()).items():
-            if key == "org.apache.spark.sql.parquet.row.metadata":  # Spark's schema of the file
-                spark_schema = json.loads(value)
-                spark_schema["fields"] = [f for f in spark_schema.get("fields", []) if f.get("name") != drop]
-                value = json.dumps(spark_schema, separators=(",", ":"))
-            extra.put(key, value)
-        writer.end(extra)
-    finally:
-        for reader in readers:
-            reader.close()
-
-
-def _merge_parquet(parts: list[Path], out: Path, columns: list[str], *, drop: str | None = None) -> None:
-    """The Parquet files ``parts`` decoded and written again as one file ``out`` (in part
-    order), without the column ``drop``."""
-    import pyarrow.parquet as pq
-
-    writer = None
-    try:
-        for part in parts:
-            source = pq.ParquetFile(part)
-            keep = [n for n in source.schema_arrow.names if n != drop]
-            for batch in source.iter_batches(batch_size=1 << 17, columns=keep):
-                if writer is None:
-                    writer = pq.ParquetWriter(out, batch.schema.remove_metadata(), compression="zstd")
-                writer.write_batch(batch.replace_schema_metadata(None))
-        if writer is None:  # no rows: an empty file with the columns
-            if parts:
-                schema = pq.read_schema(parts[0])
-                schema = schema.remove(schema.get_field_index(drop)) if drop in schema.names else schema
-            else:
-                schema = pa.schema([(c, pa.string()) for c in columns])
-            writer = pq.ParquetWriter(out, schema.remove_metadata(), compression="zstd")
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-def _merge_text(fmt: str, parts: list[Path], out: Path, columns: list[str]) -> None:
-    """The CSV or JSON-lines part files Spark wrote, as one file ``out`` (in part order)."""
-    with open(out, "wb") as sink:
-        if fmt == "csv":
-            header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow(columns)
-            sink.write(header.getvalue().encode("utf-8"))
-        for part in parts:
-            with open(part, "rb") as source:
-                shutil.copyfileobj(source, sink, 1 << 20)
-
-
-def _swap_directory(new: Path, out: Path) -> None:
-    """Put the directory ``new`` in the place of the directory ``out`` (the old one is kept
-    until the new one is in place, and put back if that fails)."""
-    old = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.old")
-    os.replace(out, old)
-    try:
-        os.replace(new, out)
-    except OSError:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _first_json_keys(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except ValueError:
-                    return []
-                return list(first) if isinstance(first, dict) else []
-    return []
 
 
 def _error_class(exc: Exception) -> str:

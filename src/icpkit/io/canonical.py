@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from ..errors import MissingColumnError, suggest
+from ..errors import MissingColumnError
 from ..profile.model import Kind, Profile
 from . import values
-from .crm import canonical_mapping, header_key
+from .crm import canonical_mapping, missing_columns, resolve_column
 
 ROW = "_row"
 ROW_KEY = "row"  # the key of an input without domains (see scoring.plan.ROW_KEY)
@@ -58,9 +58,9 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input",
     domain: an account without trigger events has no ``days_since_*`` and counts of 0."""
     headers = [c for c in raw.columns if c != ROW]
     mapping = canonical_mapping(headers, explicit=profile.columns)
-    keyed = "domain" in profile.columns or _resolve("domain", headers, mapping.columns) is not None
+    keyed = "domain" in profile.columns or resolve_column("domain", headers, mapping.columns) is not None
     wanted: dict[str, Kind] = {"domain": "text"} if keyed else {}
-    if _resolve("name", headers, mapping.columns) is not None:
+    if resolve_column("name", headers, mapping.columns) is not None:
         wanted["name"] = "text"
     derived = set(profile.trigger_fields())
     wanted.update({f: k for f, k in profile.field_kinds().items() if f not in derived})
@@ -68,13 +68,13 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input",
     fields = []
     missing = []
     for name, kind in wanted.items():
-        header = _resolve(name, headers, mapping.columns)
+        header = resolve_column(name, headers, mapping.columns)
         if header is None:
             missing.append(name)
         else:
             fields.append(Field(name, header, kind))
     if missing:
-        raise _missing(missing, headers, source)
+        raise missing_columns(missing, headers, source)
 
     cols: dict[str, ir.Value] = {ROW: raw[ROW]} if keyed else {ROW: raw[ROW], ROW_KEY: raw[ROW]}
     for f in fields:
@@ -135,26 +135,3 @@ def _parse(f: Field, col: ir.Value) -> tuple[ir.Value, ir.BooleanValue]:
     return values.normalize_text(text), false
 
 
-def _resolve(name: str, headers: list[str], mapped: dict[str, str]) -> str | None:
-    """The input column a field is read from: the profile's mapping or a recognised CRM
-    header (both in ``mapped``), the same name, or the same name ignoring case, spaces and
-    punctuation."""
-    if name in mapped:
-        return mapped[name]
-    if name in headers:
-        return name
-    by_key = {header_key(h): h for h in headers}
-    return by_key.get(header_key(name))
-
-
-def _missing(names: list[str], headers: list[str], source: str) -> MissingColumnError:
-    parts = []
-    for n in names:
-        hint = suggest(n, headers, cutoff=0.5)
-        parts.append(f"'{n}'" + (f" ({hint})" if hint else ""))
-    what = "column" if len(names) == 1 else "columns"
-    return MissingColumnError(
-        f"the input has no {what} {', '.join(parts)}",
-        where=source,
-        hint="map it in the profile, e.g. `columns: {" + f"{names[0]}: <your header>" + "}`",
-    )

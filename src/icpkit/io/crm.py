@@ -124,6 +124,29 @@ def header_key(header: str) -> str:
     return _KEY_DROP.sub("", header.strip(_EDGE).casefold())
 
 
+def resolve_column(name: str, headers: list[str], mapped: dict[str, str]) -> str | None:
+    """The input column a field is read from: the profile's mapping or a recognised CRM
+    header (both in ``mapped``), the same name, or the same name ignoring case, spaces and
+    punctuation."""
+    if name in mapped:
+        return mapped[name]
+    if name in headers:
+        return name
+    by_key = {header_key(h): h for h in headers}
+    return by_key.get(header_key(name))
+
+
+def missing_columns(names: list[str], headers: list[str], source: str) -> MissingColumnError:
+    """The error of an input without the columns ``names`` (with the closest headers)."""
+    parts = []
+    for n in names:
+        hint = suggest(n, headers, cutoff=0.5)
+        parts.append(f"'{n}'" + (f" ({hint})" if hint else ""))
+    what = "column" if len(names) == 1 else "columns"
+    return MissingColumnError(f"the input has no {what} {', '.join(parts)}", where=source,
+                              hint="map it in the profile, e.g. `columns: {" + f"{names[0]}: <your header>" + "}`")
+
+
 def _build_index() -> dict[str, tuple[str, int]]:
     """header key -> (canonical column, rank); rank 0 is the canonical name itself."""
     index: dict[str, tuple[str, int]] = {}

@@ -173,12 +173,18 @@ def country_keys() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """Every ISO alpha-2 code."""
+    return frozenset(country_keys().values())
+
+
+@lru_cache(maxsize=1)
 def _fast_codes() -> frozenset[str]:
-    return frozenset(code for code in country_keys().values() if code != "NA")
+    return country_codes() - {"NA"}
 
 
 def country_code(text: str) -> str | None:
-    """The alpha-2 code of a country name or code written in a profile (values.country_code)."""
+    """The alpha-2 code of a country name or code written in a profile."""
     return country_keys().get(_COUNTRY_DROP_TABLE.sub("", text.lower().replace("&", "and")))
 
 

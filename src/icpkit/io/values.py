@@ -19,8 +19,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from .record import BLANK_WORDS, country_keys
-from .record import country_code as record_country_code
+from .record import BLANK_WORDS, country_code, country_codes, country_keys  # country_code: for a profile's literals
 
 __all__ = [
     "country_code",
@@ -160,12 +159,6 @@ def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.Boo
 # "USA" are one key). ``record.country_keys`` builds the table by the same rule in Python.
 _COUNTRY_DROP_RE = f"^{_WS}*the{_WS}+|[^a-z0-9{_NON_ASCII_LETTERS}]+"
 
-def _countries() -> tuple[dict[str, str], list[str]]:
-    """Lookup key -> alpha-2 code (most common countries first: the lookup scans keys in
-    order), and every alpha-2 code: ``record.country_keys``, the one table of both paths."""
-    keys = country_keys()
-    return keys, sorted(set(keys.values()))
-
 
 def _country_lookup(key: ir.StringValue) -> ir.StringValue:
     """The alpha-2 code of a lookup key, or NULL: ``codes[position of key in keys]``.
@@ -186,7 +179,7 @@ def _country_lookup(key: ir.StringValue) -> ir.StringValue:
     the engines fold the split of a constant once, and compiling two literals instead of
     2,000 array elements takes 0.02 s instead of 0.5 s, on every run.
     """
-    table, _ = _countries()
+    table = country_keys()  # most common countries first: the lookup scans keys in order
     keys = ibis.literal(",".join(table)).split(",")
     codes = ibis.literal("," + ",".join(table.values())).split(",")
     return codes[(keys.index(key) + 1).cast("int32")].nullif("")
@@ -212,18 +205,13 @@ def normalize_country(s: ir.StringValue) -> ir.StringValue:
     return _fast_path(s, clean, _country_lookup(key).coalesce(_trim(text).upper()))
 
 
-def country_code(text: str) -> str | None:
-    """The ISO alpha-2 code of a country name or code, in Python (for a profile's literals)."""
-    return record_country_code(text)
-
-
 def _codes_re(fast_path: bool = False) -> str:
     """A regex matching exactly the ISO alpha-2 codes, upper case (for the fast path, not
     "NA", which is read as a blank placeholder rather than Namibia).
 
     Grouped by first letter (``^(A[DEFG...]|B[AB...]|...)$``): the same DFA for RE2, and
     a third of the time of 249 alternatives for PostgreSQL's regex engine."""
-    codes = [c for c in _countries()[1] if not (fast_path and c == "NA")]
+    codes = [c for c in sorted(country_codes()) if not (fast_path and c == "NA")]
     seconds: dict[str, str] = {}
     for code in codes:
         seconds[code[0]] = seconds.get(code[0], "") + code[1]

@@ -26,10 +26,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, IcpError, MissingColumnError, Problem, located, suggest
+from ..errors import DataError, IcpError, MissingColumnError, Problem, located
 from ..intent.record import EventsIndex, IntentScorer, read_contacts
 from ..io import record as rv
-from ..io.crm import canonical_mapping, header_key
+from ..io.crm import canonical_mapping, missing_columns, resolve_column
 from ..profile.model import Profile
 from .record_rules import CriterionRule, Values, compile_condition, signed
 
@@ -49,26 +49,6 @@ class _Layout:
 
     def __init__(self, keyed: bool, has_name: bool, fields: list[tuple[str, str, str, rv.Reader]]) -> None:
         self.keyed, self.has_name, self.fields = keyed, has_name, fields
-
-
-def _resolve(name: str, headers: list[str], mapped: dict[str, str]) -> str | None:
-    """The key a field is read from (``io.canonical._resolve``)."""
-    if name in mapped:
-        return mapped[name]
-    if name in headers:
-        return name
-    by_key = {header_key(h): h for h in headers}
-    return by_key.get(header_key(name))
-
-
-def _missing(names: list[str], headers: list[str]) -> MissingColumnError:
-    parts = []
-    for n in names:
-        hint = suggest(n, headers, cutoff=0.5)
-        parts.append(f"'{n}'" + (f" ({hint})" if hint else ""))
-    what = "column" if len(names) == 1 else "columns"
-    return MissingColumnError(f"the input has no {what} {', '.join(parts)}", where=_LABEL,
-                              hint="map it in the profile, e.g. `columns: {" + f"{names[0]}: <your header>" + "}`")
 
 
 def _instant(moment: datetime | date | str | None) -> datetime | None:
@@ -203,21 +183,21 @@ class Scorer:
         p = self.profile
         headers = [h for h in shape if isinstance(h, str) and h != "_row"]
         mapping = canonical_mapping(headers, explicit=p.columns)
-        keyed = "domain" in p.columns or _resolve("domain", headers, mapping.columns) is not None
+        keyed = "domain" in p.columns or resolve_column("domain", headers, mapping.columns) is not None
         wanted: dict[str, str] = {"domain": "text"} if keyed else {}
-        has_name = _resolve("name", headers, mapping.columns) is not None
+        has_name = resolve_column("name", headers, mapping.columns) is not None
         if has_name:
             wanted["name"] = "text"
         wanted.update(self._fields)
         fields, missing = [], []
         for name, kind in wanted.items():
-            header = _resolve(name, headers, mapping.columns)
+            header = resolve_column(name, headers, mapping.columns)
             if header is None:
                 missing.append(name)
             else:
                 fields.append((name, header, kind, rv.reader(name, kind)))
         if missing:
-            raise _missing(missing, headers)
+            raise missing_columns(missing, headers, _LABEL)
         if p.triggers and not keyed:
             raise MissingColumnError("the profile's triggers need events and accounts with domains", where=_LABEL,
                                      hint="give --events (and a domain column)")
