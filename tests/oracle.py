@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from icpkit.io.industries import industries, industry_key, industry_label, industry_spellings
 from icpkit.io.values import country_code
 from icpkit.profile.model import Condition, Criterion, Profile
 
@@ -22,6 +23,32 @@ def low(value: Any, field: str = "") -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
+
+
+def below(value: Any, field: str) -> dict[str, int]:
+    """The data values (lower case) a profile's industry matches besides itself, with their
+    distance: its label's other spellings (0) and, unless it is a V1 label, the spellings of
+    the industries whose chain of parents reaches it (the number of steps)."""
+    label = industry_label(value) if field == "industry" and isinstance(value, str) else None
+    if label is None:
+        return {}
+    table = industries()
+    v1 = any(i.v1_label and industry_key(i.v1_label) == industry_key(value)
+             and industry_key(i.v1_label) != industry_key(i.label) for i in table.values())
+    steps = {label: 0}
+    if not v1:  # a V1 label, however spelled (HubSpot: COMPUTER_SOFTWARE), names one industry
+        for i in table.values():
+            p, n = i.parent, 1
+            while p is not None:
+                if table[p].label == label:
+                    steps[i.label] = n
+                    break
+                p, n = table[p].parent, n + 1
+    out: dict[str, int] = {}
+    for spelling, of in industry_spellings().items():
+        if of in steps and spelling != low(value):
+            out[spelling] = min(out.get(spelling, 99), steps[of])
+    return out
 
 
 def num(x: float) -> str:
@@ -58,7 +85,8 @@ def holds(cond: Condition, rec: dict[str, Any]) -> bool:
         if isinstance(v, list):
             return any(low(w, cond.field) in v for w in wanted)
         if isinstance(v, str):
-            return v.lower() in [low(w, cond.field) for w in wanted]
+            return v.lower() in [low(w, cond.field) for w in wanted] or any(v.lower() in below(w, cond.field)
+                                                                            for w in wanted)
         return any(v == w for w in wanted)
     if op == "contains_any":
         items = [low(w) for w in cond.contains_any or []]
@@ -89,6 +117,11 @@ def criterion(c: Criterion, v: Any, scale: float) -> tuple[float, str]:
             for raw in lv.values:
                 if s == low(raw, c.field) or aliases.get(s) == low(raw, c.field):
                     return out(lv.points, lv.label or raw.strip())
+        groups = [(below(raw, c.field)[s], lv.points, lv.label or raw.strip()) for lv in c.levels
+                  for raw in lv.values if s in below(raw, c.field)]
+        if groups:  # an industry named itself beats a group it is in; the nearest group wins
+            _, points, what = min(groups, key=lambda g: g[0])
+            return out(points, what)
         return out(c.otherwise, "other value")
     if c.range is not None:
         r = c.range

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +57,16 @@ class ScoreRun:
     crm_source: str | None = None
     top: list[dict[str, Any]] = field(default_factory=list)
     events: EventsRead | None = None  # with intent or triggers
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as plain JSON data (``icp score --json``); the rows set aside are counted."""
+        from dataclasses import asdict
+
+        return {"ok": True, "rows": self.rows, "output": self.output, "profile_version": self.profile_version,
+                "seconds": round(self.seconds, 3), "tiers": self.tiers, "rejected": len(self.rejects.rows),
+                "rejects_file": str(self.rejects_file) if self.rejects_file else None, "warnings": self.warnings,
+                "crm_source": self.crm_source, "top": self.top,
+                "events": asdict(self.events) if self.events is not None else None}
 
 
 def score(
@@ -123,26 +133,39 @@ def score_to(
     if in_workspace and str(out).lower().startswith("icp_"):
         raise IcpError(f"'{out}' is a reserved table name (names starting with icp_ are icpkit's own)",
                        hint="choose another name, e.g. scores")
-    small = None
-    if backend is None and events is None and contacts is None:
-        from .small import score_small  # a small CSV file in-process, exactly as the engine scores it
+    _check_outputs(out, target, backend, workspace, on_error)  # before any work
+    with workspace.locked() if workspace is not None else nullcontext():  # one writer at a time
+        small = None
+        if backend is None and events is None and contacts is None:
+            from .small import score_small  # a small CSV file in-process, exactly as the engine scores it
 
-        small = score_small(prof, accounts, target, scored_at=scored_at, top=top)
-    if small is not None:
-        run = ScoreRun(small.rows, small.output, prof.version_hash, 0.0, small.tiers, small.rejects,
-                       crm_source=small.crm_source, top=small.top)
-    else:
-        run = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress, scored_at, top,
-                               events, as_of, contacts)
-    if workspace is not None and isinstance(accounts, (str, Path)):
-        def path(p: Any) -> str | None:
-            return str(Path(p).resolve()) if isinstance(p, (str, Path)) else None
+            small = score_small(prof, accounts, target, scored_at=scored_at, top=top)
+        if small is not None:
+            run = ScoreRun(small.rows, small.output, prof.version_hash, 0.0, small.tiers, small.rejects,
+                           warnings=small.warnings, crm_source=small.crm_source, top=small.top)
+        else:
+            run = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress, scored_at,
+                                   top, events, as_of, contacts)
+        if workspace is not None and isinstance(accounts, (str, Path)):
+            from .lastrun import last_run
 
-        workspace.update_settings(last_run={"profile": path(profile), "accounts": path(accounts),
-                                            "output": run.output, "events": path(events),
-                                            "contacts": path(contacts), "as_of": as_of.isoformat() if as_of else None})
+            workspace.update_settings(last_run=last_run(profile, prof, accounts, run.output, target, events,
+                                                        contacts, as_of, rejected=len(run.rejects.rows)))
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _check_outputs(out: str | Path, target: Target, backend: BackendArg, workspace: Workspace | None,
+                   on_error: OnError) -> None:
+    """The output file and the rejects file can be written (not a directory...), or a DataError."""
+    from .io.atomic import check_output_file
+
+    spark = _is_database(backend) and not str(backend if isinstance(backend, str) else getattr(backend, "name", "")
+                                                ).lower().startswith("postgres")
+    if isinstance(target, Path):
+        check_output_file(target, parquet_directory=spark)
+    if on_error == "skip":
+        check_output_file(_rejects_path(out, workspace))
 
 
 def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target: Target, workspace: Workspace | None,
@@ -255,11 +278,14 @@ def compare_profiles(a: Profile | str | Path, b: Profile | str | Path, data: Any
 
 def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits = TamLimits(),
              on_error: OnError = "skip", progress: ProgressFn | None = None, backend: BackendArg = None) -> Tam:
-    """Count the companies of ``universe`` per tier and judge the top tier's size.
+    """Count the companies of ``universe`` per tier and judge the top tier's size; break
+    each tier down by industry group, country and size band, where the universe has those
+    columns (one aggregate query each, see :mod:`icpkit.discover.segments`).
 
     Universes are large and imperfect, so rows that cannot be scored (no domain, a
     duplicate) are set aside by default and counted in ``rejected``.
     """
+    from .discover.segments import breakdowns, segment_queries
     from .io.frames import as_source
     from .run import score_rows
 
@@ -269,8 +295,14 @@ def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits 
         if scored.plan is None:
             raise IcpError("TAM sizing needs a profile with criteria", hint="add criteria to the profile")
         counts = {r["tier"]: r["accounts"] for r in b.to_arrow(scored.plan.tier_counts()).to_pylist()}
+        tiers = {t.name: counts.get(t.name, 0) for t in prof.ordered_tiers}
+        segments: dict[str, dict[str, dict[str, int]]] = {t: {} for t in tiers}
+        for q in segment_queries(prof, scored.loaded.raw, scored.plan.fit_scores()):
+            rows = b.to_arrow(q.expr, progress=progress, phase=f"counting by {q.dimension.replace('_', ' ')}")
+            for tier, by_value in breakdowns(q.dimension, rows.to_pylist(), tiers).items():
+                segments[tier][q.dimension] = by_value
     return judge(prof, counts, limits=limits, warnings=scored.loaded.warnings,
-                 rejected=len(scored.loaded.rejects.rows))
+                 rejected=len(scored.loaded.rejects.rows), segments=segments)
 
 
 def validate_accounts(profile: Profile | str | Path, accounts: Accounts, *, backend: BackendArg = None) -> Loaded:

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 user or data error (an ``IcpError`` or a usage error), 2 int
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -17,12 +18,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import IcpError, ProfileError
-from .workspace import DEFAULT_DIR, Workspace
+from .workspace import DEFAULT_DIR, DEFAULT_LOCK_TIMEOUT_S, Workspace
 
 # Commands import what they need when they run: `icp --help` stays fast.
 
@@ -30,7 +31,7 @@ app = typer.Typer(
     name="icp",
     help="icpkit: score, tier, route and explain B2B accounts with an Ideal Customer Profile.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
 )
 events_app = typer.Typer(help="Events (page views, form fills, replies...) kept in the workspace for intent.",
@@ -38,6 +39,22 @@ events_app = typer.Typer(help="Events (page views, form fills, replies...) kept 
 app.add_typer(events_app, name="events")
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+#: Characters that must not reach a terminal raw from data: C0 and C1 controls (escape
+#: sequences, carriage returns, backspaces) and the marks that reorder text (bidi controls).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: object) -> str:
+    """Text from data (names, values, paths, messages) as it may reach the terminal: control
+    characters shown as escapes (``\\x1b``, ``\\u202e``), Rich markup escaped. Everything
+    printed that did not come from this module goes through it."""
+    return _markup_escape(_CONTROL.sub(_escaped_char, str(text)))
+
+
+def _escaped_char(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", envvar="ICP_WORKSPACE",
                                             help="Workspace directory (database and settings).")]
@@ -61,7 +78,9 @@ AsOfOpt = Annotated[str | None, typer.Option(
 ContactsOpt = Annotated[str | None, typer.Option(
     "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")]
+JsonOpt = Annotated[Path | None, typer.Option(
+    "--json", help="Also write every figure to this JSON file; '-' writes it to standard output (and the report "
+                   "to standard error).")]
 
 
 class OnError(str, Enum):
@@ -114,11 +133,11 @@ def validate(
     from .profile.load import load_profile
 
     prof = load_profile(profile)
+    loaded = validate_accounts(prof, accounts) if accounts is not None else None  # "ok" only when all is
     out.print(f"[green]ok[/] {escape(str(profile))}: {len(prof.criteria)} criteria, "
               f"{len(prof.adjustments)} adjustments, {len(prof.disqualifiers)} disqualifiers, "
               f"tiers {', '.join(t.name for t in prof.ordered_tiers)}; version {prof.version_hash}")
-    if accounts is not None:
-        loaded = validate_accounts(prof, accounts)
+    if loaded is not None:
         fields = ", ".join(f"{f.name} <- '{f.header}'" for f in loaded.canonical.fields)
         found = f" (recognised a {loaded.canonical.crm_source} export)" if loaded.canonical.crm_source else ""
         out.print(f"[green]ok[/] {escape(str(accounts))}: {loaded.rows:,} accounts{found}; columns: {escape(fields)}")
@@ -156,19 +175,25 @@ def score(
     as_of: AsOfOpt = None,
     contacts: ContactsOpt = None,
     backend: BackendOpt = None,
+    json_out: JsonOpt = None,
 ) -> None:
     """Score accounts with a profile: fit score, tier, ABM tier, route and reasons; intent from events."""
+    import json
+
     from .api import score_to
 
+    _json_to_stdout(json_out)
     moment = _moment(as_of)
     with _progress(quiet) as progress:
-        run = score_to(profile, _input(accounts, backend), out_path, workspace=Workspace(workspace),
+        run = score_to(profile, _input(accounts, backend), out_path, workspace=_workspace(workspace),
                        backend=backend, on_error=on_error.value, progress=progress, events=_input(events, backend),
                        as_of=moment, scored_at=moment, contacts=_input(contacts, backend))
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if run.rejects.rows:
         err.print(f"[yellow]warning:[/] {len(run.rejects.rows):,} row(s) set aside; see {escape(str(run.rejects_file))}")
+    if json_out is not None:
+        _write_json(json_out, json.dumps(run.to_dict(), indent=2, default=str) + "\n", quiet=quiet)
     if quiet:
         return
     rate = f" ({run.rows / run.seconds:,.0f}/s)" if run.rows >= 10_000 and run.seconds else ""
@@ -198,11 +223,23 @@ def explain(
     contacts: Annotated[Path | None, typer.Option("--contacts", help="Contacts (personas): default the last run's.")] = None,
     workspace: WorkspaceOpt = Path(DEFAULT_DIR),
 ) -> None:
-    """Print one account's score breakdown: every criterion's points and reason, and its intent."""
+    """Print one account's score breakdown: every criterion's points and reason, and its intent.
+
+    Without options it answers from the last run's output file when that run's files are
+    unchanged (a fraction of a second); otherwise it scores the accounts again."""
+    from .lastrun import explain_from_last_run
+
+    ws = _workspace(workspace)
+    quick = None
+    if profile is None and accounts is None and events is None and as_of is None and contacts is None:
+        quick = explain_from_last_run(ws, domain)
+    if quick is not None:
+        _print_explained(quick.profile, quick.row, quick.profile_file)
+        return
     from .api import explain as explain_account
     from .profile.load import load_profile
 
-    last = Workspace(workspace).settings().get("last_run", {})
+    last = ws.settings().get("last_run", {})
     same_run = profile is None and accounts is None
 
     def remembered(given: Any, key: str) -> Any:
@@ -217,11 +254,17 @@ def explain(
     when = remembered(as_of, "as_of")
     row = explain_account(prof, accounts, domain, events=remembered(events, "events"),
                           as_of=_moment(when), contacts=remembered(contacts, "contacts"),
-                          workspace=Workspace(workspace))
+                          workspace=ws)
+    _print_explained(prof, row, profile)
+
+
+def _print_explained(prof: Any, row: dict[str, Any], profile: Path) -> None:
+    """``icp explain``'s breakdown of one account."""
     title = (row["domain"] if "domain" in row else f"row {row['row']}") + (f" ({row['name']})" if row.get("name") else "")
     if prof.criteria:
-        out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {row['tier']}"
-                  + (f", ABM {row['abm_tier']}" if row.get("abm_tier") else "") + f", route {row['route']}")
+        out.print(f"[bold]{escape(title)}[/]: fit score [bold]{row['fit_score']:g}[/], tier {escape(row['tier'])}"
+                  + (f", ABM {escape(row['abm_tier'])}" if row.get("abm_tier") else "")
+                  + f", route {escape(row['route'])}")
         if row.get("disqualified_by"):
             out.print(f"[red]disqualified[/] by {escape(row['disqualified_by'])}")
         t = Table(show_header=True)
@@ -231,10 +274,11 @@ def explain(
         t.add_column("why", overflow="fold")
         scale = 100.0 / prof.total_weight
         for c in prof.criteria:
-            t.add_row(c.key, f"{row['points_' + c.key]:g}", f"{c.weight * scale:g}", escape(row["reason_" + c.key]))
+            t.add_row(escape(c.key), f"{row['points_' + c.key]:g}", f"{c.weight * scale:g}",
+                      escape(row["reason_" + c.key]))
         for a in prof.adjustments:
             pts = row["points_" + a.name]
-            t.add_row(a.name, f"{pts:g}", "", escape(row["reason_" + a.name] or "(does not apply)"))
+            t.add_row(escape(a.name), f"{pts:g}", "", escape(row["reason_" + a.name] or "(does not apply)"))
         out.print(t)
     else:
         out.print(f"[bold]{escape(title)}[/]")
@@ -245,7 +289,7 @@ def explain(
                   f"{escape(row['intent_reasons'] or 'no counted events')}")
         if row.get("personas"):
             out.print(f"personas: {escape(row['personas'])} (* engaged)")
-    out.print(f"profile {escape(str(profile))} version {row['profile_version']}")
+    out.print(f"profile {escape(str(profile))} version {escape(row['profile_version'])}")
 
 
 @app.command()
@@ -280,7 +324,7 @@ def demo(
     from .demo.run import run_demo
 
     with _progress(False) as progress:
-        result = run_demo(directory, n_accounts=accounts, seed=seed, workspace=Workspace(workspace), progress=progress)
+        result = run_demo(directory, n_accounts=accounts, seed=seed, workspace=_workspace(workspace), progress=progress)
     run = result.run
     out.print(f"Generated a synthetic CRM in [bold]{escape(str(directory))}[/]: "
               f"{run.rows:,} accounts ({run.crm_source or 'csv'} export), contacts, deals, outcomes, events.")
@@ -288,7 +332,7 @@ def demo(
     _tier_table(run.tiers, run.rows)
     _top_table(run.top)
     if result.win_rates:
-        rates = ", ".join(f"{tier} {rate:.0%}" for tier, rate in result.win_rates.items())
+        rates = ", ".join(f"{escape(tier)} {rate:.0%}" for tier, rate in result.win_rates.items())
         out.print(f"Win rate of closed deals by tier: {rates}")
     out.print(f"Results: [bold]{escape(run.output)}[/]")
     out.print(f"Next: icp explain {escape(str(next(iter(run.top[0].values())))) if run.top else 'DOMAIN'} --workspace {escape(str(workspace))}"
@@ -313,6 +357,7 @@ def backtest(
     """Does the profile's score predict wins? AUC, KS, win rate by tier, gains by decile."""
     from .api import backtest as run_backtest
 
+    _json_to_stdout(json_out)
     bt = run_backtest(profile, data, label, date=date, split_at=split_at, events=events,
                       as_of=_moment(as_of), contacts=contacts)
     used = f"{bt.rows:,} labelled rows ({bt.wins:,} wins, {bt.base_rate:.1%})"
@@ -326,11 +371,11 @@ def backtest(
         t.add_column(col, justify="left" if col == "tier" else "right")
     for r in bt.tiers:
         rate = f"{r['win_rate']:.1%}" if r["win_rate"] is not None else "-"
-        t.add_row(r["tier"], f"{r['n']:,}", f"{r['wins']:,}", rate, f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
+        t.add_row(escape(r["tier"]), f"{r['n']:,}", f"{r['wins']:,}", rate, f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
     out.print(t)
     ratio = f"{bt.top_bottom_ratio:.1f}x" if bt.top_bottom_ratio is not None else "undefined (no wins in the bottom tier)"
-    out.print(f"Top tier ({bt.top_tier}): {bt.top_share:.1%} of rows, {bt.top_recall:.1%} of wins; "
-              f"win rate {ratio} the bottom tier's ({bt.bottom_tier})")
+    out.print(f"Top tier ({escape(bt.top_tier)}): {bt.top_share:.1%} of rows, {bt.top_recall:.1%} of wins; "
+              f"win rate {ratio} the bottom tier's ({escape(bt.bottom_tier)})")
     g = Table(title="Gains by decile (highest scores first)", title_justify="left")
     for col in ("decile", "scores", "n", "wins", "win rate", "cum. wins", "lift"):
         g.add_column(col, justify="right")
@@ -339,15 +384,14 @@ def backtest(
                   f"{r['win_rate']:.1%}", f"{r['cum_share_wins']:.1%}", f"{r['lift']:.2f}")
     out.print(g)
     verdict = "[green]PASS[/]" if bt.madkudu_pass else "[red]FAIL[/]"
-    out.print(f"MadKudu validation bar: {verdict} (top tier = {bt.top_tier})")
+    out.print(f"MadKudu validation bar: {verdict} (top tier = {escape(bt.top_tier)})")
     for name, c in bt.madkudu["checks"].items():
         value = c["value"]
         shown = "undefined" if value is None else (f"{value:.1f}x" if name == "top_bottom_ratio" else f"{value:.1%}")
         mark = "[green]pass[/]" if c["pass"] else "[red]fail[/]"
         out.print(f"  {mark} {name.replace('_', ' ')}: {shown} (target {c['target']})")
     if json_out is not None:
-        _atomic_text(json_out, bt.to_json())
-        out.print(f"Wrote {escape(str(json_out))}")
+        _write_json(json_out, bt.to_json())
     if html is not None:
         from .report.evidence import backtest_report, write_report
 
@@ -366,7 +410,7 @@ def events_load(
     from .intent.store import load_events
 
     with err.status("loading events"):
-        done = load_events(Workspace(workspace), path, on_error=on_error.value)
+        done = load_events(_workspace(workspace), path, on_error=on_error.value)
     r = done.read
     out.print(f"Read {r.rows:,} rows of {escape(r.label)}: [bold]{done.added:,}[/] new events stored, "
               f"{done.already_stored:,} already stored, {r.duplicates:,} repeated in the file"
@@ -423,6 +467,7 @@ def discover(
     from .discover.discover import discover as run_discover
     from .report.evidence import discover_report, write_report
 
+    _json_to_stdout(json_out)
     with err.status("discovering"):
         result = run_discover(accounts, deals=deals, outcomes=outcomes, best=best, top_share=top_share, key=key,
                               exclude=exclude or [])
@@ -447,8 +492,7 @@ def discover(
         write_report(discover_report(result.to_dict()), html)
         out.print(f"Wrote {escape(str(html))}")
     if json_out is not None:
-        _atomic_text(json_out, result.to_json())
-        out.print(f"Wrote {escape(str(json_out))}")
+        _write_json(json_out, result.to_json())
     if not result.signal:
         raise IcpError(result.notes[-1], hint="the attributes of these accounts do not tell the best from the "
                                               "rest; add attributes, or more accounts")
@@ -513,19 +557,45 @@ def tam(
     from .discover.tam import TamLimits
     from .profile.load import load_profile
 
+    _json_to_stdout(json_out)
     with _progress(False) as progress:
         result = size_tam(load_profile(profile), universe, limits=TamLimits(narrow, broad, broad_share),
                           progress=progress)
     out.print(f"TAM of {escape(str(profile))} in {escape(str(universe))}: {result.total:,} companies"
               + (f" ({result.rejected:,} set aside: no usable domain or a duplicate)" if result.rejected else ""))
     _tier_table(result.tiers, result.total)
+    for dimension in result.dimensions:
+        _segment_table(result, dimension)
     colour = "green" if result.verdict == "ok" else "yellow"
-    out.print(f"Top tier ({result.top_tier}): {result.top:,} companies -> [{colour}]{result.verdict}[/]")
+    out.print(f"Top tier ({escape(result.top_tier)}): {result.top:,} companies -> [{colour}]{result.verdict}[/]")
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if json_out is not None:
-        _atomic_text(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
-        out.print(f"Wrote {escape(str(json_out))}")
+        _write_json(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
+
+
+def _segment_table(result: Any, dimension: str, top: int = 5) -> None:
+    """One dimension of a TAM: a row per value (the largest of each tier), a column per tier
+    with its companies and their share of the tier."""
+    from .discover.tam import DIMENSION_NAMES
+
+    name = DIMENSION_NAMES[dimension]
+    title = f"By {name}" + ("" if dimension == "size_band" else f" (top {top} per tier)")
+    t = Table(title=title, title_justify="left")
+    t.add_column(name)
+    for tier in result.tiers:
+        t.add_column(escape(tier), justify="right")
+    for value, counts in result.crosstab(dimension, top):
+        t.add_row(escape(value), *[_count_share(n, result.tiers[tier]) for tier, n in counts.items()])
+    out.print(t)
+
+
+def _count_share(n: int, total: int) -> str:
+    """``n`` with its share of ``total``: "1,204 (35%)", "3 (<1%)", or "0"."""
+    if not n or not total:
+        return f"{n:,}"
+    share = n / total
+    return f"{n:,} ({'<1%' if share < 0.005 else f'{share:.0%}'})"
 
 
 
@@ -542,6 +612,7 @@ def compare(
     """Backtest two profiles on the same history, side by side, and count records that change tier."""
     from .api import compare_profiles
 
+    _json_to_stdout(json_out)
     cmp = compare_profiles(profile_a, profile_b, data, label, date=date, split_at=split_at)
     a, b = cmp.a, cmp.b
     out.print(f"A: {escape(str(profile_a))} (version {a.profile_version})   "
@@ -564,14 +635,13 @@ def compare(
     m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
     m.add_column("A \\ B")
     for y in tiers_b:
-        m.add_column(y, justify="right")
+        m.add_column(escape(y), justify="right")
     for r in a.tiers:
         row = cmp.moves.get(r["tier"], {})
-        m.add_row(r["tier"], *[f"{row.get(y, 0):,}" for y in tiers_b])
+        m.add_row(escape(r["tier"]), *[f"{row.get(y, 0):,}" for y in tiers_b])
     out.print(m)
     if json_out is not None:
-        _atomic_text(json_out, cmp.to_json())
-        out.print(f"Wrote {escape(str(json_out))}")
+        _write_json(json_out, cmp.to_json())
 
 
 
@@ -642,7 +712,8 @@ def _top_table(top: list[dict[str, Any]]) -> None:
     for col in (key, "fit", "tier", "abm", "reasons"):
         t.add_column(col, overflow="fold")
     for r in top:
-        t.add_row(escape(str(r[key])), f"{r['fit_score']:g}", r["tier"], r["abm_tier"] or "", escape(r["reasons"]))
+        t.add_row(escape(str(r[key])), f"{r['fit_score']:g}", escape(r["tier"]), escape(r["abm_tier"] or ""),
+                  escape(r["reasons"]))
     out.print(t)
 
 
@@ -659,7 +730,7 @@ def _tier_table(tiers: dict[str, int], total: int) -> None:
     t.add_column("accounts", justify="right")
     t.add_column("share", justify="right")
     for name, n in tiers.items():
-        t.add_row(name, f"{n:,}", f"{n / total:.1%}" if total else "")
+        t.add_row(escape(name), f"{n:,}", f"{n / total:.1%}" if total else "")
     out.print(t)
 
 
@@ -683,12 +754,43 @@ def _progress(quiet: bool) -> Iterator[Any]:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from .io.atomic import temp_beside
+
+    tmp = temp_beside(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _workspace(path: Path) -> Workspace:
+    """The workspace of ``--workspace``: a run that finds it in use by another one waits
+    (``ICP_LOCK_TIMEOUT_S`` seconds, default 300) and says so on standard error."""
+    text = os.environ.get("ICP_LOCK_TIMEOUT_S", "").strip()
+    try:
+        timeout = float(text) if text else DEFAULT_LOCK_TIMEOUT_S
+    except ValueError:
+        raise IcpError(f"ICP_LOCK_TIMEOUT_S={text!r} is not a number of seconds") from None
+    return Workspace(path, lock_timeout_s=timeout,
+                     on_wait=lambda message: err.print(f"[yellow]{escape(message)}[/]"))
+
+
+def _json_to_stdout(json_out: Path | None) -> None:
+    """With ``--json -`` the JSON goes to standard output: the report goes to standard error."""
+    if json_out is not None and str(json_out) == "-":
+        out.stderr = True  # until main() returns
+
+
+def _write_json(json_out: Path, text: str, *, quiet: bool = False) -> None:
+    """``--json``: the JSON text to the file (atomically) or, for ``-``, to standard output."""
+    if str(json_out) == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    _atomic_text(json_out, text)
+    if not quiet:
+        out.print(f"Wrote {escape(str(json_out))}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -697,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, standalone_mode=False)
     except IcpError as exc:
         label = "invalid profile" if isinstance(exc, ProfileError) and len(exc.errors) > 1 else "error"
-        err.print(f"[red]{label}:[/] {escape(str(exc))}")
+        err.print(f"[red]{label}:[/] " + "\n".join(escape(line) for line in str(exc).split("\n")))
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -722,6 +824,8 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
                   "This is a bug in icpkit; set ICP_DEBUG=1 for the traceback and please report it.")
         return 2
+    finally:
+        out.stderr = False  # --json - sent the report to standard error for one command
     return 0
 
 

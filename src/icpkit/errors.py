@@ -14,13 +14,48 @@ library is a bug (the CLI exits 2 for those, 1 for ``IcpError``)::
 Each error renders as one or more lines "where: message (hint)". ``errors`` holds
 every individual problem when several were found at once (e.g. a profile with
 three misspelt keys), so that a user can fix them all in one pass.
+
+Data values quoted in a message are cut to :data:`MAX_QUOTED` characters, here and
+nowhere else: :func:`quoted` quotes a value, and every error and problem cuts any longer
+quoted span of its text when it is made (a 1 MB cell, a DuckDB message quoting a line).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+#: The most characters of a data value an error, warning or hint quotes.
+MAX_QUOTED = 80
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def quoted(value: object) -> str:
+    """A data value as messages quote it: ``'value'``, cut to :data:`MAX_QUOTED` characters."""
+    return "'" + clip("None" if value is None else str(value)) + "'"
+
+
+_LONG_QUOTED = re.compile("'([^'\n]{%d,})'|\"([^\"\n]{%d,})\"" % (MAX_QUOTED + 1, MAX_QUOTED + 1))
+
+
+#: The most characters of one message, hint or place (a value quoted across lines).
+MAX_TEXT = 2000
+
+
+def clip_quoted(text: str) -> str:
+    """``text`` with every span quoted in ``'`` or ``"`` longer than :data:`MAX_QUOTED` cut
+    (see :func:`quoted`), and the whole cut to :data:`MAX_TEXT` characters."""
+    if len(text) <= MAX_QUOTED + 2:
+        return text
+    text = _LONG_QUOTED.sub(lambda m: "'" + clip(m.group(1)) + "'" if m.group(1) is not None
+                            else '"' + clip(m.group(2)) + '"', text)
+    return clip(text, MAX_TEXT)
 
 
 @dataclass(frozen=True)
@@ -30,6 +65,10 @@ class Problem:
     message: str
     where: str = ""
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("message", "where", "hint"):
+            object.__setattr__(self, name, clip_quoted(getattr(self, name)))
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
@@ -51,6 +90,8 @@ class IcpError(Exception):
     exit_code = 1
 
     def __post_init__(self) -> None:
+        self.message, self.where, self.hint = (clip_quoted(self.message), clip_quoted(self.where),
+                                               clip_quoted(self.hint))
         super().__init__(self.message)
 
     @property
@@ -59,10 +100,13 @@ class IcpError(Exception):
         return self.problems or [Problem(self.message, self.where, self.hint)]
 
     def __str__(self) -> str:
+        # The error's own hint is shown once when no problem carries it already.
+        hint = self.hint if self.hint and all(p.hint != self.hint for p in self.errors) else ""
         if len(self.errors) > 1:
-            lines = [self.message] + [f"  - {p}" for p in self.errors]
+            lines = [self.message] + [f"  - {p}" for p in self.errors] + ([f"  ({hint})"] if hint else [])
             return "\n".join(lines)
-        return str(self.errors[0])
+        first = self.errors[0]
+        return str(Problem(first.message, first.where, first.hint or hint))
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -18,11 +18,13 @@ import ibis
 import ibis.expr.types as ir
 
 from .backends.base import Backend, OnError, ProgressFn, Target
-from .errors import DataError, DuplicateKeyError, IcpError, Problem, located
+from .errors import DataError, DuplicateKeyError, IcpError, Problem, located, quoted
 from .intent.plan import blend, intent_plan, needed_events, persona_plan, trigger_plan
 from .intent.reader import Events, EventsRead, events_read, read_contacts, read_events
 from .io.canonical import CanonicalPlan, bad_flag, canonical_plan
-from .io.sources import file_format, source_label
+from .io.notes import read_warnings
+from .io.sources import source_label
+from .io.values import industry_is_unrecognised
 from .profile.model import Intent, Profile
 from .rejects import Rejects
 from .scoring.columns import any_of
@@ -131,7 +133,8 @@ def check(backend: Backend, loaded: Loaded, on_error: OnError, rows: ir.Table, n
         later = rows.join(first, "domain").filter(lambda t: t[ROW] != t._first).select(ROW)
         backend.delete_rows(name, later)
     loaded.rows = backend.scalar(rows.count())
-    loaded.warnings = _warnings(backend, loaded, rows)
+    loaded.warnings = read_warnings(backend, loaded.raw, loaded.label, keyed=loaded.canonical.keyed, name="icp_raw")
+    loaded.warnings += _warnings(backend, loaded, rows)
 
 
 def _bad_values(backend: Backend, loaded: Loaded, bad_rows: list[int], on_error: OnError) -> None:
@@ -168,7 +171,7 @@ def _duplicates(loaded: Loaded, dupes: list[tuple[str, list[int]]], on_error: On
             for r in rows[1:]:
                 loaded.rejects.add(r, header, domain, f"duplicate domain: first seen on row {rows[0]}")
         return
-    problems = [Problem(f"domain '{d}' appears {len(rows)} times (rows {', '.join(map(str, rows[:8]))})",
+    problems = [Problem(f"domain {quoted(d)} appears {len(rows)} times (rows {', '.join(map(str, rows[:8]))})",
                         located(loaded.label, column=header)) for d, rows in dupes]
     raise DuplicateKeyError(
         f"{len(dupes)} duplicate domains in {loaded.label}" if len(dupes) > 1 else problems[0].message,
@@ -179,21 +182,39 @@ def _duplicates(loaded: Loaded, dupes: list[tuple[str, list[int]]], on_error: On
 
 def _reason(kind: str, name: str, value: object) -> str:
     if name == "domain":
-        return f"'{value}' is not a domain name"
+        return f"{quoted(value)} is not a domain name"
     if kind == "number":
-        return f"cannot read '{value}' as a number"
-    return f"cannot read '{value}'"
+        return f"cannot read {quoted(value)} as a number"
+    return f"cannot read {quoted(value)}"
 
 
 def _warnings(backend: Backend, loaded: Loaded, rows: ir.Table) -> list[str]:
+    out = []
     n = backend.scalar(rows._country_unknown.sum()) if "_country_unknown" in rows.columns else 0
+    if n:
+        a = loaded.accounts
+        examples = backend.to_arrow(a.filter(a._country_unknown).select("country").distinct().limit(5))["country"]
+        shown = ", ".join(f"'{e}'" for e in examples.to_pylist())
+        out.append(f"{n} row(s) have a country that is not recognised as an ISO code or name ({shown}); "
+                   "they earn no country points")
+    if "industry" in (f.name for f in loaded.canonical.fields):
+        out += _unknown_industries(backend, loaded)
+    return out
+
+
+def _unknown_industries(backend: Backend, loaded: Loaded) -> list[str]:
+    """The warning for industries that are no known industry's spelling: counted per distinct
+    value of the input's column (a few hundred, typically), not row by row."""
+    raw = loaded.raw[loaded.canonical.header_of("industry")]
+    per_value = loaded.raw.group_by(v=raw if raw.type().is_string() else raw.cast("string")).aggregate(
+        n=loaded.raw.count())
+    unknown = per_value.filter(industry_is_unrecognised(per_value.v))
+    n = backend.scalar(unknown.n.sum())
     if not n:
         return []
-    a = loaded.accounts
-    examples = backend.to_arrow(a.filter(a._country_unknown).select("country").distinct().limit(5))["country"]
-    shown = ", ".join(f"'{e}'" for e in examples.to_pylist())
-    return [f"{n} row(s) have a country that is not recognised as an ISO code or name ({shown}); "
-            "they earn no country points"]
+    examples = backend.to_arrow(unknown.select(v=unknown.v.strip()).order_by("v").limit(5))["v"].to_pylist()
+    return [f"{n} row(s) have an industry that is not a LinkedIn industry or a known spelling of one "
+            f"({', '.join(map(quoted, examples))}); they match only profile values written the same way"]
 
 
 def score_rows(
@@ -273,9 +294,9 @@ def _materialize_rows(backend: Backend, name: str, expr: ir.Table, loaded: Loade
     """The plan's first step: the one pass over the input, where unreadable files show."""
     try:
         return backend.materialize(name, expr, progress=progress, phase=phase)
-    except DataError as exc:
-        raise DataError(f"cannot read {loaded.label}: {exc.message}", where=loaded.label,
-                        hint="fix the file, or use --on-error skip to set bad rows aside") from None
+    except DataError as exc:  # keep the line an engine or the reader located, and a better hint
+        raise DataError(f"cannot read {loaded.label}: {exc.message}", where=exc.where or loaded.label,
+                        hint=exc.hint or "fix the file, or use --on-error skip to set bad rows aside") from None
 
 
 def _no_intent(intent: Intent, instant: datetime) -> str:
@@ -297,12 +318,10 @@ class Written:
 def write_scores(backend: Backend, profile: Profile, scored: Scored, target: Target, *,
                  progress: ProgressFn | None = None, top: int = 5) -> Written:
     """Stream the scored rows to ``target`` in the input's order, and summarise them."""
-    # DuckDB keeps the input's order when it writes the fit plan to Parquet; other outputs,
-    # and plans joining intent, are sorted (tests/backends/test_output_order.py holds it).
-    to_file = isinstance(target, Path)
-    in_order = not to_file or profile.intent is not None or backend.name != "duckdb" \
-        or file_format(target, purpose="output") != "parquet"
-    output = backend.write(scored.result(in_input_order=in_order), target, progress=progress)
+    # Always asked for in order: engines keep no order through the plan's joins (DuckDB's
+    # Parquet writer lost it from about 1M rows). Backends stream the ordered rows with
+    # memory flat in the row count (tests/backends/test_output_order.py holds the order).
+    output = backend.write(scored.result(in_input_order=True), target, progress=progress)
     tiers, best = summary(backend, profile, scored, top)
     return Written(output, tiers, best)
 

@@ -32,6 +32,7 @@ from typing import Any
 from .errors import DataError, IcpError
 from .io import record as rv
 from .io.crm import canonical_mapping
+from .io.notes import small_file_warnings
 from .io.small_csv import read_small_csv, write_csv
 from .io.sources import file_format
 from .profile.model import Abm, Profile
@@ -55,6 +56,7 @@ class SmallRun:
     top: list[dict[str, Any]]
     crm_source: str | None
     rejects: Rejects = field(default_factory=Rejects)
+    warnings: list[str] = field(default_factory=list)  # worded as the engine words them
 
 
 def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: datetime | None = None,
@@ -69,7 +71,8 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
     read = read_small_csv(Path(accounts), max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
     if read is None:
         return None
-    header, records = read
+    dialect, records = read
+    header = dialect.header
     scorer = Scorer(profile)
     try:
         fields = scorer.columns(header)
@@ -81,6 +84,9 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
         return None
     if "country" in fields and _unrecognised_country(records, fields["country"]):
         return None
+    if "industry" in fields and any(rv.industry_is_unrecognised(r[fields["industry"]]) for r in records):
+        return None  # the engine words the warning
+    warnings = small_file_warnings(str(accounts), dialect, records, keyed=key == "domain")
     tiers = _tier_counts(profile, scored)
     _rank_abm(profile.abm, scored, key)
     columns = list(scored[0])
@@ -92,7 +98,7 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
     return SmallRun(len(scored), output, tiers,
                     [{key: r[key], "fit_score": r["fit_score"], "tier": r["tier"], "abm_tier": r["abm_tier"],
                       "reasons": r["reasons"]} for r in best],
-                    canonical_mapping(list(header), explicit=profile.columns).source)
+                    canonical_mapping(list(header), explicit=profile.columns).source, warnings=warnings)
 
 
 def _is_csv(path: str | Path, purpose: str) -> bool:

@@ -29,7 +29,7 @@ SEED_COLUMNS = ["industry", "employees", "technologies", "country", "days_since_
 
 def seed_file(path: Path, header: str, *rows: str) -> Path:
     """A CSV with ``header`` and ``rows``, plus empty columns for the rest of the seed rubric's fields."""
-    extra = [c for c in SEED_COLUMNS if c not in header.split(",")]
+    extra = [c for c in SEED_COLUMNS if c not in header.lower().split(",")]  # "Industry" is "industry"
     pad = "," * len(extra)
     lines = [header + "".join("," + c for c in extra)] + [r + pad for r in rows]
     return write(path, "\n".join(lines) + "\n")
@@ -265,3 +265,78 @@ def test_failed_run_keeps_the_earlier_workspace_table(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(icpkit.IcpError, match="reserved"):
         icpkit.score_to(SEED, seed_csv(tmp_path / "good.csv"), "icp_rows", workspace=ws)
+
+
+# -- reading files honestly (issue 10) ---------------------------------------------------------
+
+CRUNCHBASE = ROOT.parent / "shared" / "data" / "crunchbase_2013"
+COUNTRY = parse_profile("name: x\ncriteria: [{field: country, weight: 10, levels: [{values: [AT], points: 10}]}]")
+
+
+def test_a_mac_roman_file_with_bare_cr_line_ends_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes("domain,name,country\rcondenast.com,Condé Nast,Österreich\rmiasole.com,MiaSolé,US\r"
+                     .encode("mac_roman"))
+    out = tmp_path / "scores.csv"
+    run = icpkit.score_to(COUNTRY, path, out, backend="duckdb", workspace=icpkit.api.Workspace(tmp_path / "ws"))
+    got = pd.read_csv(out).set_index("domain")
+    assert got.loc["condenast.com", "name"] == "Condé Nast" and got.loc["condenast.com", "fit_score"] == 100
+    assert any("read as Mac Roman" in w for w in run.warnings)
+
+
+@pytest.mark.skipif(not CRUNCHBASE.exists(), reason="the shared real datasets are not present")
+def test_the_crunchbase_2013_export_scores(tmp_path: Path) -> None:
+    profile = parse_profile("name: cb\ncriteria: [{field: category_code, weight: 10, "
+                            "levels: [{values: [software], points: 10}]}]")
+    out = tmp_path / "scores.csv"
+    run = icpkit.score_to(profile, CRUNCHBASE / "crunchbase-companies.csv", out,
+                          workspace=icpkit.api.Workspace(tmp_path / "ws"))
+    assert run.rows == 17_727 and run.tiers["high"] == 2_688  # software companies, per SOURCE.md
+    assert "MiaSolé" in set(pd.read_csv(out)["name"])
+
+
+@pytest.mark.parametrize("backend", [None, "duckdb"])  # the small-file path and the engine
+def test_one_bad_byte_keeps_the_file_utf8_and_names_the_cell(tmp_path: Path, backend: str | None) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("domain,name,country\nsg.fr,Société Générale,Österreich\nx.com,Bad \xff byte,US\n"
+                     .encode("utf-8").replace("\xff".encode(), b"\xff"))
+    out = tmp_path / "scores.csv"
+    run = icpkit.score_to(COUNTRY, path, out, backend=backend, workspace=icpkit.api.Workspace(tmp_path / "ws"))
+    got = pd.read_csv(out).set_index("domain")
+    assert got.loc["sg.fr", "name"] == "Société Générale"  # not SociÃ©tÃ©
+    assert got.loc["sg.fr", "fit_score"] == 100  # Österreich is still Austria
+    assert [w for w in run.warnings if "row 2, column 'name'" in w and "not valid UTF-8" in w]
+
+
+def test_repeated_headers_are_an_error_naming_both(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", "domain,Industry,employees,industry\na.com,internet,10,retail\n")
+    with pytest.raises(DataError) as info:
+        icpkit.score(SEED, path)
+    assert "column 2 'Industry' and column 4 'industry' have the same name" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", [None, "duckdb"])
+def test_no_domain_column_is_a_warning_naming_the_column_that_looks_like_one(tmp_path: Path,
+                                                                             backend: str | None) -> None:
+    path = write(tmp_path / "a.csv",
+                 "website_x,name,industry\nacme.com,Acme,internet\nhttps://www.beta.io/,Beta,retail\n")
+    one = SEED.model_copy(update={"criteria": SEED.criteria[:1]})
+    run = icpkit.score_to(one, path, tmp_path / "scores.csv", backend=backend,
+                          workspace=icpkit.api.Workspace(tmp_path / "ws"))
+    assert [w for w in run.warnings if "no domain column" in w and "'website_x'" in w]
+
+
+def test_missing_domains_hint_at_skip(tmp_path: Path) -> None:
+    path = seed_file(tmp_path / "a.csv", "domain,industry", "a.com,internet", ",retail", "c.com,internet")
+    with pytest.raises(DataError) as info:
+        icpkit.score(SEED, path)
+    assert "row 2, column 'domain'" in str(info.value) and "--on-error skip" in str(info.value)
+
+
+def test_a_json_line_that_does_not_parse_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    good = [json.dumps({"domain": f"d{i}.com", "industry": "internet"}) for i in range(3)]
+    path.write_text("\n".join([good[0], "", good[1], '{"domain": "x.com", "industry": oops}', good[2]]) + "\n")
+    with pytest.raises(DataError) as info:
+        icpkit.score(SEED.model_copy(update={"criteria": SEED.criteria[:1]}), path)
+    assert info.value.where == f"{path}, line 4" and "not valid JSON" in str(info.value)

@@ -26,8 +26,14 @@ SCHEMA = pa.schema([
     ("days_since_funding", pa.float64()), ("business_model", pa.string()),
 ])
 
-INDUSTRIES = ["Computer Software", "computer software", "INTERNET", "Internet", "information technology and services",
-              "Marketing and Advertising", "retail", "Banking", "computer  software", "internet services", "Café"]
+# Industries as exports spell them (HubSpot, Apollo, LinkedIn V1 and V2 labels) and unknown values.
+INDUSTRIES = ["Computer Software", "computer software", "COMPUTER_SOFTWARE", "Software Development", "INTERNET",
+              "Internet", "information technology and services", "Marketing and Advertising", "retail", "Banking",
+              "computer networking products", "Technology", "computer  software", "internet services", "Café"]
+#: How profiles name industries: any spelling, and groups.
+PROFILE_INDUSTRIES = ["Computer Software", "COMPUTER_SOFTWARE", "internet", "Technology, Information and Media",
+                      "software development", "information technology and services", "Marketing and Advertising",
+                      "retail", "Banking", "internet services", "Café", "computer  software"]
 EMPLOYEES = [0.0, 1.0, 37.49, 37.5, 37.51, 49.99, 50.0, 50.01, 120.0, 499.99, 500.0, 500.01, 624.99, 625.0,
              625.01, 10000.0, -5.0]
 FUNDING = [0.0, -3.0, 89.5, 90.0, 90.01, 91.0, 364.9, 365.0, 365.01, 366.0, 4000.0]
@@ -99,7 +105,7 @@ def criteria(draw: st.DrawFn) -> list[dict[str, Any]]:
         pts = points.filter(lambda p, w=weight: p <= w)
         c: dict[str, Any] = {"field": field, "weight": weight, "otherwise": draw(pts), "missing": draw(pts)}
         if field in ("industry", "country", "business_model"):
-            pool = {"industry": INDUSTRIES, "country": COUNTRIES, "business_model": MODELS}[field]
+            pool = {"industry": PROFILE_INDUSTRIES, "country": COUNTRIES, "business_model": MODELS}[field]
             vals = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4, unique_by=str.lower))
             c["levels"] = [{"values": [v], "points": draw(pts)} for v in vals]
         elif field == "technologies":

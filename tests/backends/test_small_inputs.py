@@ -168,12 +168,12 @@ def test_a_crm_export_without_a_final_line_end(tmp_path: Path, took: list[bool])
 
 
 def test_abm_tiers_with_ties_at_the_cut(tmp_path: Path, took: list[bool]) -> None:
-    profile = parse_profile("name: x\ncriteria: [{field: industry, weight: 10, levels: [{values: [a], points: 10},"
-                            " {values: [b], points: 8}]}]\n"
+    profile = parse_profile("name: x\ncriteria: [{field: industry, weight: 10, levels: [{values: [banking], points: 10},"
+                            " {values: [retail], points: 8}]}]\n"
                             "tiers: [{name: high, min: 50, route: ae}, {name: low, min: 0, route: no}]\n"
                             "abm: {tier: high, a: 2, b: 2}\n"
                             "disqualifiers: [{name: no, when: {field: domain, eq: d3.com}, reason: nope}]\n")
-    rows = [["domain", "industry"]] + [[f"d{i}.com", "a" if i % 3 else "b"] for i in range(9, 0, -1)]
+    rows = [["domain", "industry"]] + [[f"d{i}.com", "banking" if i % 3 else "retail"] for i in range(9, 0, -1)]
     _, out = both(tmp_path, profile, csv_bytes(rows))
     assert took == [True]
     tiers = {line.split(",")[0]: line.split(",")[3] for line in out.decode().splitlines()[1:]}
@@ -261,10 +261,10 @@ def test_unusual_files_go_to_the_engine(tmp_path: Path, took: list[bool], data: 
 
 
 def test_tiers_tied_on_their_best_score_are_listed_in_the_profiles_order(tmp_path: Path, took: list[bool]) -> None:
-    profile = parse_profile("name: x\ncriteria: [{field: industry, weight: 10, levels: [{values: [a], points: 10}]}]\n"
+    profile = parse_profile("name: x\ncriteria: [{field: industry, weight: 10, levels: [{values: [retail], points: 10}]}]\n"
                             "tiers: [{name: low, min: 0, route: no}, {name: high, min: 50, route: ae}]\n"
                             "disqualifiers: [{name: no, when: {field: domain, eq: b.com}, reason: nope}]\n")
-    run, _ = both(tmp_path, profile, b"domain,industry\na.com,a\nb.com,a\n")
+    run, _ = both(tmp_path, profile, b"domain,industry\na.com,retail\nb.com,retail\n")
     assert list(run.tiers) == ["high", "low"]
     assert took == [True]  # the small path scored it (the engine ran too, for the comparison)
 

@@ -279,8 +279,9 @@ def read_events(engine: Any, rows: list[dict[str, Any]]) -> ir.Table:
     raw = engine.read(events_table(rows), "ev_raw")
     e = canonical_events(raw, event_columns(list(EVENT_KEYS), "events"))
     e = e.mutate(_copy=ibis.row_number().over(group_by=e.event_id, order_by=e[ROW]))
-    e = e.filter((e._copy == 0) & ~(e._bad_occurred_at | e._bad_type | e._bad_who))
-    return engine.materialize("icp_events", e.drop("_copy", "_bad_occurred_at", "_bad_type", "_bad_who"))
+    e = e.filter((e._copy == 0) & ~(e._bad_occurred_at | e._bad_occurred_year | e._bad_type | e._bad_who))
+    return engine.materialize("icp_events", e.drop("_copy", "_bad_occurred_at", "_bad_occurred_year", "_bad_type",
+                                                   "_bad_who"))
 
 
 def sizes(engine: Any) -> ir.Table:

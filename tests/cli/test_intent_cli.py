@@ -216,3 +216,54 @@ def test_backtest_of_intent_sees_only_events_before_the_as_of_instant(tmp_path: 
     assert auc("--as-of", "2026-03-01") < 0.7  # scored after the fact, both kinds asked for a demo
     run = icp("backtest", "-p", INTENT, "-d", "history.csv", "-l", "won", "-e", "events.csv", cwd=tmp_path)
     assert run.returncode == 1 and "--as-of" in run.stderr, run.stderr
+
+
+# -- times no reader can hold (issue 10) ---------------------------------------------------------------
+
+def typed_events(path: Path, times: list[str]) -> Path:
+    """A Parquet events file whose times are typed timestamps (numpy spells any year)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    micros = np.array(times, dtype="datetime64[us]").astype("int64")
+    pq.write_table(pa.table({"event_id": [f"t{i}" for i in range(len(times))], "domain": ["acme.com"] * len(times),
+                             "type": ["demo_request"] * len(times),
+                             "occurred_at": pa.array(micros, pa.timestamp("us"))}), path)
+    return path
+
+
+@pytest.mark.parametrize("year", ["0000", "99999", "1899"])
+def test_events_load_refuses_times_outside_1900_to_2200_and_the_store_stays_readable(files: Path,
+                                                                                      year: str) -> None:
+    assert icp("events", "load", "events.csv", "-w", "ws", cwd=files).returncode == 0
+    typed_events(files / "typed.parquet", ["2026-01-05T10:00:00", f"{year}-06-01T00:00:00", "2026-01-06T10:00:00"])
+    run = icp("events", "load", "typed.parquet", "-w", "ws", cwd=files)
+    assert run.returncode == 1, run.stderr
+    message = one_line(run.stderr)
+    assert "typed.parquet, row 2, column 'occurred_at'" in message and "outside the years 1900-2200" in message
+    types = icp("events", "types", "-w", "ws", cwd=files)  # once stored, such a time broke this for good
+    assert types.returncode == 0, types.stderr
+    assert "demo_request" in types.stdout and "2026-01-31" in types.stdout  # the first load, and nothing more
+    run = icp("events", "load", "typed.parquet", "-w", "ws", "--on-error", "skip", cwd=files)
+    assert run.returncode == 0 and "2 new events stored" in one_line(run.stdout), run.stdout + run.stderr
+    assert icp("events", "types", "-w", "ws", cwd=files).returncode == 0
+    run = icp("events", "types", "typed.parquet", cwd=files)
+    assert run.returncode == 1 and "row 2" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("when,ok", [
+    ("1900-01-01T00:00:00Z", True), ("2200-12-31T23:59:59Z", True), ("1899-12-31T23:59:59Z", False),
+    ("2201-01-01", False), ("1900-01-01T00:30:00+01:00", False),  # 23:30 UTC on the last day of 1899
+    ("0001-01-01", False), ("9999-12-31T23:59:59Z", False),
+])
+def test_scoring_refuses_event_times_outside_1900_to_2200(files: Path, when: str, ok: bool) -> None:
+    write_events(files / "e.csv", [*EVENTS[:3], ("x", "acme.com", "", "demo_request", when), *EVENTS[3:]])
+    run = score(files, "-q", events="e.csv", as_of="2300-01-01")  # every time is before it: each one is read
+    if ok:
+        assert run.returncode == 0, run.stderr
+    else:
+        assert run.returncode == 1, run.stderr
+        message = one_line(run.stderr)
+        assert f"e.csv, row 4, column 'occurred_at': the time '{when}' is outside the years 1900-2200" in message
+        assert not (files / "O.csv").exists()

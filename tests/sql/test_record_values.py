@@ -21,7 +21,8 @@ from icpkit.io import record as rv
 from icpkit.io import values
 from icpkit.scoring import columns, criteria
 from icpkit.scoring import record_rules as one
-from tests.sql.test_values import BLANKS, COUNTRIES, DOMAINS, NOT_BLANK, NUMBERS, UNPARSEABLE, _country_rows
+from icpkit.io.industries import industries, industry_spellings
+from tests.sql.test_values import BLANKS, COUNTRIES, DOMAINS, INDUSTRIES, NOT_BLANK, NUMBERS, UNPARSEABLE, _country_rows
 
 T = ibis.table({"x": "string"}, name="input")
 
@@ -32,6 +33,7 @@ PAIRS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "domain_is_invalid": (lambda x: values.domain_is_invalid(x, values.normalize_domain(x)),
                           lambda x: rv.domain_is_invalid(x, rv.normalize_domain(x))),
     "normalize_country": (values.normalize_country, rv.normalize_country),
+    "industry_is_unrecognised": (values.industry_is_unrecognised, rv.industry_is_unrecognised),
     "parse_number": (values.parse_number, rv.parse_number),
     "number_is_invalid": (lambda x: values.number_is_invalid(x, values.parse_number(x)),
                           lambda x: x is not None and rv.parse_number(x) is None and not rv.is_blank(x)),
@@ -48,7 +50,10 @@ TRICKY = ["acme.com/x\ny", "acme.com\n", "a\nb@acme.com", "acme.com/\n", "www.ac
 
 def _inputs() -> list[str | None]:
     cases: list[str | None] = [*BLANKS, *NOT_BLANK, *TRICKY, *UNPARSEABLE]
-    cases += [raw for raw, _ in DOMAINS + COUNTRIES + NUMBERS]
+    cases += [raw for raw, _ in DOMAINS + COUNTRIES + NUMBERS + INDUSTRIES]
+    for i in industries().values():
+        cases += [i.label, i.label.upper().replace(" ", "_"), *filter(None, [i.v1_label])]
+    cases += list(industry_spellings())
     for row in _country_rows():
         cases += [row["code"], row["alpha3"], row["name"], row["name"].upper(), *filter(None, row["aliases"].split("|"))]
     return cases
@@ -84,7 +89,8 @@ def test_documented_cases_and_every_country(con: duckdb.DuckDBPyConnection) -> N
 PIECES = ["", " ", "\u00a0", "\t", "\n", "\x0b", "\u2003", "\ufeff", ",", ";", ".", "-", "+", "$", "€", "k", "M", "bn",
           " million", "to", "~", ">", "or more", "employees", "1", "12", "200", "1,200", "0.5", "e3", "www.", "https://",
           "@", "/", ":", "<", ">", "acme", "Acme", ".com", ".co.uk", "n/a", "N/A", "none", "the ", "United States", "us",
-          "Deutschland", "&", "Trinidad", "ü", "İ", "ß", "中国", "Σ", "é"]
+          "Deutschland", "&", "Trinidad", "ü", "İ", "ß", "中国", "Σ", "é", "and", "_", "Computer", " Software",
+          "Information Technology", "AND", "Internet"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -120,11 +126,11 @@ def test_timestamps(con: duckdb.DuckDBPyConnection) -> None:
         assert (None if us is None else rv.from_micros(us)) == want, (text, want, us)
 
 
-@pytest.mark.parametrize("value", ["Computer Software", " US ", "United States", "u.k.", 5.0, 5.5, True, "İstanbul",
-                                   "Trinidad & Tobago", 12])
-def test_profile_literals(value: Any) -> None:
-    assert one.norm_value(value, "country") == columns.norm_value(value, "country")
-    assert one.norm_value(value) == columns.norm_value(value)
+@pytest.mark.parametrize("value", ["United States", "u.k.", "DE", "widgets", " US ", 5.0])
+def test_profile_countries_read_as_data(value: Any, con: duckdb.DuckDBPyConnection) -> None:
+    """A profile's country is normalised to what the same text gives as data."""
+    text = str(value) if not isinstance(value, float) else "5"
+    assert columns.norm_value(value, "country") == sql(con, lambda x: values.normalize_country(x).lower(), [text])[0]
 
 
 @pytest.mark.parametrize("points", [25, 12.5, 0, -15, 0.004, -0.005, 33.333333333333336, 1e-7, 123456.789])

@@ -31,6 +31,7 @@ FUNCTIONS: dict[str, StrFn] = {
     "domain_is_invalid": lambda x: values.domain_is_invalid(x, values.normalize_domain(x)),
     "normalize_country": values.normalize_country,
     "country_is_unrecognised": lambda x: values.country_is_unrecognised(x, values.normalize_country(x)),
+    "industry_is_unrecognised": values.industry_is_unrecognised,
     "parse_number": values.parse_number,
     "number_is_invalid": lambda x: values.number_is_invalid(x, values.parse_number(x)),
     "split_list": values.split_list,
@@ -204,6 +205,21 @@ COUNTRIES = [
 
 def test_normalize_country(con: duckdb.DuckDBPyConnection) -> None:
     check(con, values.normalize_country, COUNTRIES)
+
+
+# (value, whether it is no known industry's spelling)
+INDUSTRIES = [
+    ("Computer Software", False), ("computer software", False), ("COMPUTER_SOFTWARE", False),
+    ("Software Development", False), ("  Information Technology & Services ", False),
+    ("information technology and services", False), ("INFORMATION_TECHNOLOGY_AND_SERVICES", False),
+    ("Apparel & Fashion", False), ("APPAREL_FASHION", False), ("Technology", False),  # Salesforce
+    ("Fintech-ish", True), (" widgets ", True), ("computer  software", True),  # not as exports spell it
+    ("n/a", False), ("", False), ("  ", False), (None, False),
+]
+
+
+def test_industry_is_unrecognised(con: duckdb.DuckDBPyConnection) -> None:
+    check(con, values.industry_is_unrecognised, INDUSTRIES)
 
 
 def _country_rows() -> list[dict[str, str]]:

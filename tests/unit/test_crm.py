@@ -212,3 +212,27 @@ def test_known_headers_table_is_consistent() -> None:
 )
 def test_header_key(header: str, key: str) -> None:
     assert header_key(header) == key
+
+
+# -- an input without a domain column ----------------------------------------------------------
+
+def test_the_column_holding_domains_is_found_by_its_values() -> None:
+    from icpkit.io.crm import domain_column_guess
+
+    sample = {"name": ["Acme", "Beta", None], "notes": ["see acme.com", None, None],
+              "website_x": ["acme.com", "https://www.beta.io/about", None], "email": ["a@acme.com", "b@beta.io", None]}
+    assert domain_column_guess(sample) == "website_x"
+
+
+def test_a_header_naming_a_website_is_the_guess_when_no_values_look_like_domains() -> None:
+    from icpkit.io.crm import domain_column_guess
+
+    assert domain_column_guess({"name": ["Acme"], "Web Address": [None, ""]}) == "Web Address"
+    assert domain_column_guess({"name": ["Acme"], "employees": ["12"]}) is None
+
+
+def test_the_warning_names_the_column_and_how_to_map_it() -> None:
+    from icpkit.io.crm import no_domain_note
+
+    text = no_domain_note("a.csv", "website_x")
+    assert text.startswith("a.csv: there is no domain column") and "`columns: {domain: website_x}`" in text

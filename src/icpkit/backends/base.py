@@ -24,9 +24,7 @@ Every engine follows the same conventions:
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +36,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError
-from ..io.sources import FORMULA_CHARS, TableName, file_format
+from ..io.atomic import check_output_file, temp_beside
+from ..io.sources import FORMULA_CHARS, CsvDialect, TableName
 
 #: Called with a phase name and, while a query runs, its progress in percent (or None).
 ProgressFn = Callable[[str, float | None], None]
@@ -89,14 +88,36 @@ def unbound(name: str, schema: ibis.Schema | pa.Schema) -> ir.Table:
 
 def output_file(target: Path, *, parquet_directory: bool = False) -> tuple[Path, str, Path]:
     """An output file: its path, its format (by suffix), and the temporary name beside it
-    that it is written under before it is renamed into place; its folder is made. A
-    directory is refused (a Parquet one is accepted with ``parquet_directory``)."""
+    that it is written under before it is renamed into place (:func:`~icpkit.io.atomic.temp_beside`,
+    which also removes the temporary files that killed runs left there); its folder is
+    made. See :func:`~icpkit.io.atomic.check_output_file` for what is refused."""
     out = Path(target)
-    fmt = file_format(out, purpose="output")
-    if out.is_dir() and not (parquet_directory and fmt == "parquet"):
-        raise DataError(f"{out} is a directory", hint="give a file name for the output, e.g. scores.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out, fmt, out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fmt = check_output_file(out, parquet_directory=parquet_directory)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot make the folder of {out}: {exc.strerror}", where=str(out)) from None
+    return out, fmt, temp_beside(out)
+
+
+def unsorted_by_row(expr: ir.Table) -> ir.Table | None:
+    """``expr`` without its ordering, with ``_row`` as its last column, when ``expr`` is
+    columns picked from rows ordered by ``_row`` alone (as the runner writes scores); else
+    None. Backends use it to write such rows in order without sorting them all at once."""
+    import ibis.expr.operations as ops
+
+    op = expr.op()
+    if not isinstance(op, ops.Project) or not isinstance(op.parent, ops.Sort) or ROW in op.values:
+        return None
+    sort = op.parent
+    if len(sort.keys) != 1 or not sort.keys[0].ascending:
+        return None
+    key = sort.keys[0].arg
+    if not (isinstance(key, ops.Field) and key.name == ROW and key.rel == sort.parent):
+        return None
+    if not all(isinstance(v, ops.Field) and v.rel == sort and v.name == name for name, v in op.values.items()):
+        return None
+    return sort.parent.to_expr().select(*op.values, ROW)
 
 
 @contextmanager
@@ -140,6 +161,11 @@ class Backend(Protocol):
 
     def read_rejects(self, name: str) -> list[ReadReject]:
         """The lines a lenient read of ``name`` left out (empty where the engine has none)."""
+        ...
+
+    def read_dialect(self, name: str) -> CsvDialect | None:
+        """How the CSV file read as ``name`` was decoded (its encoding, bytes read as U+FFFD),
+        or None when ``name`` was not read from a CSV file."""
         ...
 
     def view(self, name: str, expr: ir.Table) -> ir.Table:

@@ -2,13 +2,19 @@
 
 Plans arrive as ibis expressions over named, unbound tables; this backend creates those
 tables (temporary, per connection), compiles plans to DuckDB SQL and runs them. It knows
-SQL and I/O, never the domain (see :mod:`.base` for the protocol).
+SQL and I/O, never the domain (see :mod:`.base` for the protocol). Files are read where they
+are (a view), except a CSV file that is not valid UTF-8 or UTF-16: it is read from a
+temporary UTF-8 copy into a temporary table, and the copy removed at once.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +26,10 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError, WorkspaceError, located
-from ..io.sources import existing_file, file_format, sniff_csv
+from ..io.atomic import temp_beside
+from ..io.sources import CsvDialect, existing_file, file_format, json_lines_error, sniff_csv, utf8_copy
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
-                   unbound)
+                   unbound, unsorted_by_row)
 
 
 def quote_ident(name: str) -> str:
@@ -53,7 +60,13 @@ class DuckDBBackend:
         self.con.execute("SET TimeZone='UTC'")  # timestamps without an offset are UTC
         self.con.execute("SET enable_progress_bar=true")
         self.con.execute("SET enable_progress_bar_print=false")
+        if self.database == ":memory:":
+            # Where a query beyond memory spills: a folder of the system's temporary files (made
+            # when needed, removed on close), not DuckDB's default .tmp in the working directory.
+            spill = Path(tempfile.gettempdir()) / f"icp-duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+            self.con.execute(f"SET temp_directory={quote_str(str(spill))}")
         self._attached: dict[str, str] = {}
+        self._dialects: dict[str, CsvDialect] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -65,15 +78,50 @@ class DuckDBBackend:
 
     def read(self, source: Source, name: str, *, on_error: OnError = "fail") -> ir.Table:
         check_name(name)
+        self._dialects.pop(name, None)
         if isinstance(source, pa.Table):
             self.con.register(f"{name}_arrow", source)
             scan = f"SELECT row_number() OVER () AS {ROW}, * FROM {name}_arrow"
         elif isinstance(source, TableName):
             scan = f"SELECT row_number() OVER () AS {ROW}, * FROM {self._table_of(source)}"
         else:
-            scan = self._file_scan(existing_file(source), name, on_error)
-        self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS {scan}")
+            path = existing_file(source)
+            if file_format(path) == "csv":
+                d = self._dialects[name] = sniff_csv(path)
+                if not d.native:
+                    self._read_converted(path, d, name, on_error)
+                    return self._ref(name)
+            scan = self._file_scan(path, name, on_error)
+        self._drop_temp(name)
+        self._run(f"CREATE TEMP VIEW {name} AS {scan}")
         return self._ref(name)
+
+    def read_dialect(self, name: str) -> CsvDialect | None:
+        return self._dialects.get(check_name(name))
+
+    def _read_converted(self, path: Path, d: CsvDialect, name: str, on_error: OnError) -> None:
+        """A CSV file engines cannot read as it is (a legacy encoding, bad UTF-8 bytes), read
+        from a UTF-8 copy into a temporary table; the copy is removed at once."""
+        with utf8_copy(path, d.encoding) as copy:
+            scan = self._csv_scan(copy, CsvDialect("utf-8", d.delimiter, d.header), name, on_error)
+            self._drop_temp(name)
+            try:
+                self.con.execute(f"CREATE TEMP TABLE {name} AS {scan}")
+            except duckdb.Error as exc:
+                err = _wrap(exc)
+                if not isinstance(err, DataError):
+                    raise err from None
+                message = err.message.replace(str(copy), str(path))
+                raise DataError(f"cannot read {path}: {message}", where=str(path),
+                                hint="fix the file, or use --on-error skip to set bad rows aside") from None
+
+    def _drop_temp(self, name: str) -> None:
+        """Drop the temporary view or table ``name`` (a file read before may have left either)."""
+        kinds = self.con.execute(
+            "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $1 "
+            "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $1", [name]).fetchall()
+        for (kind,) in kinds:
+            self._run(f"DROP {kind} IF EXISTS temp.main.{quote_ident(name)}")
 
     def _file_scan(self, path: Path, name: str, on_error: OnError) -> str:
         fmt = file_format(path)
@@ -83,7 +131,10 @@ class DuckDBBackend:
                     f"FROM read_parquet({p}, file_row_number=true)")
         if fmt == "jsonl":
             return f"SELECT row_number() OVER () AS {ROW}, * FROM read_json({p}, format='newline_delimited')"
-        d = sniff_csv(path)
+        return self._csv_scan(path, self._dialects[name], name, on_error)
+
+    def _csv_scan(self, path: Path, d: CsvDialect, name: str, on_error: OnError) -> str:
+        p = quote_str(str(path))
         columns = "{" + ", ".join(f"{quote_str(h)}: 'VARCHAR'" for h in d.header) + "}"
         opts = (f"columns={columns}, header=true, auto_detect=false, delim={quote_str(d.delimiter)}, "
                 f"quote='\"', escape='\"', encoding={quote_str(d.encoding)}")
@@ -205,22 +256,81 @@ class DuckDBBackend:
     # -- writing ---------------------------------------------------------------------
 
     def write(self, expr: ir.Table, target: Target, *, progress: ProgressFn | None = None) -> str:
+        # Rows asked for in input order (ORDER BY _row, as the runner writes scores) are
+        # sorted a chunk of rows at a time and the chunks written one after the other:
+        # DuckDB keeps no order through the plan's joins, and sorting every row at once
+        # holds the whole result in memory (3 GB at 5M rows to CSV). See _in_order.
+        chunks = self._in_order(expr)
         if isinstance(target, TableName):
-            # One statement: DuckDB replaces the table only when the query succeeds.
             with self._progress(progress, "writing results"):
-                self._run(f"CREATE OR REPLACE TABLE {_table_sql(target)} AS {self.compile(expr)}")
+                self._write_table(expr, target, chunks)
             return f"table '{target}'" + ("" if self.database == ":memory:" else f" in {self.database}")
         out, fmt, tmp = output_file(target)
-        options = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet, COMPRESSION zstd",
-                   "jsonl": "FORMAT json"}[fmt]
-        sql = self.compile(csv_safe(expr) if fmt == "csv" else expr)
+        parts: list[Path] = []
         try:
             with self._progress(progress, "writing results"):
-                self._run(f"COPY ({sql}) TO {quote_str(str(tmp))} ({options})")
+                if chunks is None:
+                    self._copy(expr, tmp, fmt, header=True)
+                elif fmt == "parquet":  # written in parts, then read in order into one file
+                    parts = [temp_beside(out) for _ in chunks]
+                    for chunk, part in zip(chunks, parts):
+                        self._copy(chunk, part, fmt, header=True)
+                    files = "[" + ", ".join(quote_str(str(p)) for p in parts) + "]"
+                    self._run(f"COPY (SELECT * FROM read_parquet({files})) TO {quote_str(str(tmp))} "
+                              f"({_COPY_OPTIONS[fmt]})")
+                else:  # CSV and JSON lines: the parts appended to the first (one header)
+                    self._copy(chunks[0], tmp, fmt, header=True)
+                    for chunk in chunks[1:]:
+                        parts.append(temp_beside(out))
+                        self._copy(chunk, parts[-1], fmt, header=False)
+                        _append(parts[-1], tmp)
+                        parts.pop().unlink()
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
+            for part in parts:
+                part.unlink(missing_ok=True)
         return str(out)
+
+    #: Rows sorted at a time when rows are written in input order (memory, not speed).
+    chunk_rows = 500_000
+
+    def _in_order(self, expr: ir.Table) -> list[ir.Table] | None:
+        """``expr`` as consecutive chunks of at most :attr:`chunk_rows` input rows, each sorted
+        by ``_row``, when ``expr`` is rows in input order that do not fit in one chunk; else
+        None (``expr`` is written as it is)."""
+        rows = unsorted_by_row(expr)
+        if rows is None:
+            return None
+        first, last = self.con.sql(f"SELECT min({ROW}), max({ROW}) FROM ({self.compile(rows.select(ROW))})"
+                                   ).fetchall()[0]
+        if first is None or last - first < self.chunk_rows:
+            return None
+        columns = [c for c in rows.columns if c != ROW]
+        return [rows.filter(rows[ROW].between(lo, min(lo + self.chunk_rows - 1, last))).order_by(ROW).select(*columns)
+                for lo in range(first, last + 1, self.chunk_rows)]
+
+    def _copy(self, expr: ir.Table, path: Path, fmt: str, *, header: bool) -> None:
+        sql = self.compile(csv_safe(expr) if fmt == "csv" else expr)
+        options = _COPY_OPTIONS[fmt] + ("" if fmt != "csv" else f", HEADER {str(header).lower()}")
+        self._run(f"COPY ({sql}) TO {quote_str(str(path))} ({options})")
+
+    def _write_table(self, expr: ir.Table, target: TableName, chunks: list[ir.Table] | None) -> None:
+        """One statement, or one transaction of a statement per chunk: DuckDB replaces the
+        table only when every part succeeds."""
+        table = _table_sql(target)
+        if chunks is None:
+            self._run(f"CREATE OR REPLACE TABLE {table} AS {self.compile(expr)}")
+            return
+        self._run("BEGIN TRANSACTION")
+        try:
+            self._run(f"CREATE OR REPLACE TABLE {table} AS {self.compile(chunks[0])}")
+            for chunk in chunks[1:]:
+                self._run(f"INSERT INTO {table} {self.compile(chunk)}")
+            self._run("COMMIT")
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
 
     def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
         table, k = _table_sql(target), quote_ident(key)
@@ -237,6 +347,15 @@ class DuckDBBackend:
             self._run("ROLLBACK")
             raise
         return after - before
+
+
+_COPY_OPTIONS = {"csv": "FORMAT csv", "parquet": "FORMAT parquet, COMPRESSION zstd", "jsonl": "FORMAT json"}
+
+
+def _append(part: Path, whole: Path) -> None:
+    """The bytes of the file ``part`` added to the end of the file ``whole``."""
+    with open(part, "rb") as source, open(whole, "ab") as sink:
+        shutil.copyfileobj(source, sink, 8 << 20)
 
 
 def _as_declared(table: pa.Table, expr: ir.Expr) -> pa.Table:
@@ -256,11 +375,19 @@ _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb
                 duckdb.OutOfRangeException)
 
 
+_MALFORMED_JSON = re.compile(r'Malformed JSON in file "(?P<path>[^"]+)"')
+
+
 def _wrap(exc: duckdb.Error) -> Exception:
     """Errors caused by the data become DataError; anything else is a bug and stays as it is."""
     if not isinstance(exc, _DATA_ERRORS):
         return exc
     text = str(exc).split("\n\n")[0].strip()
+    json_file = _MALFORMED_JSON.search(text)
+    if json_file:  # DuckDB's line numbers are off: name the line that does not parse
+        located = json_lines_error(Path(json_file["path"]))
+        if located is not None:
+            return located
     for prefix in ("Invalid Input Error: ", "Conversion Error: ", "Binder Error: ", "IO Error: "):
         text = text.replace(prefix, "")
     return DataError(text.replace("\n", "; "))

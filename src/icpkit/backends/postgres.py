@@ -2,8 +2,9 @@
 
 Everything a run creates is temporary (``pg_temp``, gone with the connection) except what
 :meth:`PostgresBackend.write` and :meth:`~PostgresBackend.append` are asked to write.
-Inputs are loaded with ``COPY``: a CSV file streams to the server as it is; Parquet, JSON
-lines and Arrow tables go through Arrow (see :mod:`.pg_arrow`). Results come back the
+Inputs are loaded with ``COPY``: a CSV file streams to the server as it is (converted to
+UTF-8 on the way when it is in another encoding); Parquet, JSON lines and Arrow tables go
+through Arrow (see :mod:`.pg_arrow`). Results come back the
 same way, as CSV text parsed by Arrow, typed as DuckDB types them.
 
 Text is compared and sorted by code point and lower-cased letter by letter, as on DuckDB:
@@ -38,7 +39,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError, DependencyError, MissingColumnError, WorkspaceError
-from ..io.sources import CsvDialect, existing_file, file_format, sniff_csv
+from ..io.sources import CsvDialect, existing_file, file_format, json_lines_error, sniff_csv, utf8_chunks
 from . import pg_arrow, pg_sql
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
                    unbound, whole_phase)
@@ -50,7 +51,6 @@ _MAX_IDENT_BYTES = 63
 #: Rows per Arrow batch sent with COPY.
 _BATCH_ROWS = 65_536
 _CHUNK_BYTES = 1 << 20
-_ENCODINGS = {"utf-8": "UTF8", "latin-1": "LATIN1"}
 
 #: PostgreSQL types (``format_type``) and the ibis types they are read as; other types are
 #: read as text.
@@ -109,6 +109,7 @@ class PostgresBackend:
         encoding = str(self.con.info.parameter_status("server_encoding") or "")
         self._ascii_ok = encoding in ("UTF8", "SQL_ASCII") or encoding.startswith(("LATIN", "WIN", "ISO_8859"))
         self._rejects: dict[str, list[ReadReject]] = {}
+        self._dialects: dict[str, CsvDialect] = {}
         self._seq = 0
 
     def _connect_error(self, exc: Exception) -> WorkspaceError:
@@ -225,6 +226,7 @@ class PostgresBackend:
     def read(self, source: Source, name: str, *, on_error: OnError = "fail") -> ir.Table:
         check_name(name)
         self._rejects.pop(name, None)
+        self._dialects.pop(name, None)
         if isinstance(source, TableName):
             return self._read_table(source, name)
         if isinstance(source, pa.Table):
@@ -247,11 +249,18 @@ class PostgresBackend:
                     table = pajson.read_json(path)
                     self._load_arrow(name, table.schema, table.to_batches(_BATCH_ROWS), str(path))
             except pa.ArrowException as exc:
+                located = json_lines_error(path) if fmt == "jsonl" else None  # Arrow's row numbers are off
+                if located is not None:
+                    raise DataError(f"cannot read {path}: {located.message}", where=located.where,
+                                    hint=located.hint) from None
                 raise DataError(f"cannot read {path}: {exc}", where=str(path)) from None
         return unbound(name, self._schema_of(quote_ident(name)))
 
     def read_rejects(self, name: str) -> list[ReadReject]:
         return list(self._rejects.get(name, []))
+
+    def read_dialect(self, name: str) -> CsvDialect | None:
+        return self._dialects.get(check_name(name))
 
     def _relation(self, table: TableName) -> tuple[str, str]:
         """(schema, name) of an existing table or view, or a DataError listing those that exist."""
@@ -373,16 +382,15 @@ class PostgresBackend:
     # -- CSV -------------------------------------------------------------------------
 
     def _load_csv(self, path: Path, name: str, on_error: OnError) -> None:
-        d = sniff_csv(path)
+        d = self._dialects[name] = sniff_csv(path)
         columns = [(h, "TEXT") for h in d.header]
         names = ", ".join(quote_ident(h) for h in d.header)
-        encoding = _ENCODINGS.get(d.encoding, "UTF8")
         try:
             with self.con.transaction():
                 self._create_temp_table(name, columns, numbered=True)
                 with self.con.cursor() as cur, cur.copy(
                     f"COPY {quote_ident(name)} ({names}) FROM STDIN (FORMAT csv, HEADER true, "
-                    f"DELIMITER {quote_str(d.delimiter)}, ENCODING {quote_str(encoding)}, FORCE_NULL ({names}))"
+                    f"DELIMITER {quote_str(d.delimiter)}, ENCODING 'UTF8', FORCE_NULL ({names}))"
                 ) as copy:
                     for chunk in _file_chunks(path, d):
                         copy.write(chunk)
@@ -626,15 +634,12 @@ def _csv_item(q: str, dtype: dt.DataType) -> str:
 
 
 def _file_chunks(path: Path, d: CsvDialect) -> Iterator[bytes]:
-    """The bytes of a CSV file as COPY reads them: UTF-8 or Latin-1 as they are, UTF-16
-    decoded to UTF-8; a UTF-8 byte-order mark dropped."""
+    """The bytes of a CSV file as COPY reads them, UTF-8: valid UTF-8 as it is (a byte-order
+    mark dropped), anything else converted (:func:`~icpkit.io.sources.utf8_chunks`)."""
+    if d.encoding != "utf-8" or not d.native:
+        yield from utf8_chunks(path, d.encoding)
+        return
     with path.open("rb") as f:
-        if d.encoding == "utf-16":
-            decoder = codecs.getincrementaldecoder("utf-16")()
-            while chunk := f.read(_CHUNK_BYTES):
-                yield decoder.decode(chunk).encode("utf-8")
-            yield decoder.decode(b"", final=True).encode("utf-8")
-            return
         first = True
         while chunk := f.read(_CHUNK_BYTES):
             if first and chunk.startswith(codecs.BOM_UTF8):
@@ -672,7 +677,8 @@ def _csv_records(path: Path, d: CsvDialect, on_error: OnError, rejects: list[Rea
     (``on_error="fail"``) or recorded in ``rejects`` (``"skip"``)."""
     width = len(d.header)
     hint = "fix the line, or use --on-error skip to leave such lines out"
-    with path.open(encoding="utf-8-sig" if d.encoding == "utf-8" else d.encoding, newline="") as f:
+    with path.open(encoding="utf-8-sig" if d.encoding == "utf-8" else d.encoding, newline="",
+                   errors="strict" if d.native else "replace") as f:
         tap = _LineTap(f)
         reader = csv.reader(tap, delimiter=d.delimiter, quotechar='"', doublequote=True)
         line, record = 1, 0
@@ -699,5 +705,5 @@ def _csv_records(path: Path, d: CsvDialect, on_error: OnError, rejects: list[Rea
         except csv.Error as exc:
             raise DataError(f"cannot read line {line}: {exc}", where=f"{path}, line {line}", hint=hint) from None
         except UnicodeDecodeError:
-            raise DataError(f"the file is not valid {d.encoding} text (near line {tap.count + 1})",
+            raise DataError(f"the file is not valid {d.encoding_label} text (near line {tap.count + 1})",
                             where=f"{path}, line {tap.count + 1}", hint="save it as UTF-8") from None

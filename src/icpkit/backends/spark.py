@@ -7,7 +7,9 @@ one, so its views and settings never touch the caller's), compiled with
 the context is the one it made; otherwise a local one is started (``local[*]`` by default).
 
 - ``read``: Parquet, CSV (every column text, in the dialect :func:`~icpkit.io.sources.sniff_csv`
-  finds; a file is parsed by one task, since a quoted value may span lines), JSON lines,
+  finds; a file is parsed by one task, since a quoted value may span lines; a file that is
+  not valid UTF-8 or UTF-16 is read from a temporary UTF-8 copy, checkpointed before the
+  copy is removed), JSON lines,
   Arrow tables and catalog tables. ``_row`` is the 1-based row in file (or scan) order:
   Parquet's own row index, else ``monotonically_increasing_id`` made consecutive with the
   row count of each partition.
@@ -48,10 +50,10 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import DataError, DependencyError, MissingColumnError, located
-from ..io.sources import existing_file, file_format, sniff_csv
+from ..io.sources import CsvDialect, existing_file, file_format, json_lines_error, sniff_csv, utf8_copy
 from . import spark_files as files
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
-                   unbound, whole_phase)
+                   unbound, unsorted_by_row, whole_phase)
 
 #: At most this many tables are listed when a table is missing.
 _MAX_LISTED = 20
@@ -156,6 +158,7 @@ class SparkBackend:
         self._frames: dict[str, Any] = {}  # temporary view -> its checkpointed DataFrame
         self._labels: dict[str, str] = {}  # temporary view -> the file or table it reads
         self._rejects: dict[str, Any] = {}  # temporary view -> DataFrame of CSV records left out
+        self._dialects: dict[str, CsvDialect] = {}  # temporary view -> how its CSV file was decoded
         self._seq = 0
 
     def close(self) -> None:
@@ -177,6 +180,7 @@ class SparkBackend:
     def read(self, source: Source, name: str, *, on_error: OnError = "fail") -> ir.Table:
         check_name(name)
         self._rejects.pop(name, None)
+        self._dialects.pop(name, None)
         if isinstance(source, pa.Table):
             df, label = self._arrow_frame(source), "input table"
         elif isinstance(source, TableName):
@@ -235,17 +239,33 @@ class SparkBackend:
             return self._csv_frame(path, where, name, on_error)
 
     def _csv_frame(self, path: Path, where: str, name: str, on_error: OnError) -> Any:
+        d = self._dialects[name] = sniff_csv(path)
+        if not d.native:  # a legacy encoding or bad UTF-8 bytes: read a UTF-8 copy, held before it goes
+            with utf8_copy(path, d.encoding) as copy:
+                try:
+                    df = self._csv_dialect_frame(str(copy.resolve()), CsvDialect("utf-8", d.delimiter, d.header),
+                                                 name, on_error)
+                    return df.localCheckpoint(eager=True)
+                except Exception as exc:  # name the file read, not its copy
+                    err = self._data_error(exc, str(path))
+                    if not isinstance(err, DataError):
+                        raise
+                    err.message = err.message.replace(copy.resolve().as_uri(), str(path)).replace(
+                        str(copy.resolve()), str(path))
+                    raise err from None
+        return self._csv_dialect_frame(where, d, name, on_error)
+
+    def _csv_dialect_frame(self, where: str, d: CsvDialect, name: str, on_error: OnError) -> Any:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
-        d = sniff_csv(path)
         corrupt = "_icp_corrupt_record"
         fields = [T.StructField(h, T.StringType()) for h in d.header]
         if on_error == "skip":
             fields.append(T.StructField(corrupt, T.StringType()))
         reader = self.spark.read.schema(T.StructType(fields)).options(
-            header=True, sep=d.delimiter, encoding={"utf-8": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
-            [d.encoding], quote='"', escape='"', multiLine=True, enforceSchema=True,
+            header=True, sep=d.delimiter, encoding={"utf-8": "UTF-8", "utf-16": "UTF-16"}[d.encoding],
+            quote='"', escape='"', multiLine=True, enforceSchema=True,
             mode="PERMISSIVE" if on_error == "skip" else "FAILFAST", columnNameOfCorruptRecord=corrupt)
         df = _numbered(reader.csv(where))
         if on_error != "skip":
@@ -253,6 +273,9 @@ class SparkBackend:
         df = df.localCheckpoint(eager=True)  # Spark reads the corrupt-record column only from data it holds
         self._rejects[name] = df.filter(F.col(corrupt).isNotNull()).select(ROW, corrupt)
         return df.filter(F.col(corrupt).isNull()).drop(corrupt)
+
+    def read_dialect(self, name: str) -> CsvDialect | None:
+        return self._dialects.get(check_name(name))
 
     def read_rejects(self, name: str) -> list[ReadReject]:
         check_name(name)
@@ -370,6 +393,10 @@ class SparkBackend:
         if klass.startswith(("PATH_NOT_FOUND", "TABLE_OR_VIEW_NOT_FOUND", "FAILED_READ_FILE.FILE_NOT_EXIST")) \
                 or "FileNotFoundException" in text or "does not exist" in first:
             return DataError(f"not found: {_reason(text)}", where=where)
+        if "Malformed" in text and _is_json_lines(where):
+            bad_line = json_lines_error(Path(where))  # Spark names no line
+            if bad_line is not None:
+                return DataError(f"cannot read {where}: {bad_line.message}", where=bad_line.where, hint=bad_line.hint)
         if klass.startswith(_DATA_ERROR_CLASSES) or "Malformed" in text:
             column = _context_column(exc)
             return DataError(_reason(text), where=located(where or None, column=column),
@@ -424,7 +451,7 @@ class SparkBackend:
         ``_row``, each part file is checked to be in ``_row`` order and the parts are put in
         order of their first rows (their ranges must not overlap); then their row groups are
         copied into ``out`` as they are (no decoding), without ``_row``."""
-        unsorted = _unsorted_by_row(expr)
+        unsorted = unsorted_by_row(expr)
         if unsorted is None:
             return False
         sql = self.compile(unsorted)
@@ -622,26 +649,6 @@ def _naive_columns(df: Any, schema: ibis.Schema, *, text: bool = False) -> Any:
     return df.select(*cols)
 
 
-def _unsorted_by_row(expr: ir.Table) -> ir.Table | None:
-    """``expr`` without its ordering, with ``_row`` as its last column, when ``expr`` is
-    columns picked from rows ordered by ``_row`` alone (as the runner writes scores); else
-    None."""
-    import ibis.expr.operations as ops
-
-    op = expr.op()
-    if not isinstance(op, ops.Project) or not isinstance(op.parent, ops.Sort) or ROW in op.values:
-        return None
-    sort = op.parent
-    if len(sort.keys) != 1 or not sort.keys[0].ascending:
-        return None
-    key = sort.keys[0].arg
-    if not (isinstance(key, ops.Field) and key.name == ROW and key.rel == sort.parent):
-        return None
-    if not all(isinstance(v, ops.Field) and v.rel == sort and v.name == name for name, v in op.values.items()):
-        return None
-    return sort.parent.to_expr().select(*op.values, ROW)
-
-
 def _error_class(exc: Exception) -> str:
     get = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
     try:
@@ -669,6 +676,13 @@ def _context_column(exc: Exception) -> str | None:
         if names:
             return names[-1]
     return None
+
+
+def _is_json_lines(where: str) -> bool:
+    try:
+        return bool(where) and file_format(where) == "jsonl" and Path(where).is_file()
+    except DataError:
+        return False
 
 
 def _first_line(text: str) -> str:

@@ -6,8 +6,9 @@ the pure ibis expression of the canonical events: ``_row``, ``event_id`` (the gi
 a fingerprint of the row when there is none), ``domain`` (the account: the given domain,
 else the domain of the e-mail address unless it is a free-mail provider), ``email``
 (lower case), ``type`` (lower case), ``occurred_at`` (a UTC timestamp: ISO 8601 with an
-offset or ``Z`` is converted, one without is taken as UTC), ``free_mail`` (an e-mail event
-that could not be attributed) and ``_bad_*`` flags for values that cannot be read.
+offset or ``Z`` is converted, one without is taken as UTC; times outside the years
+1900-2200 are refused), ``free_mail`` (an e-mail event that could not be attributed) and
+``_bad_*`` flags for values that cannot be read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import ibis.expr.types as ir
 from ..errors import MissingColumnError, suggest
 from ..io import values
 from ..io.crm import header_key
-from .record import CONTACT_HEADERS, EVENT_HEADERS, FREE_MAIL
+from .record import CONTACT_HEADERS, EVENT_HEADERS, FIRST_YEAR, FREE_MAIL, LAST_YEAR
 
 ROW = "_row"
 #: How the id of an event without one begins: the rest is its content (the same content is
@@ -119,13 +120,31 @@ class _Raw:
         return col if col.type().is_string() else col.cast("string")
 
     def when(self) -> ir.TimestampValue:
-        """The UTC timestamp of ``occurred_at`` (NULL when it cannot be read)."""
+        """The UTC timestamp of ``occurred_at`` (NULL when it cannot be read, or lies outside
+        the years FIRST_YEAR-LAST_YEAR: see :func:`in_years`)."""
+        return in_years(self.parsed())
+
+    def parsed(self) -> ir.TimestampValue:
+        """The UTC timestamp of ``occurred_at``, of any year (NULL when it cannot be read)."""
         value = self.raw[self.cols.occurred_at]
         if value.type().is_timestamp():  # with a zone, through DuckDB's TIMESTAMPTZ (it has no cast from nanoseconds)
             return (value.cast("timestamp('UTC')") if value.type().timezone else value).cast("timestamp")
         text = _text(self.text(self.cols.occurred_at))
         iso = ibis.ifelse(text.re_search(_ISO_TIME_RE), text, ibis.null("string"))  # see _ISO_TIME_RE
         return iso.try_cast("timestamp('UTC')").cast("timestamp")
+
+
+def within_years(t: ir.TimestampValue) -> ir.BooleanValue:
+    """True when ``t`` (a naive UTC timestamp) lies in the years FIRST_YEAR-LAST_YEAR."""
+    return (t >= ibis.literal(datetime(FIRST_YEAR, 1, 1), type="timestamp")) & \
+        (t < ibis.literal(datetime(LAST_YEAR + 1, 1, 1), type="timestamp"))
+
+
+def in_years(t: ir.TimestampValue) -> ir.TimestampValue:
+    """``t`` when it lies in the years FIRST_YEAR-LAST_YEAR, else NULL: a time in year 0 or
+    99999 is a typo or a placeholder, which every engine stores but not every reader reads
+    back (Python's datetime stops at 9999)."""
+    return ibis.ifelse(within_years(t), t, ibis.null("timestamp"))
 
 
 @dataclass(frozen=True)
@@ -179,9 +198,10 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         _email=_text(r.text(cols.email)).lower(),
         _given=values.normalize_domain(r.text(cols.domain)),
         _type=_text(r.text(cols.type)).lower(),
-        _when=r.when(),
+        _parsed=r.parsed(),
         _id=_text(r.text(cols.event_id)),
     )
+    inner = inner.mutate(_when=in_years(inner._parsed))
     # The e-mail's domain matters only to an event without a domain (the costly part is not
     # run for the others).
     inner = inner.mutate(_mail_domain=_mail_domain(inner._given.isnull().ifelse(inner._email, ibis.null("string"))))
@@ -197,7 +217,8 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         type=typ,
         occurred_at=occurred,
         free_mail=given.isnull() & inner._free.fill_null(False),
-        _bad_occurred_at=occurred.isnull(),
+        _bad_occurred_at=inner._parsed.isnull(),
+        _bad_occurred_year=inner._parsed.notnull() & occurred.isnull(),
         _bad_type=typ.isnull(),
         _bad_who=given.isnull() & email.isnull(),
     )

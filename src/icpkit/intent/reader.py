@@ -20,9 +20,10 @@ from ..errors import DataError, located
 from ..io.sources import source_label
 from .events import FINGERPRINT, Needed, canonical_contacts, canonical_events, event_columns, given_ids, is_needed, \
     needed_rows
+from .record import YEAR_MESSAGE
 
 ROW = "_row"
-_FLAGS = ("_bad_occurred_at", "_bad_type", "_bad_who")
+_FLAGS = ("_bad_occurred_at", "_bad_occurred_year", "_bad_type", "_bad_who")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def read_events(backend: Any, source: Any, *, on_error: str = "fail", needed: Ne
     firsts = unnamed.group_by("event_id").aggregate(_first=unnamed[ROW].min())
     backend.delete_rows("icp_events_read", unnamed.anti_join(firsts, unnamed[ROW] == firsts._first).select(ROW))
     checks = [("_bad_occurred_at", cols.occurred_at, "cannot read '{}' as a timestamp (write ISO 8601, "
-               "e.g. 2026-01-31T09:30:00Z)"), ("_bad_type", cols.type, "the event type is missing"),
+               "e.g. 2026-01-31T09:30:00Z)"), ("_bad_occurred_year", cols.occurred_at, YEAR_MESSAGE),
+              ("_bad_type", cols.type, "the event type is missing"),
               ("_bad_who", cols.domain or cols.email or "", "the event has neither a domain nor an e-mail")]
     if on_error == "fail":
         for flag, header, message in checks:
@@ -93,7 +95,7 @@ def read_events(backend: Any, source: Any, *, on_error: str = "fail", needed: Ne
                 more = f" ({n} rows in all)" if n > 1 else ""
                 raise DataError(message.format(value) + more, where=located(label, row, header),
                                 hint="fix the file, or use --on-error skip to leave such events out")
-    good = read.filter(~(read[_FLAGS[0]] | read[_FLAGS[1]] | read[_FLAGS[2]])).drop(*_FLAGS)
+    good = read.filter(~(read[_FLAGS[0]] | read[_FLAGS[1]] | read[_FLAGS[2]] | read[_FLAGS[3]])).drop(*_FLAGS)
     return Events(backend.view("icp_events", good), label, raw, read, copies)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -51,6 +52,13 @@ _LABEL = "events"
 _EVENT_LAYOUTS: dict[tuple[Any, ...], dict[str, str | None]] = {}  # the keys of an event -> its columns
 _DAY_US = 86_400_000_000
 _TIME_MESSAGE = "cannot read '{}' as a timestamp (write ISO 8601, e.g. 2026-01-31T09:30:00Z)"
+#: Event times are kept from the start of FIRST_YEAR to the end of LAST_YEAR (UTC): a time in
+#: year 0 or 99999 is a typo or a placeholder, and one that is stored breaks every later read.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+YEAR_MESSAGE = f"the time '{{}}' is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+#: The same bounds in UTC microseconds since the epoch: [EARLIEST_US, AFTER_US).
+EARLIEST_US = rv.micros(datetime(FIRST_YEAR, 1, 1))
+AFTER_US = rv.micros(datetime(LAST_YEAR + 1, 1, 1))
 
 
 #: One event of an account: (e-mail or None, type, UTC microseconds since the epoch). A plain
@@ -112,7 +120,8 @@ class EventsIndex:
             layouts.clear()
         shapes: dict[tuple[Any, ...], dict[str, str | None]] = {}  # the layouts of these events
         seen: set[Any] = set()
-        bad: dict[str, list[tuple[int, str, Any]]] = {"time": [], "type": [], "who": []}
+        bad: dict[str, list[tuple[int, str, Any]]] = {"time": [], "year": [], "type": [], "who": []}
+        earliest, after = EARLIEST_US, AFTER_US
         text, parse = _text, rv.parse_timestamp
         lower, domain_of, mail_account = _LOWER, _DOMAIN, _MAIL_ACCOUNT
         by_domain, add_person = self.by_domain, self.people
@@ -139,6 +148,9 @@ class EventsIndex:
                 typ = _lower_text(raw[k_type]) if k_type else None
             when = raw[k_at] if k_at else None
             at = parse(when)
+            out_of_years = at is not None and not earliest <= at < after
+            if out_of_years:  # read as the engine reads it: no time (so it is reported)
+                at = None
             if k_id:
                 event_id = raw[k_id]
                 event_id = rv.normalize_text(event_id) if event_id.__class__ is str else text(event_id)
@@ -152,7 +164,9 @@ class EventsIndex:
                 continue
             if at is None or typ is None or given is None and email is None:
                 who = k_domain or k_email or ""
-                for problem, hit, header, value in (("time", at is None, k_at, when), ("type", typ is None, k_type, None),
+                for problem, hit, header, value in (("time", at is None and not out_of_years, k_at, when),
+                                                    ("year", out_of_years, k_at, when),
+                                                    ("type", typ is None, k_type, None),
                                                     ("who", given is None and email is None, who, None)):
                     if hit:
                         bad[problem].append((row, header or "", value))
@@ -179,7 +193,7 @@ def _check_columns(layouts: dict[tuple[Any, ...], dict[str, str | None]]) -> Non
 
 
 def _raise_bad(bad: dict[str, list[tuple[int, str, Any]]]) -> None:
-    messages = {"time": _TIME_MESSAGE, "type": "the event type is missing",
+    messages = {"time": _TIME_MESSAGE, "year": YEAR_MESSAGE, "type": "the event type is missing",
                 "who": "the event has neither a domain nor an e-mail"}
     for problem, message in messages.items():
         rows = bad[problem]

@@ -33,15 +33,17 @@ class EventsLoad:
 
 
 def load_events(workspace: Workspace, source: str | Path | Any, *, on_error: str = "fail") -> EventsLoad:
-    """Append the new events of ``source`` (a file or an Arrow table) to the workspace's store."""
-    backend = connect(database=workspace.ensure().database)
-    try:
-        events = read_events(backend, as_source(source), on_error=on_error)
-        read = loaded_events(backend, events)
-        added = backend.append(TableName(STORE), events.table.drop("_row"), key="event_id")
-        stored = backend.scalar(backend.read(TableName(STORE), "icp_store_now").count())
-    finally:
-        backend.close()
+    """Append the new events of ``source`` (a file or an Arrow table) to the workspace's store
+    (waiting for another run that holds the workspace, see :meth:`Workspace.locked`)."""
+    with workspace.locked():
+        backend = connect(database=workspace.ensure().database)
+        try:
+            events = read_events(backend, as_source(source), on_error=on_error)
+            read = loaded_events(backend, events)
+            added = backend.append(TableName(STORE), events.table.drop("_row"), key="event_id")
+            stored = backend.scalar(backend.read(TableName(STORE), "icp_store_now").count())
+        finally:
+            backend.close()
     return EventsLoad(read, added, read.events - added, stored)
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from ..errors import MissingColumnError, suggest
 
-__all__ = ["CANONICAL_ACCOUNT_COLUMNS", "KNOWN_HEADERS", "ColumnMapping", "canonical_mapping", "header_key"]
+__all__ = ["CANONICAL_ACCOUNT_COLUMNS", "KNOWN_HEADERS", "ColumnMapping", "canonical_mapping", "domain_column_guess",
+           "header_key", "no_domain_note"]
 
 CANONICAL_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "domain",
@@ -145,6 +146,41 @@ def missing_columns(names: list[str], headers: list[str], source: str) -> Missin
     what = "column" if len(names) == 1 else "columns"
     return MissingColumnError(f"the input has no {what} {', '.join(parts)}", where=source,
                               hint="map it in the profile, e.g. `columns: {" + f"{names[0]}: <your header>" + "}`")
+
+
+#: A value that reads as a web address: a host name with a dot and a top-level domain of
+#: letters, with or without scheme, ``www.`` and path (an e-mail address is not one).
+_DOMAIN_LIKE = re.compile(r"^\s*(?:https?://)?(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?"
+                          r"(?::\d+)?(?:[/?#]\S*)?\s*$", re.IGNORECASE)
+#: Header words of a column that may hold account domains.
+_DOMAIN_WORDS = ("domain", "website", "url", "site", "web")
+
+
+def domain_column_guess(sample: Mapping[str, Sequence[str | None]]) -> str | None:
+    """The column of an input without a domain column that looks like one: the column whose
+    sampled values (``sample``: header -> first values) are web addresses most often (at
+    least half of those filled), else a column whose header speaks of a domain, website or
+    URL; None when no column looks like one."""
+    best: tuple[float, str] | None = None
+    for header, values in sample.items():
+        filled = [v for v in values if v is not None and v.strip()]
+        if not filled:
+            continue
+        share = sum(1 for v in filled if _DOMAIN_LIKE.match(v)) / len(filled)
+        if share >= 0.5 and (best is None or share > best[0]):
+            best = (share, header)
+    if best is not None:
+        return best[1]
+    return next((h for h in sample if any(w in header_key(h) for w in _DOMAIN_WORDS)), None)
+
+
+def no_domain_note(label: str, guess: str | None) -> str:
+    """The warning of accounts without a domain column, naming the column that looks like one."""
+    text = (f"{label}: there is no domain column, so accounts are keyed by their row number "
+            "(duplicates are not found and events cannot be joined)")
+    if guess is None:
+        return text + "; map the column of websites with `columns: {domain: <header>}` in the profile"
+    return text + f"; the column '{guess}' looks like one: map it with `columns: {{domain: {guess}}}` in the profile"
 
 
 def _build_index() -> dict[str, tuple[str, int]]:

@@ -25,6 +25,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .industries import industry_spellings
+
 # RE2's \s, plus the no-break space and BOM (see values._WS).
 SPACES = " \t\n\f\r\u00a0\ufeff"
 _S = "[ \t\n\f\r\u00a0\ufeff]"
@@ -199,6 +201,14 @@ def normalize_country(s: str | None) -> str | None:
         return None
     key = _COUNTRY_DROP.sub("", sql_lower(s).replace("&", "and"))
     return country_keys().get(key) or sql_upper(s.strip(SPACES))
+
+
+# ------------------------------------------------------------------------------ industries
+
+def industry_is_unrecognised(raw: str | None) -> bool:
+    """``raw`` is not blank and is no known industry's spelling (values.industry_is_unrecognised)."""
+    text = normalize_text(raw)
+    return text is not None and sql_lower(text) not in industry_spellings()
 
 
 # --------------------------------------------------------------------------------- numbers

@@ -9,9 +9,9 @@ the engine might read differently or reject, so that the engine reads it instead
 reports its own errors:
 
 - a file over ``max_bytes`` or with more than ``max_rows`` data rows, or none;
-- UTF-16, NUL bytes, a second byte-order mark, characters Python's ``splitlines`` breaks
-  lines at (the sniffer does, the engine does not), Latin-1 bytes 0x80-0x9F (the engine
-  refuses them);
+- UTF-16, bytes that are not valid in the file's encoding (the engine reports the cells
+  holding them), NUL bytes, a second byte-order mark, characters Python's ``splitlines``
+  breaks lines at (the sniffer does, the engine does not);
 - a line break inside a quoted field, a lone carriage return, ``\\n`` and ``\\r\\n`` mixed, an
   empty line;
 - a quote inside an unquoted field or anything between a closing quote and the delimiter;
@@ -23,7 +23,8 @@ carriage return prefixed with ``'``; a field (or column name) quoted, ``"`` doub
 it holds the delimiter, a quote, ``#`` (DuckDB's comment mark), ``\\n`` or ``\\r``, or is the
 empty string; NULL as nothing; doubles as their shortest round-trip form (Python's
 ``repr``, which is DuckDB's); timestamps as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` without
-trailing zeros; ``\\n`` line ends; UTF-8; to a temporary file renamed over the target.
+trailing zeros; ``\\n`` line ends; UTF-8; to a temporary file renamed over the target (named, and the
+ones killed runs left cleaned up, by :func:`~icpkit.io.atomic.temp_beside`, as the backends do).
 ``tests/backends/test_small_inputs.py`` holds both to DuckDB.
 """
 
@@ -33,27 +34,27 @@ import csv
 import math
 import os
 import re
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .sources import FORMULA_CHARS, sniff_csv
+from .atomic import temp_beside
+from .sources import FORMULA_CHARS, CsvDialect, sniff_csv
 
 Record = dict[str, str | None]
 
 #: What the sniffer reads as a line break besides \n and \r (``str.splitlines``), and NUL.
 _ODD_CHARS = re.compile("[\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_C1 = re.compile("[\x80-\x9f]")  # Latin-1 bytes DuckDB's latin-1 decoder refuses
 _QUOTE_IF = re.compile('[,"#\n\r]')
 
 
-def read_small_csv(path: Path, *, max_rows: int, max_bytes: int) -> tuple[tuple[str, ...], list[Record]] | None:
-    """The header (as the sniffer names the columns) and data rows of a small, plain CSV
-    file, read as the engine reads it; None when the file is not small or not plain (see
-    the module docstring): the engine reads it then."""
+def read_small_csv(path: Path, *, max_rows: int, max_bytes: int) -> tuple[CsvDialect, list[Record]] | None:
+    """The dialect (with the header as the sniffer names the columns) and data rows of a
+    small, plain CSV file, read as the engine reads it (in a legacy encoding, as converted to
+    UTF-8); None when the file is not small or not plain (see the module docstring): the
+    engine reads it then."""
     try:
         if not path.is_file() or path.stat().st_size > max_bytes:
             return None
@@ -61,12 +62,15 @@ def read_small_csv(path: Path, *, max_rows: int, max_bytes: int) -> tuple[tuple[
         dialect = sniff_csv(path)
     except (OSError, DataError):
         return None
-    if dialect.encoding == "utf-16" or len(raw) > max_bytes:
+    if dialect.encoding == "utf-16" or dialect.replaced or len(raw) > max_bytes:
         return None
-    text = raw.decode(dialect.encoding)
+    try:
+        text = raw.decode(dialect.encoding)
+    except UnicodeDecodeError:  # bytes the legacy encoding does not have: the engine reports them
+        return None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if text.startswith("\ufeff") or _ODD_CHARS.search(text) or (dialect.encoding == "latin-1" and _C1.search(text)):
+    if text.startswith("\ufeff") or _ODD_CHARS.search(text):
         return None
     lines = _lines(text)
     if lines is None or len(lines) < 2 or len(lines) - 1 > max_rows:
@@ -85,7 +89,7 @@ def read_small_csv(path: Path, *, max_rows: int, max_bytes: int) -> tuple[tuple[
                 rows.append({h: v or None for h, v in zip(dialect.header, fields)})
     except csv.Error:  # a field over csv.field_size_limit()
         return None
-    return dialect.header, rows
+    return dialect, rows
 
 
 def _lines(text: str) -> list[str] | None:
@@ -142,7 +146,7 @@ def write_csv(out: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) 
     lines.extend(",".join(map(cell, row)) for row in rows)
     data = ("\n".join(lines) + "\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp = temp_beside(out)
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)

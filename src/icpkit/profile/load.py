@@ -17,6 +17,9 @@ from ruamel.yaml.error import MarkedYAMLError
 from ..errors import Problem, ProfileError, suggest
 from .model import Profile
 
+#: At most this many values of a profile may come from YAML aliases (see :class:`_Plain`).
+MAX_ALIAS_VALUES = 100_000
+
 
 def load_profile(path: str | Path) -> Profile:
     """Read a profile file; every problem is reported with its line and key path."""
@@ -44,13 +47,16 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         mark = exc.problem_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise ProfileError(f"not valid YAML: {exc.problem}", where=where) from None
+    except RecursionError:
+        raise ProfileError("the YAML is nested too deeply", where=source) from None
     if not isinstance(data, dict):
         raise ProfileError("a profile must be a YAML mapping (key: value lines)", where=source,
                            hint="run `icp init` to see a starter profile")
+    plain = _Plain(source).copy(data)
     try:
-        return Profile.model_validate(_plain(data))
+        return Profile.model_validate(plain)
     except ValidationError as exc:
-        problems = [_problem(err, data, source) for err in exc.errors()]
+        problems = [_problem(err, data, source) for err in _one_per_union(exc.errors())]
         head = "invalid profile" if len(problems) > 1 else problems[0].message
         raise ProfileError(head, where=problems[0].where, hint=problems[0].hint, problems=problems) from None
 
@@ -74,12 +80,80 @@ def json_schema() -> str:
     return json.dumps(schema, indent=2)
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
+class _Plain:
+    """Loaded YAML as plain dicts and lists, with a cap on what aliases expand to.
+
+    An alias (``*name``, or a ``<<: *name`` merge) is loaded as a reference to its anchor's
+    value, so nested aliases load fast; it is the copy that repeats the value for every
+    reference. A few aliases are harmless, but ten lines of aliases of aliases expand to a
+    billion values (a "billion laughs" file): past :data:`MAX_ALIAS_VALUES` values reached
+    through aliases, the profile is refused with the line of the alias.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.seen: set[int] = set()
+        self.left = MAX_ALIAS_VALUES
+
+    def copy(self, node: Any, where: tuple[Any, Any] | None = None, alias: str | None = None) -> Any:
+        """A plain copy of ``node`` (``where``: its parent and key, ``alias``: the place of
+        the alias it was reached through)."""
+        if alias is None and isinstance(node, dict | list):
+            if id(node) in self.seen:
+                alias = self._place(where)
+            else:
+                self.seen.add(id(node))
+        if alias is not None:
+            self.left -= 1
+            if self.left < 0:
+                raise ProfileError(f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values", where=alias,
+                                   hint="write the values out instead of repeating aliases (*name)")
+        if isinstance(node, dict):
+            return {str(k): self.copy(v, (node, k), alias) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.copy(v, (node, i), alias) for i, v in enumerate(node)]
+        return node
+
+    def _place(self, where: tuple[Any, Any] | None) -> str:
+        """The source and line of an entry of a loaded mapping or sequence."""
+        parent, key = where or (None, None)
+        try:
+            if isinstance(parent, CommentedMap):
+                return f"{self.source}, line {parent.lc.key(key)[0] + 1}"
+            if isinstance(parent, CommentedSeq):
+                return f"{self.source}, line {parent.lc.item(key)[0] + 1}"
+        except (KeyError, IndexError, TypeError):  # merged keys (<<) have no position of their own
+            pass
+        return self.source
+
+
+#: The members of a union of scalar types (``eq: 1``, ``in: [a, 2]``) as pydantic names them in
+#: the location of an error, and the Python types they take.
+_SCALAR_TAGS = {"str": str, "float": (int, float), "bool": bool}
+
+
+def _one_per_union(errors: list[Any]) -> list[Any]:
+    """One error per value of a scalar union instead of one per member: the member of the
+    value's own type (``.inf`` is a number, but not a finite one), or one error for all."""
+    out: list[Any] = []  # errors, and the locations of unions in their place
+    unions: dict[tuple[Any, ...], list[Any]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        if loc and loc[-1] in _SCALAR_TAGS:
+            if loc[:-1] not in unions:
+                out.append(loc[:-1])
+            unions.setdefault(loc[:-1], []).append(err)
+        else:
+            out.append(err)
+    for i, item in enumerate(out):
+        if isinstance(item, tuple):
+            errs = unions[item]
+            value = errs[0].get("input")
+            own = [e for e in errs if isinstance(value, _SCALAR_TAGS[e["loc"][-1]])
+                   and not (isinstance(value, bool) and e["loc"][-1] == "float")]
+            one = own[0] if len(own) == 1 else {**errs[0], "msg": "Input should be text, a number or true/false"}
+            out[i] = {**one, "loc": item}
+    return out
 
 
 def _problem(err: Any, data: Any, source: str) -> Problem:

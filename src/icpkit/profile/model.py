@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -41,7 +41,8 @@ _COMPARISONS = ("eq", "in", "lt", "lte", "gt", "gte", "between", "contains_any",
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Numbers must be finite: a weight of .inf or .nan would make every score nan (or 100).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Condition(_Strict):
@@ -262,7 +263,10 @@ class Tier(_Strict):
 class Abm(_Strict):
     """ABM tiers: the ``tier`` is split by fit score into A (top ``a``), B (next ``b``), C (the rest)."""
 
-    tier: str = "high"
+    # "high" is the highest of the default tiers; a profile whose ``abm`` names no tier gets
+    # its own highest tier (see Profile._abm_top_tier).
+    tier: str = Field("high", description="The tier to split; default: the highest tier.",
+                      json_schema_extra=lambda schema: schema.pop("default", None))
     a: int = Field(50, ge=0)
     b: int = Field(200, ge=0)
 
@@ -476,6 +480,23 @@ class Profile(_Strict):
     personas: list[Persona] = Field([], description="Contact-level roles (need contacts).")
     committee: Committee | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _abm_top_tier(cls, data: Any) -> Any:
+        """ABM tiers split the highest tier unless ``abm.tier`` names another, whatever the
+        tiers are called."""
+        if not isinstance(data, dict) or data.get("tiers") is None:
+            return data  # the default tiers, whose highest is Abm's default
+        top = _top_tier(data["tiers"])
+        abm = data.get("abm", {})
+        if top is None or abm is None:
+            return data
+        if isinstance(abm, dict) and "tier" not in abm:
+            return {**data, "abm": {**abm, "tier": top}}
+        if isinstance(abm, Abm) and "tier" not in abm.model_fields_set:
+            return {**data, "abm": abm.model_copy(update={"tier": top})}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
         if self.priority is not None and (self.intent is None or not self.criteria):
@@ -574,6 +595,22 @@ class Profile(_Strict):
     def version_hash(self) -> str:
         """12 hex digits that change exactly when scores could change."""
         return hashlib.sha256(self.scoring_json().encode()).hexdigest()[:12]
+
+
+def _top_tier(tiers: Any) -> str | None:
+    """The name of the tier with the highest ``min`` of tiers as given (dicts or Tiers), or
+    None when they cannot tell (validation then says why)."""
+    found: list[tuple[float, str]] = []
+    for t in tiers if isinstance(tiers, list | tuple) else ():
+        name, low = (t.name, t.min) if isinstance(t, Tier) else (t.get("name"), t.get("min")) \
+            if isinstance(t, dict) else (None, None)
+        try:
+            found.append((float(low), name))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(name, str):
+            return None
+    return max(found, key=lambda f: f[0])[1] if found else None
 
 
 def format_number(x: float | None) -> str:

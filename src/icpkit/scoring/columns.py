@@ -6,8 +6,9 @@ import ibis
 import ibis.expr.types as ir
 
 from ..errors import MissingColumnError, suggest
-from ..io.values import country_code
-from ..profile.model import Scalar
+from .literals import norm_value, wider_values
+
+__all__ = ["all_of", "any_of", "column", "norm_text", "norm_value", "wider_values"]
 
 
 def column(t: ir.Table, name: str) -> ir.Value:
@@ -40,18 +41,3 @@ def _fold(parts: list[ir.BooleanValue], how: str) -> ir.BooleanValue:
 def norm_text(col: ir.StringValue) -> ir.StringValue:
     """How text is compared: lower-cased (canonical text is already trimmed on input)."""
     return col.lower()
-
-
-def norm_value(value: Scalar, field: str = "") -> str:
-    """A profile's literal, normalised the way :func:`norm_text` normalises data.
-
-    Countries are canonical ISO codes in the data, so a profile may name them either way
-    ("United States" or "US").
-    """
-    if field == "country" and isinstance(value, str):
-        value = country_code(value) or value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip().lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from ..profile.model import Condition, Scalar
-from .columns import all_of, any_of, column, norm_text, norm_value
+from .columns import all_of, any_of, column, norm_text, norm_value, wider_values
 
 
 def compile_condition(cond: Condition, t: ir.Table) -> ir.BooleanValue:
@@ -37,7 +37,7 @@ def _compare(col: ir.Value, cond: Condition, field: str) -> ir.BooleanValue:
         if col.type().is_array():
             return any_of([col.contains(norm_value(v, field)) for v in values])
         if col.type().is_string():
-            wanted = [norm_value(v, field) for v in values]
+            wanted = [norm_value(v, field) for v in values] + [w for v in values for w, _ in wider_values(v, field)]
             target = norm_text(col)
             return target == wanted[0] if len(wanted) == 1 else target.isin(wanted)
         return col == values[0] if len(values) == 1 else col.isin(values)

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..profile.model import Criterion, format_number
-from .columns import all_of, any_of, norm_text, norm_value
+from .columns import all_of, any_of, norm_text, norm_value, wider_values
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,27 @@ def plan_criterion(c: Criterion, col: ir.Value, scale: float) -> CriterionPlan:
             spellings.setdefault(norm_value(target, c.field), []).append(norm_value(alias, c.field))
         branches = []
         levels = []
+        # (another spelling of a named industry, or one below it; distance; index): after every named value
+        wider = []
         for lv in c.levels:
             values = [norm_value(x, c.field) for x in lv.values]
+            below = [wider_values(x, c.field) for x in lv.values]
             if lv.label:
                 matched = values + [a for val in values for a in spellings.get(val, [])]
-                branches.append(branch(v.isin(matched), lv.points, lv.label))
+                branches.append(branch(v.isin(matched + [w for ws in below for w, _ in ws]), lv.points, lv.label))
                 levels += [(m, len(branches)) for m in matched]
+                wider += [(w, d, len(branches)) for ws in below for w, d in ws]
             else:
-                for raw, val in zip(lv.values, values):
+                for raw, val, ws in zip(lv.values, values, below):
                     matched = [val] + spellings.get(val, [])
-                    branches.append(branch(v.isin(matched), lv.points, raw.strip()))
+                    branches.append(branch(v.isin(matched + [w for w, _ in ws]), lv.points, raw.strip()))
                     levels += [(m, len(branches)) for m in matched]
+                    wider += [(w, d, len(branches)) for w, d in ws]
+        if wider:
+            first: dict[str, int] = {}  # as a CASE reads them: the first of a value wins
+            for m, i in levels + [(w, i) for w, _, i in sorted(wider, key=lambda x: x[1])]:
+                first.setdefault(m, i)
+            levels = list(first.items())
         otherwise = branch(true, c.otherwise, "other value")
     elif c.range is not None:
         r = c.range

@@ -5,8 +5,8 @@ uses them; no engine is imported).
 
 Canonical values are those of :mod:`icpkit.io.record`: text trimmed (None when blank),
 numbers as floats, lists of lower-case items. Text is compared lower-cased as the engine
-lower-cases it; a profile's literals are normalised as :func:`scoring.columns.norm_value`
-normalises them (in Python, as the plan does).
+lower-cases it; a profile's literals are normalised by :mod:`scoring.literals`, as in the
+plan.
 """
 
 from __future__ import annotations
@@ -16,22 +16,12 @@ from typing import Any
 
 from ..io import record as rv
 from ..profile.model import Condition, Criterion, format_number
+from .literals import norm_value, wider_values
 
 __all__ = ["CriterionRule", "compile_condition", "norm_value", "signed"]
 
 Values = dict[str, Any]
 Predicate = Callable[[Values], bool]
-
-
-def norm_value(value: Any, field: str = "") -> str:
-    """A profile's literal as text comparisons see it (``scoring.columns.norm_value``)."""
-    if field == "country" and isinstance(value, str):
-        value = rv.country_code(value) or value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip().lower()
 
 
 def signed(points: float) -> str:
@@ -71,17 +61,23 @@ class CriterionRule:
         for alias, target in (c.aliases or {}).items():
             spellings.setdefault(norm_value(target, c.field), []).append(norm_value(alias, c.field))
         lookup: dict[str, int] = {}
+        # (another spelling of a named industry, or one below it; distance; index)
+        wider: list[tuple[str, int, int]] = []
         for lv in c.levels or []:
             values = [norm_value(x, c.field) for x in lv.values]
             if lv.label:
                 out.append(branch(lv.points, lv.label))
                 for v in values + [a for val in values for a in spellings.get(val, [])]:
                     lookup.setdefault(v, len(out))
+                wider += [(w, d, len(out)) for x in lv.values for w, d in wider_values(x, c.field)]
             else:
                 for raw, val in zip(lv.values, values):
                     out.append(branch(lv.points, raw.strip()))
                     for v in [val, *spellings.get(val, [])]:
                         lookup.setdefault(v, len(out))
+                    wider += [(w, d, len(out)) for w, d in wider_values(raw, c.field)]
+        for w, _, i in sorted(wider, key=lambda x: x[1]):  # the nearest named industry wins
+            lookup.setdefault(w, i)
         other, lower, get = len(out) + 1, rv.sql_lower, lookup.get
         return (lambda v: 0 if v is None else get(lower(v), other)), "other value"
 
@@ -182,7 +178,7 @@ def compile_condition(cond: Condition, kinds: Mapping[str, str]) -> Predicate:
             items = tuple(norm_value(v, field) for v in values)
             return lambda r: (v := get(r)) is not None and any(i in v for i in items)
         if kind == "text":
-            texts = frozenset(norm_value(v, field) for v in values)
+            texts = frozenset([norm_value(v, field) for v in values] + [w for v in values for w, _ in wider_values(v, field)])
             lower = rv.sql_lower
             return lambda r: (v := get(r)) is not None and lower(v) in texts
         numbers = frozenset(n for n in map(_as_number, values) if n is not None)

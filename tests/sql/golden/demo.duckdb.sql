@@ -18,6 +18,140 @@ SELECT
       THEN 4
       WHEN 'financial services'
       THEN 5
+      WHEN 'software development'
+      THEN 1
+      WHEN 'software_development'
+      THEN 1
+      WHEN 'computer_software'
+      THEN 1
+      WHEN 'technology, information and internet'
+      THEN 2
+      WHEN 'technology, information & internet'
+      THEN 2
+      WHEN 'technology_information_and_internet'
+      THEN 2
+      WHEN 'it services and it consulting'
+      THEN 3
+      WHEN 'it services & it consulting'
+      THEN 3
+      WHEN 'it_services_and_it_consulting'
+      THEN 3
+      WHEN 'information technology & services'
+      THEN 3
+      WHEN 'information_technology_and_services'
+      THEN 3
+      WHEN 'it services'
+      THEN 3
+      WHEN 'it_services'
+      THEN 3
+      WHEN 'information technology'
+      THEN 3
+      WHEN 'information_technology'
+      THEN 3
+      WHEN 'advertising services'
+      THEN 4
+      WHEN 'advertising_services'
+      THEN 4
+      WHEN 'marketing & advertising'
+      THEN 4
+      WHEN 'marketing_and_advertising'
+      THEN 4
+      WHEN 'financial_services'
+      THEN 5
+      WHEN 'finance'
+      THEN 5
+      WHEN 'insurance'
+      THEN 5
+      WHEN 'capital markets'
+      THEN 5
+      WHEN 'capital_markets'
+      THEN 5
+      WHEN 'credit intermediation'
+      THEN 5
+      WHEN 'credit_intermediation'
+      THEN 5
+      WHEN 'funds and trusts'
+      THEN 5
+      WHEN 'funds & trusts'
+      THEN 5
+      WHEN 'funds_and_trusts'
+      THEN 5
+      WHEN 'insurance carriers'
+      THEN 5
+      WHEN 'insurance_carriers'
+      THEN 5
+      WHEN 'insurance agencies and brokerages'
+      THEN 5
+      WHEN 'insurance agencies & brokerages'
+      THEN 5
+      WHEN 'insurance_agencies_and_brokerages'
+      THEN 5
+      WHEN 'claims adjusting, actuarial services'
+      THEN 5
+      WHEN 'claims_adjusting_actuarial_services'
+      THEN 5
+      WHEN 'investment banking'
+      THEN 5
+      WHEN 'investment_banking'
+      THEN 5
+      WHEN 'investment management'
+      THEN 5
+      WHEN 'investment_management'
+      THEN 5
+      WHEN 'venture capital and private equity principals'
+      THEN 5
+      WHEN 'venture capital & private equity principals'
+      THEN 5
+      WHEN 'venture_capital_and_private_equity_principals'
+      THEN 5
+      WHEN 'venture capital & private equity'
+      THEN 5
+      WHEN 'venture capital and private equity'
+      THEN 5
+      WHEN 'venture_capital_private_equity'
+      THEN 5
+      WHEN 'securities and commodity exchanges'
+      THEN 5
+      WHEN 'securities & commodity exchanges'
+      THEN 5
+      WHEN 'securities_and_commodity_exchanges'
+      THEN 5
+      WHEN 'investment advice'
+      THEN 5
+      WHEN 'investment_advice'
+      THEN 5
+      WHEN 'banking'
+      THEN 5
+      WHEN 'international trade and development'
+      THEN 5
+      WHEN 'international trade & development'
+      THEN 5
+      WHEN 'international_trade_and_development'
+      THEN 5
+      WHEN 'savings institutions'
+      THEN 5
+      WHEN 'savings_institutions'
+      THEN 5
+      WHEN 'loan brokers'
+      THEN 5
+      WHEN 'loan_brokers'
+      THEN 5
+      WHEN 'insurance and employee benefit funds'
+      THEN 5
+      WHEN 'insurance & employee benefit funds'
+      THEN 5
+      WHEN 'insurance_and_employee_benefit_funds'
+      THEN 5
+      WHEN 'pension funds'
+      THEN 5
+      WHEN 'pension_funds'
+      THEN 5
+      WHEN 'trusts and estates'
+      THEN 5
+      WHEN 'trusts & estates'
+      THEN 5
+      WHEN 'trusts_and_estates'
+      THEN 5
       ELSE 6
     END * CAST("t0"."industry" IS NOT NULL AS INT) AS TINYINT) AS BIGINT) * 1
   ) + (

@@ -12,6 +12,48 @@ SELECT
       THEN 3
       WHEN 'marketing and advertising'
       THEN 4
+      WHEN 'software development'
+      THEN 1
+      WHEN 'software_development'
+      THEN 1
+      WHEN 'computer_software'
+      THEN 1
+      WHEN 'software'
+      THEN 1
+      WHEN 'saas'
+      THEN 1
+      WHEN 'technology, information and internet'
+      THEN 2
+      WHEN 'technology, information & internet'
+      THEN 2
+      WHEN 'technology_information_and_internet'
+      THEN 2
+      WHEN 'it services and it consulting'
+      THEN 3
+      WHEN 'it services & it consulting'
+      THEN 3
+      WHEN 'it_services_and_it_consulting'
+      THEN 3
+      WHEN 'information technology & services'
+      THEN 3
+      WHEN 'information_technology_and_services'
+      THEN 3
+      WHEN 'it services'
+      THEN 3
+      WHEN 'it_services'
+      THEN 3
+      WHEN 'information technology'
+      THEN 3
+      WHEN 'information_technology'
+      THEN 3
+      WHEN 'advertising services'
+      THEN 4
+      WHEN 'advertising_services'
+      THEN 4
+      WHEN 'marketing & advertising'
+      THEN 4
+      WHEN 'marketing_and_advertising'
+      THEN 4
       ELSE 5
     END * CAST("t0"."industry" IS NOT NULL AS INT) AS TINYINT) AS BIGINT) * 1
   ) + (
