@@ -203,8 +203,8 @@ def test_control_characters_in_data_do_not_reach_the_terminal(tmp_path: Path) ->
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
 def test_a_huge_bad_value_is_quoted_cut_to_80_characters(tmp_path: Path, suffix: str) -> None:
     accounts = tmp_path / f"accounts.{suffix}"
-    if suffix == "csv":  # 100 KB in a cell
-        accounts.write_text(ACCOUNTS.replace(",120,", "," + "9x" * 50_000 + ","), encoding="utf-8")
+    if suffix == "csv":  # 1 MB in a cell (over the csv module's 128 KB limit, which sniffing lifts)
+        accounts.write_text(ACCOUNTS.replace(",120,", "," + "9x" * 500_000 + ","), encoding="utf-8")
     else:  # 1 MB
         rows = [{"domain": "acme.com", "industry": "Internet", "employees": "9x" * 500_000, "country": "US",
                  "technologies": "Salesforce", "days_since_funding": 30}]

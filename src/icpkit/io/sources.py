@@ -179,8 +179,9 @@ def sniff_csv(path: Path) -> CsvDialect:
     lines = text.splitlines()[:50]
     if len(raw) >= _SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of a sample may be cut
-    delimiter = _delimiter(lines)
-    header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    with _long_fields():
+        delimiter = _delimiter(lines)
+        header = next(csv.reader(lines[:1], delimiter=delimiter), [])
     header = [h.strip() for h in header]
     if not any(header):
         raise DataError("the first line holds no column names", where=f"{path}, line 1")
@@ -424,6 +425,18 @@ def json_lines_error(path: Path) -> DataError | None:
     except OSError:
         return None
     return None
+
+
+@contextmanager
+def _long_fields() -> Iterator[None]:
+    """Cells of any length (the csv module refuses those over 128 KB, a process-wide limit:
+    restored after)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _delimiter(lines: list[str]) -> str:
