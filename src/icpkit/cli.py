@@ -6,22 +6,29 @@ Exit codes: 0 ok, 1 user or data error (an ``IcpError`` or a usage error), 2 int
 from __future__ import annotations
 
 import os
-import re
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape as _markup_escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_render import (
+    _atomic_text,
+    _count,
+    _json_to_stdout,
+    _progress,
+    _segment_table,
+    _tier_table,
+    _top_table,
+    _write_json,
+    err,
+    escape,
+    out,
+)
 from .errors import IcpError, ProfileError
 from .workspace import DEFAULT_DIR, DEFAULT_LOCK_TIMEOUT_S, Workspace
 
@@ -37,24 +44,6 @@ app = typer.Typer(
 events_app = typer.Typer(help="Events (page views, form fills, replies...) kept in the workspace for intent.",
                           no_args_is_help=True)
 app.add_typer(events_app, name="events")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-#: Characters that must not reach a terminal raw from data: C0 and C1 controls (escape
-#: sequences, carriage returns, backspaces) and the marks that reorder text (bidi controls).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def escape(text: object) -> str:
-    """Text from data (names, values, paths, messages) as it may reach the terminal: control
-    characters shown as escapes (``\\x1b``, ``\\u202e``), Rich markup escaped. Everything
-    printed that did not come from this module goes through it."""
-    return _markup_escape(_CONTROL.sub(_escaped_char, str(text)))
-
-
-def _escaped_char(found: re.Match[str]) -> str:
-    code = ord(found[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", envvar="ICP_WORKSPACE",
                                             help="Workspace directory (database and settings).")]
@@ -574,31 +563,6 @@ def tam(
         _write_json(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
 
 
-def _segment_table(result: Any, dimension: str, top: int = 5) -> None:
-    """One dimension of a TAM: a row per value (the largest of each tier), a column per tier
-    with its companies and their share of the tier."""
-    from .discover.tam import DIMENSION_NAMES
-
-    name = DIMENSION_NAMES[dimension]
-    title = f"By {name}" + ("" if dimension == "size_band" else f" (top {top} per tier)")
-    t = Table(title=title, title_justify="left")
-    t.add_column(name)
-    for tier in result.tiers:
-        t.add_column(escape(tier), justify="right")
-    for value, counts in result.crosstab(dimension, top):
-        t.add_row(escape(value), *[_count_share(n, result.tiers[tier]) for tier, n in counts.items()])
-    out.print(t)
-
-
-def _count_share(n: int, total: int) -> str:
-    """``n`` with its share of ``total``: "1,204 (35%)", "3 (<1%)", or "0"."""
-    if not n or not total:
-        return f"{n:,}"
-    share = n / total
-    return f"{n:,} ({'<1%' if share < 0.005 else f'{share:.0%}'})"
-
-
-
 @app.command()
 def compare(
     profile_a: Annotated[Path, typer.Argument(help="The current profile (A).", show_default=False)],
@@ -695,75 +659,6 @@ def _moment(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _top_table(top: list[dict[str, Any]]) -> None:
-    if not top:
-        return
-    if "fit_score" not in top[0]:
-        t = Table(title="Top accounts by intent", title_justify="left")
-        for col in ("domain", "intent", "buying group", "reasons"):
-            t.add_column(col, overflow="fold")
-        for r in top:
-            t.add_row(escape(r["domain"]), f"{r['intent_score']:g}", "yes" if r["buying_group"] else "",
-                      escape(r["intent_reasons"] or ""))
-        out.print(t)
-        return
-    t = Table(title="Top accounts", title_justify="left")
-    key = "domain" if "domain" in top[0] else "row"
-    for col in (key, "fit", "tier", "abm", "reasons"):
-        t.add_column(col, overflow="fold")
-    for r in top:
-        t.add_row(escape(str(r[key])), f"{r['fit_score']:g}", escape(r["tier"]), escape(r["abm_tier"] or ""),
-                  escape(r["reasons"]))
-    out.print(t)
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 event``, ``2,000 events``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _tier_table(tiers: dict[str, int], total: int) -> None:
-    if not tiers:
-        return
-    t = Table(title="Tiers", title_justify="left")
-    t.add_column("tier")
-    t.add_column("accounts", justify="right")
-    t.add_column("share", justify="right")
-    for name, n in tiers.items():
-        t.add_row(escape(name), f"{n:,}", f"{n / total:.1%}" if total else "")
-    out.print(t)
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Any]:
-    """A progress bar on stderr fed by the library's (phase, percent) callbacks."""
-    if quiet:
-        yield None
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(phase: str, pct: float | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=100)
-            if pct is not None:
-                bar.update(tasks[phase], completed=pct)
-
-        yield update
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    from .io.atomic import temp_beside
-
-    tmp = temp_beside(path)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _workspace(path: Path) -> Workspace:
     """The workspace of ``--workspace``: a run that finds it in use by another one waits
     (``ICP_LOCK_TIMEOUT_S`` seconds, default 300) and says so on standard error."""
@@ -774,23 +669,6 @@ def _workspace(path: Path) -> Workspace:
         raise IcpError(f"ICP_LOCK_TIMEOUT_S={text!r} is not a number of seconds") from None
     return Workspace(path, lock_timeout_s=timeout,
                      on_wait=lambda message: err.print(f"[yellow]{escape(message)}[/]"))
-
-
-def _json_to_stdout(json_out: Path | None) -> None:
-    """With ``--json -`` the JSON goes to standard output: the report goes to standard error."""
-    if json_out is not None and str(json_out) == "-":
-        out.stderr = True  # until main() returns
-
-
-def _write_json(json_out: Path, text: str, *, quiet: bool = False) -> None:
-    """``--json``: the JSON text to the file (atomically) or, for ``-``, to standard output."""
-    if str(json_out) == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-        return
-    _atomic_text(json_out, text)
-    if not quiet:
-        out.print(f"Wrote {escape(str(json_out))}")
 
 
 def main(argv: list[str] | None = None) -> int:
