@@ -205,7 +205,7 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, e
 
     from .intent.store import workspace_events
     from .io.frames import as_source
-    from .io.values import normalize_domain
+    from .io.values import normalize_domain, with_registrable
     from .run import score_rows
     from .scoring.plan import ROW_KEY
 
@@ -220,7 +220,8 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, e
         t = scored.result()
         if scored.loaded.canonical.keyed:
             probe = b.read(pa.table({"x": [domain]}), "icp_probe")
-            wanted = b.scalar(normalize_domain(probe.x).max()) or domain.strip()
+            host = with_registrable(probe.select(x=normalize_domain(probe.x)), "x")
+            wanted = b.scalar(host.x.max()) or domain.strip()
             rows = b.to_arrow(t.filter(t.domain == wanted)).to_pylist()
         elif domain.strip().isdigit():
             wanted = domain.strip()

@@ -89,7 +89,7 @@ def _explain(workspace: Workspace, domain: str) -> Explained | None:
     if fp is None or fp[:1] != files.get("output") or any(
             fingerprint(last.get(k)) != files.get(k) for k in ("profile", "accounts", "events", "contacts")):
         return None
-    wanted = rv.normalize_domain(domain)
+    wanted = rv.account_domain(domain)
     if wanted is None:
         return None
     from .profile.load import load_profile

@@ -44,7 +44,7 @@ def _accounts(tmp_path: Path, spellings: dict[str, tuple[str, int]], rows: int =
     path = tmp_path / "accounts.csv"
     lines = ["Company Domain Name,Industry,Number of Employees"]
     for i in range(rows):
-        lines += [f"{'' if i == 0 else f'r{i}.'}{domain},{industry},10" for domain, (industry, _) in spellings.items()]
+        lines += [f"{'' if i == 0 else f'r{i}-'}{domain},{industry},10" for domain, (industry, _) in spellings.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -249,7 +249,9 @@ def _keyed(t: Any, header: str, key: str) -> Any:
     """The rows of ``t`` with ``_key``, the key normalised (domains as scoring reads them;
     other keys trimmed and lower-cased)."""
     text = t[header].cast("string")
-    return t.mutate(_key=values.normalize_domain(text) if key == "domain" else text.strip().lower())
+    if key == "domain":
+        return values.with_registrable(t.mutate(_key=values.normalize_domain(text)), "_key")
+    return t.mutate(_key=text.strip().lower())
 
 
 def _outcome_column(headers: list[str], where: str) -> str:

@@ -201,10 +201,11 @@ def canonical_events(raw: ir.Table, cols: EventColumns) -> ir.Table:
         _parsed=r.parsed(),
         _id=_text(r.text(cols.event_id)),
     )
-    inner = inner.mutate(_when=in_years(inner._parsed))
+    inner = values.with_registrable(inner.mutate(_when=in_years(inner._parsed)), "_given")
     # The e-mail's domain matters only to an event without a domain (the costly part is not
     # run for the others).
-    inner = inner.mutate(_mail_domain=_mail_domain(inner._given.isnull().ifelse(inner._email, ibis.null("string"))))
+    inner = values.with_registrable(inner.mutate(
+        _mail_domain=_mail_domain(inner._given.isnull().ifelse(inner._email, ibis.null("string")))), "_mail_domain")
     inner = inner.mutate(_free=inner._mail_domain.isin(sorted(FREE_MAIL)))
     given, email, typ, occurred = inner._given, inner._email, inner._type, inner._when
     fingerprint = ibis.literal(FINGERPRINT) + ibis.coalesce(given, "") + "|" + ibis.coalesce(email, "") + "|" + \
@@ -242,7 +243,8 @@ def canonical_contacts(raw: ir.Table, source: str) -> ir.Table:
 
     email = text(found["email"]).lower()
     given = values.normalize_domain(text(found["domain"])) if found["domain"] else ibis.null("string")
-    domain = _account(given, _mail_domain(email))
     named = {v: k for k, v in found.items() if v is not None}
     others = {named.get(h, h): text(h) for h in headers if named.get(h) not in ("email", "domain")}
-    return raw.select(email=email, domain=domain, **others)
+    t = values.with_registrable(values.with_registrable(
+        raw.select(email=email, _given=given, _mail=_mail_domain(email), **others), "_given"), "_mail")
+    return t.select("email", domain=_account(t._given, t._mail), **{k: t[k] for k in others})

@@ -83,7 +83,7 @@ def _lower_text(value: Any) -> str | None:
 
 
 def _domain(value: Any) -> str | None:
-    return rv.normalize_domain(value if value is None or value.__class__ is str else rv.as_text(value))
+    return rv.account_domain(value if value is None or value.__class__ is str else rv.as_text(value))
 
 
 def _mail_domain(email: str | None) -> str | None:
@@ -91,7 +91,7 @@ def _mail_domain(email: str | None) -> str | None:
     if email is None:
         return None
     parts = email.split("@", 2)
-    return rv.normalize_domain(parts[1]) if len(parts) > 1 else None
+    return rv.account_domain(parts[1]) if len(parts) > 1 else None
 
 
 def _account(given: str | None, email: str | None) -> str | None:

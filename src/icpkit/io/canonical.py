@@ -85,6 +85,8 @@ def canonical_plan(raw: ir.Table, profile: Profile, source: str = "input",
     if country is not None:
         cols["_country_unknown"] = values.country_is_unrecognised(_column(raw, country), cols["country"])
     expr = raw.select(**cols)
+    if keyed:  # subdomains roll up to their account (after the check, which reads the host)
+        expr = values.with_registrable(expr, "domain")
     if derived:
         if features is None or not keyed:
             raise MissingColumnError("the profile's triggers need events and accounts with domains",

@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any
 
 from .industries import industry_spellings
+from .suffixes import registrable
 
 # RE2's \s, plus the no-break space and BOM (see values._WS).
 SPACES = " \t\n\f\r\u00a0\ufeff"
@@ -132,6 +133,16 @@ def normalize_domain(s: str | None) -> str | None:
         return None
     host = _DOMAIN_SUFFIX.sub("", _DOMAIN_PREFIX.sub("", sql_lower(s), count=1))
     return host or None
+
+
+_TLD = f"[a-z0-9{_NON_ASCII_LETTERS}-]*[a-z{_NON_ASCII_LETTERS}][a-z0-9{_NON_ASCII_LETTERS}-]*"
+_DEEP_HOST = re.compile(f"{_LABEL}(?:\\.{_LABEL})+\\.{_TLD}")
+
+
+def account_domain(s: str | None) -> str | None:
+    """The domain that keys an account: the host of ``s`` (:func:`normalize_domain`) rolled
+    up to its registrable domain (see values.with_registrable)."""
+    return _rolled_up(normalize_domain(s))
 
 
 def domain_is_invalid(raw: str | None, normalized: str | None) -> bool:
@@ -417,11 +428,15 @@ Reader = Callable[[Any], tuple[Any, bool]]
 
 
 def _read_domain(value: Any) -> tuple[str | None, bool]:
-    if value.__class__ is str and _clean_host(value):
+    if value.__class__ is str and value.count(".") == 1 and _clean_host(value):
         return value, False
     text = None if value is None else as_text(value)
     host = normalize_domain(text)
-    return host, domain_is_invalid(text, host)
+    return _rolled_up(host), domain_is_invalid(text, host)
+
+
+def _rolled_up(host: str | None) -> str | None:
+    return registrable(host) if host is not None and _DEEP_HOST.fullmatch(host) else host
 
 
 def _read_number(value: Any) -> tuple[float | None, bool]:
