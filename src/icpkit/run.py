@@ -255,10 +255,11 @@ def score_rows(
     plan = None
     if profile.criteria:
         plan = build_plan(profile, loaded.accounts, explain=explain, scored_at=when)
-        rows_step, combos_step, final = plan.steps
+        rows_step, *middle, final = plan.steps
         rows = _materialize_rows(backend, rows_step.name, rows_step.expr, loaded, progress, "reading and scoring")
         check(backend, loaded, on_error, rows, rows_step.name)
-        backend.materialize(combos_step.name, combos_step.expr)
+        for step in middle:  # after the check: on_error="skip" takes bad rows out of the first
+            backend.materialize(step.name, step.expr)
         scored = final.expr
     else:
         a = loaded.accounts
@@ -293,7 +294,7 @@ def _materialize_rows(backend: Backend, name: str, expr: ir.Table, loaded: Loade
                       phase: str) -> ir.Table:
     """The plan's first step: the one pass over the input, where unreadable files show."""
     try:
-        return backend.materialize(name, expr, progress=progress, phase=phase)
+        return backend.materialize(name, expr, progress=progress, phase=phase, in_order=True)
     except DataError as exc:  # keep the line an engine or the reader located, and a better hint
         raise DataError(f"cannot read {loaded.label}: {exc.message}", where=exc.where or loaded.label,
                         hint=exc.hint or "fix the file, or use --on-error skip to set bad rows aside") from None

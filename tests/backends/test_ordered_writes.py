@@ -1,5 +1,7 @@
 """Rows written in input order a chunk at a time (DuckDB): the same bytes, rows and order
-as one sorted write, in every format and into a table; the parts leave nothing behind."""
+as one sorted write, in every format and into a table; the parts leave nothing behind.
+Both plans: rows scored without a join (streamed unsorted, their order kept) and rows
+joined to their combination's verdict (sorted a chunk at a time)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,18 @@ import pytest
 from icpkit.api import score_to
 from icpkit.backends.duckdb import DuckDBBackend
 from icpkit.demo.canonical import write_accounts_parquet
+from icpkit.scoring import plan as plan_module
 from icpkit.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 RUBRIC = ROOT / "examples" / "seed-rubric.yaml"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True, params=["enumerated", "joined"])
+def plan_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(plan_module, "ENUMERATED", 10**9 if request.param == "enumerated" else 0)
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +99,8 @@ def peak_mb() -> float:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
+from icpkit.scoring import plan
+plan.ENUMERATED = int(sys.argv[4])
 backend = DuckDBBackend()
 backend.chunk_rows = 40_000
 scored = score_rows(backend, load_profile(sys.argv[3]), Path(sys.argv[1]))
@@ -113,7 +124,8 @@ def test_writing_in_input_order_does_not_hold_every_row(tmp_path: Path, many: Pa
     import sys
 
     out = tmp_path / f"scores.{suffix}"
-    done = subprocess.run([sys.executable, "-c", WRITE_PEAK, str(many), str(out), str(RUBRIC)],
+    args = [str(many), str(out), str(RUBRIC), str(plan_module.ENUMERATED)]
+    done = subprocess.run([sys.executable, "-c", WRITE_PEAK, *args],
                           capture_output=True, text=True, check=True)
     assert float(done.stdout.strip()) < 200
     with duckdb.connect() as con:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from icpkit.profile.load import load_profile
 from icpkit.profile.model import Profile
+from icpkit.scoring import plan as plan_module
 from icpkit.scoring.plan import build_plan
 from tests.engines import examples
 from tests.oracle import abm_tiers, score_record
@@ -160,8 +161,26 @@ def test_random_profiles_match_reference(engine: Any) -> None:
     run()
 
 
+def test_both_plans_give_the_same_rows(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every combination's verdict computed up front (few combinations) or per distinct
+    combination in the engine and joined back (many): the same rows, ABM tiers included."""
+    @settings(max_examples=examples(engine, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(st.just(SEED), profiles()), st.lists(record, min_size=1, max_size=60))
+    def run(profile: Profile, records: list[dict[str, Any]]) -> None:
+        rows = []
+        for limit in (10**9, 0):
+            monkeypatch.setattr(plan_module, "ENUMERATED", limit)
+            rows.append({d: {k: v for k, v in r.items() if k != "scored_at"}
+                         for d, r in run_engine(engine, profile, records).items()})
+        assert rows[0] == rows[1]
+
+    run()
+
+
+@pytest.mark.parametrize("enumerated", [10**9, 0])
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "snowflake", "bigquery"])
-def test_plan_compiles_for_every_engine(dialect: str) -> None:
+def test_plan_compiles_for_every_engine(dialect: str, enumerated: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_module, "ENUMERATED", enumerated)
     backend_free = build_plan(SEED, __import__("ibis").table(SCHEMA, name="accounts"))
     sql = backend_free.sql(dialect)
-    assert "icp_rows" in sql and "icp_combos" in sql
+    assert "icp_rows" in sql and ("icp_combos" in sql) == (enumerated == 0)

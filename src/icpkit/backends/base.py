@@ -173,9 +173,11 @@ class Backend(Protocol):
         ...
 
     def materialize(self, name: str, expr: ir.Table, *, progress: ProgressFn | None = None,
-                    phase: str = "") -> ir.Table:
+                    phase: str = "", in_order: bool = False) -> ir.Table:
         """Run ``expr`` into the temporary table ``name``, replacing any of that name; later
-        steps read it by name."""
+        steps read it by name. ``in_order``: store the rows in ``_row`` order, on an engine
+        whose tables keep it (DuckDB), so that a plan without joins reads them back in input
+        order; the others ignore it (they sort when writing in input order)."""
         ...
 
     def delete_rows(self, name: str, rows: ir.Table) -> None:

@@ -191,7 +191,9 @@ class DuckDBBackend:
         return unbound(name, expr.schema())
 
     def materialize(self, name: str, expr: ir.Table, *, progress: ProgressFn | None = None,
-                    phase: str = "") -> ir.Table:
+                    phase: str = "", in_order: bool = False) -> ir.Table:
+        if in_order:  # sorted: a join inside (a lookup in a list, a trigger's, a view's) mixes them
+            expr = expr.order_by(ROW)
         sql = f"CREATE OR REPLACE TEMP TABLE {check_name(name)} AS {self.compile(expr)}"
         with self._progress(progress, phase):
             self._run(sql)
@@ -260,12 +262,13 @@ class DuckDBBackend:
         # sorted a chunk of rows at a time and the chunks written one after the other:
         # DuckDB keeps no order through the plan's joins, and sorting every row at once
         # holds the whole result in memory (3 GB at 5M rows to CSV). See _in_order.
-        chunks = self._in_order(expr)
         if isinstance(target, TableName):
+            expr, chunks = self._in_order(expr, None)
             with self._progress(progress, "writing results"):
                 self._write_table(expr, target, chunks)
             return f"table '{target}'" + ("" if self.database == ":memory:" else f" in {self.database}")
         out, fmt, tmp = output_file(target)
+        expr, chunks = self._in_order(expr, fmt)
         parts: list[Path] = []
         try:
             with self._progress(progress, "writing results"):
@@ -295,19 +298,24 @@ class DuckDBBackend:
     #: Rows sorted at a time when rows are written in input order (memory, not speed).
     chunk_rows = 500_000
 
-    def _in_order(self, expr: ir.Table) -> list[ir.Table] | None:
-        """``expr`` as consecutive chunks of at most :attr:`chunk_rows` input rows, each sorted
-        by ``_row``, when ``expr`` is rows in input order that do not fit in one chunk; else
-        None (``expr`` is written as it is)."""
+    def _in_order(self, expr: ir.Table, fmt: str | None) -> tuple[ir.Table, list[ir.Table] | None]:
+        """What to write for ``expr`` into a file of format ``fmt`` (None: a table): when
+        ``expr`` is rows in input order, the rows unsorted if DuckDB keeps their order anyway
+        (see :func:`_keeps_order`; not into JSON lines, whose writer then holds every row),
+        else consecutive chunks of at most :attr:`chunk_rows` input rows, each sorted by
+        ``_row``, when they do not fit in one; else ``expr`` as it is."""
         rows = unsorted_by_row(expr)
         if rows is None:
-            return None
+            return expr, None
+        columns = [c for c in rows.columns if c != ROW]
+        if fmt != "jsonl" and _keeps_order(rows):
+            return rows.select(*columns), None
         first, last = self.con.sql(f"SELECT min({ROW}), max({ROW}) FROM ({self.compile(rows.select(ROW))})"
                                    ).fetchall()[0]
         if first is None or last - first < self.chunk_rows:
-            return None
-        columns = [c for c in rows.columns if c != ROW]
-        return [rows.filter(rows[ROW].between(lo, min(lo + self.chunk_rows - 1, last))).order_by(ROW).select(*columns)
+            return expr, None
+        return expr, [rows.filter(rows[ROW].between(lo, min(lo + self.chunk_rows - 1, last))).order_by(ROW)
+                      .select(*columns)
                 for lo in range(first, last + 1, self.chunk_rows)]
 
     def _copy(self, expr: ir.Table, path: Path, fmt: str, *, header: bool) -> None:
@@ -350,6 +358,22 @@ class DuckDBBackend:
 
 
 _COPY_OPTIONS = {"csv": "FORMAT csv", "parquet": "FORMAT parquet, COMPRESSION zstd", "jsonl": "FORMAT json"}
+
+
+def _keeps_order(expr: ir.Table) -> bool:
+    """Whether DuckDB gives ``expr``'s rows in the order its table is stored: columns and
+    filters of one table, cross joined with others (the one-row tables of a plan). A
+    table's scan keeps its insertion order (``preserve_insertion_order``), and so do
+    projections, filters and a cross product's streaming side; a hash join, an aggregate
+    or a window does not."""
+    import ibis.expr.operations as ops
+
+    kept = (ops.Project, ops.Filter, ops.JoinChain, ops.JoinReference, ops.UnboundTable, ops.DatabaseTable)
+    for node in expr.op().find(ops.Relation):
+        if not isinstance(node, kept) or (isinstance(node, ops.JoinChain) and
+                                          any(link.how != "cross" for link in node.rest)):
+            return False
+    return True
 
 
 def _append(part: Path, whole: Path) -> None:

@@ -428,7 +428,7 @@ class PostgresBackend:
         return unbound(name, expr.schema())
 
     def materialize(self, name: str, expr: ir.Table, *, progress: ProgressFn | None = None,
-                    phase: str = "") -> ir.Table:
+                    phase: str = "", in_order: bool = False) -> ir.Table:
         check_name(name)
         sql = self._sql(expr, statement=True)
         self._seq += 1

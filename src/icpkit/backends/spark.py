@@ -299,7 +299,7 @@ class SparkBackend:
         return self._ref(name, df)
 
     def materialize(self, name: str, expr: ir.Table, *, progress: ProgressFn | None = None,
-                    phase: str = "") -> ir.Table:
+                    phase: str = "", in_order: bool = False) -> ir.Table:
         check_name(name)
         sql = self.compile(expr)
         with whole_phase(progress, phase):

@@ -31,7 +31,8 @@ from ..intent.record import EventsIndex, IntentScorer, read_contacts
 from ..io import record as rv
 from ..io.crm import canonical_mapping, missing_columns, resolve_column
 from ..profile.model import Profile
-from .record_rules import CriterionRule, Values, compile_condition, signed
+from .record_rules import CriterionRule, Values, compile_condition
+from .verdict import Verdicts
 
 __all__ = ["Scorer"]
 
@@ -82,14 +83,9 @@ class Scorer:
         scale = 100.0 / p.total_weight if p.criteria else 1.0
         self._criteria = [CriterionRule(c, scale) for c in p.criteria]
         self._indexes = [(c.field, c.index) for c in self._criteria]
-        self._adjustments = [(a.name, compile_condition(a.when, self._kinds), float(a.points),
-                              f"{a.reason or a.name} ({signed(a.points)})") for a in p.adjustments]
-        tiers = p.ordered_tiers
-        self._disqualifiers = [(compile_condition(d.when, self._kinds), d.name, d.tier or tiers[-1].name,
-                                f"disqualified: {d.reason}") for d in p.disqualifiers]
-        self._routes = {t.name: t.route for t in tiers}
-        self._tiers = [(t.min, t.name) for t in tiers[:-1]]
-        self._lowest = tiers[-1].name
+        self._adjustments = [compile_condition(a.when, self._kinds) for a in p.adjustments]
+        self._disqualifiers = [compile_condition(d.when, self._kinds) for d in p.disqualifiers]
+        self._verdicts = Verdicts.of(p, [(c.key, c.outcomes) for c in self._criteria])
         self._events = IntentScorer(p, compile_condition) if p.intent is not None or p.triggers else None
         self._combos: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._layouts: dict[tuple[Any, ...], _Layout] = {}
@@ -214,10 +210,10 @@ class Scorer:
         combination of outcomes, as the bulk plan does."""
         get = values.get
         key = [index(get(field)) for field, index in self._indexes]
-        for _, holds, _, _ in self._adjustments:
+        for holds in self._adjustments:
             key.append(holds(values))
         dq = 0
-        for i, (holds, *_) in enumerate(self._disqualifiers, 1):
+        for i, holds in enumerate(self._disqualifiers, 1):
             if holds(values):
                 dq = i
                 break
@@ -232,38 +228,5 @@ class Scorer:
         return found
 
     def _combo(self, combo: tuple[Any, ...], explain: bool) -> dict[str, Any]:
-        n = len(self._criteria)
-        points: dict[str, float] = {}
-        entries: list[tuple[float, str | None]] = []
-        texts: dict[str, str | None] = {}
-        for c, i in zip(self._criteria, combo[:n]):
-            pts, text = c.outcomes[i]
-            points[f"points_{c.key}"] = pts
-            entries.append((pts, text))
-            texts[f"reason_{c.key}"] = text
-        for (name, _, pts, text), on in zip(self._adjustments, combo[n:n + len(self._adjustments)]):
-            points[f"points_{name}"] = pts if on else 0.0
-            entries.append((pts if on else 0.0, text if on else None))
-            texts[f"reason_{name}"] = text if on else None
-        total = 0.0
-        for i, pts in enumerate(points.values()):
-            total = pts if i == 0 else total + pts
-        fit = min(100.0, max(0.0, rv.sql_round(total, 2)))
-        dq = combo[-2]
-        if dq:
-            _, dq_name, tier, prefix = self._disqualifiers[dq - 1]
-        else:
-            dq_name, prefix = None, None
-            tier = next((name for low, name in self._tiers if fit >= low), self._lowest)
-        reasons = self.profile.reasons
-        pos = sorted((-p, t) for p, t in entries if p > 0)[:reasons.positive]
-        neg = sorted((p, t) for p, t in entries if p < 0)[:reasons.negative]
-        line = "; ".join(t for _, t in pos + neg)  # type: ignore[misc]
-        if prefix is not None:
-            line = prefix + "; " + line if line else prefix
-        out = {"fit_score": fit, "tier": tier, "abm_tier": None, "route": self._routes[tier],
-               "disqualified_by": dq_name, "reasons": line, **points}
-        if explain:
-            out.update(texts)
-        return out
-
+        n, m = len(self._criteria), len(self._adjustments)
+        return self._verdicts.verdict(combo[:n], combo[n:n + m], combo[-2], explain=explain)

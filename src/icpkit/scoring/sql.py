@@ -31,4 +31,4 @@ def fit_sql(profile: Profile, table: TableName, dialect: str, *, text_columns: b
     plan = build_plan(profile, accounts, scored_at=scored_at)
     *steps, last = plan.steps
     shown = last.expr.select(*[c for c in last.expr.columns if not c.startswith("_")])
-    return ScoringPlan(profile, (*steps, Step(last.name, shown)), plan.keys).sql(dialect)
+    return ScoringPlan(profile, (*steps, Step(last.name, shown)), plan.keys, plan.combos).sql(dialect)
