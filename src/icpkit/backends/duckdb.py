@@ -315,8 +315,7 @@ class DuckDBBackend:
         if first is None or last - first < self.chunk_rows:
             return expr, None
         return expr, [rows.filter(rows[ROW].between(lo, min(lo + self.chunk_rows - 1, last))).order_by(ROW)
-                      .select(*columns)
-                for lo in range(first, last + 1, self.chunk_rows)]
+                      .select(*columns) for lo in range(first, last + 1, self.chunk_rows)]
 
     def _copy(self, expr: ir.Table, path: Path, fmt: str, *, header: bool) -> None:
         sql = self.compile(csv_safe(expr) if fmt == "csv" else expr)

@@ -309,7 +309,9 @@ def _enumerated(profile: Profile, t: ir.Table, crit: list[CriterionPlan], adj: l
         **{c: rows[c] for c in private},
     )
     # Every combination's verdict as a table, for the plan's summaries (tier counts, the top).
-    numbers = ibis.literal(0).as_table().select(_key=ibis.range(0, len(table)).unnest().cast("int64"))
+    # (int64 bounds: Spark refuses a cast around the EXPLODE that unnest compiles to)
+    numbers = ibis.literal(0).as_table().select(
+        _key=ibis.range(ibis.literal(0, type="int64"), ibis.literal(len(table), type="int64")).unnest())
     combos = numbers.select("_key", **verdict(numbers._key))
     return ScoringPlan(profile, (*steps, Step("icp_scores", final)), ("_key",), combos)
 
