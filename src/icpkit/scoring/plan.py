@@ -45,8 +45,8 @@ import ibis.expr.types as ir
 from ..profile.model import Abm, Adjustment, Profile
 from .columns import column
 from .conditions import compile_condition
-from .criteria import CriterionPlan, plan_criterion, points_literal, signed
-from .verdict import Verdicts
+from .criteria import CriterionPlan, plan_criterion, points_literal
+from .verdict import Verdicts, adjustment_text
 
 #: The input's row number. Like every input column whose name starts with "_", it is
 #: carried through to the result unchanged (backends use these for order and checks).
@@ -192,18 +192,15 @@ def build_plan(
     private = [c for c in t.columns if c.startswith("_")]
     keep = [c for c in (key_col, "name") if c in t.columns] + private
     combinations = math.prod(sizes.values())
+    packed = combinations < 2**62
+    radices = _radices(sizes) if packed else {}
+    key = sum((keys[name].cast("int64") * radix for name, radix in radices.items()), ibis.literal(0, type="int64"))
     if combinations <= ENUMERATED:
-        plan = _enumerated(profile, t, crit, adj, keys, sizes, keep, private, key_col, explain, scored_at)
+        plan = _enumerated(profile, t.select(*keep, _key=key), crit, adj, sizes, radices, private, key_col, explain,
+                           scored_at)
         if plan is not None:
             return plan
-    packed = combinations < 2**62
     if packed:
-        radix, key = 1, ibis.literal(0, type="int64")
-        radices = {}
-        for name, size in sizes.items():
-            radices[name] = radix
-            key = key + keys[name].cast("int64") * radix
-            radix *= size
         rows_step = Step("icp_rows", t.select(*keep, _key=key), materialize=True)
         join_on = ["_key"]
     else:
@@ -249,9 +246,18 @@ ENUMERATED = 4_096
 _SEP, _NULL = "\x1f", "\x1e"  # in no reason text: separate array elements, stand for NULL
 
 
-def _enumerated(profile: Profile, t: ir.Table, crit: list[CriterionPlan], adj: list[tuple[Adjustment, ir.BooleanValue]],
-                keys: dict[str, ir.IntegerValue], sizes: dict[str, int], keep: list[str], private: list[str],
-                key_col: str, explain: bool, scored_at: datetime | None) -> ScoringPlan | None:
+def _radices(sizes: dict[str, int]) -> dict[str, int]:
+    """The place value of each outcome in the combination number (mixed radix, in order)."""
+    radices, radix = {}, 1
+    for name, size in sizes.items():
+        radices[name] = radix
+        radix *= size
+    return radices
+
+
+def _enumerated(profile: Profile, numbered: ir.Table, crit: list[CriterionPlan],
+                adj: list[tuple[Adjustment, ir.BooleanValue]], sizes: dict[str, int], radices: dict[str, int],
+                private: list[str], key_col: str, explain: bool, scored_at: datetime | None) -> ScoringPlan | None:
     """The plan when the combinations of outcomes are few: every combination's verdict is
     computed here (:class:`.verdict.Verdicts`, as the one-record Scorer computes it) and
     written into the plan as constant arrays, which each row indexes with its combination's
@@ -259,21 +265,14 @@ def _enumerated(profile: Profile, t: ir.Table, crit: list[CriterionPlan], adj: l
     (DuckDB) streams them out in input order, without sorting them. None when a text holds
     one of the characters the arrays are written with."""
     verdicts = Verdicts.of(profile, [(p.key, [(o.points, o.text) for o in p.outcomes]) for p in crit])
-    names, n, m = list(sizes), len(crit), len(adj)
+    n, m = len(crit), len(adj)
     table = []
     for number in range(math.prod(sizes.values())):
-        digits = []
-        for name in names:
-            digits.append(number % sizes[name])
-            number //= sizes[name]
+        digits = [number // radices[name] % size for name, size in sizes.items()]
         table.append(verdicts.verdict(digits[:n], [d == 1 for d in digits[n:n + m]], digits[-1], explain=explain))
     if any(isinstance(x, str) and (_SEP in x or _NULL in x) for v in table for x in v.values()):
         return None
-    radix, number_expr = 1, ibis.literal(0, type="int64")
-    for name in names:
-        number_expr = number_expr + keys[name].cast("int64") * radix
-        radix *= sizes[name]
-    rows_step = Step("icp_rows", t.select(*keep, _key=number_expr), materialize=True)
+    rows_step = Step("icp_rows", numbered, materialize=True)
     rows = _ref(rows_step)
 
     points = [points_column(p.key) for p in crit] + [points_column(a.name) for a, _ in adj]
@@ -395,17 +394,13 @@ def _verdict(profile: Profile, combos: ir.Table, crit: list[CriterionPlan], expl
                            else_=ibis.null(str)) if forced else ibis.null(str)
 
     texts = [p.lookup(combos[f"_c_{p.key}"], "text") for p in crit]
-    adj_texts = [(combos[f"_a_{a.name}"] == 1).ifelse(_adj_text(a), ibis.null(str)) for a in profile.adjustments]
+    adj_texts = [(combos[f"_a_{a.name}"] == 1).ifelse(adjustment_text(a), ibis.null(str)) for a in profile.adjustments]
     out: dict[str, ir.Value] = {"tier": tier, "route": route, "disqualified_by": disq_name,
                                 "reasons": _reasons(profile, combos, crit)}
     if explain:
         out.update({reason_column(p.key): txt for p, txt in zip(crit, texts)})
         out.update({reason_column(a.name): txt for a, txt in zip(profile.adjustments, adj_texts)})
     return out
-
-
-def _adj_text(a: Adjustment) -> str:
-    return f"{a.reason or a.name} ({signed(a.points)})"
 
 
 #: Each outcome of a criterion or adjustment: (index column, [(index, points, text)]).
@@ -424,7 +419,7 @@ def _reasons(profile: Profile, combos: ir.Table, crit: list[CriterionPlan]) -> i
     """
     outcomes: _Outcomes = [(combos[f"_c_{p.key}"], [(i, o.points, o.text) for i, o in enumerate(p.outcomes)])
                            for p in crit]
-    outcomes += [(combos[f"_a_{a.name}"], [(1, float(a.points), _adj_text(a))]) for a in profile.adjustments]
+    outcomes += [(combos[f"_a_{a.name}"], [(1, float(a.points), adjustment_text(a))]) for a in profile.adjustments]
     parts = [part for part in (_first_texts(outcomes, 1, profile.reasons.positive),
                                _first_texts(outcomes, -1, profile.reasons.negative)) if part is not None]
     if not parts:

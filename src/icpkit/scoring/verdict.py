@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..io.record import sql_round
-from ..profile.model import Profile
+from ..profile.model import Adjustment, Profile
 from .record_rules import signed
 
 __all__ = ["Verdicts", "adjustment_text"]
 
 
-def adjustment_text(reason: str, points: float) -> str:
+def adjustment_text(a: Adjustment) -> str:
     """The reason text of an adjustment that holds."""
-    return f"{reason} ({signed(points)})"
+    return f"{a.reason or a.name} ({signed(a.points)})"
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,7 @@ class Verdicts:
         return cls(
             profile,
             tuple((key, tuple(outcomes)) for key, outcomes in criteria),
-            tuple((a.name, float(a.points), adjustment_text(a.reason or a.name, a.points))
-                  for a in profile.adjustments),
+            tuple((a.name, float(a.points), adjustment_text(a)) for a in profile.adjustments),
             tuple((d.name, d.tier or lowest, f"disqualified: {d.reason}") for d in profile.disqualifiers),
         )
 
