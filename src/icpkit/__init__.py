@@ -15,12 +15,15 @@ _LAZY = {
     "IcpError": "errors", "Profile": "profile.model", "load_profile": "profile.load",
     "ScoreRun": "api", "score": "api", "score_to": "api", "explain": "api", "backtest": "api",
     "compare_profiles": "api", "size_tam": "api", "scoring_sql": "api", "Scorer": "scoring.record",
-    "TableName": "io.sources",
+    "TableName": "io.sources", "learn": "api", "compare": "api", "tam": "api",
 }
-__all__ = ["__version__", *sorted(_LAZY)]
+#: ``icpkit.discover(...)`` is the verb, and ``icpkit.discover`` the package behind it (callable).
+_PACKAGES = ("discover",)
+__all__ = ["__version__", *sorted([*_LAZY, *_PACKAGES])]
 
 if TYPE_CHECKING:
-    from .api import ScoreRun, backtest, compare_profiles, explain, score, score_to, scoring_sql, size_tam
+    from .api import (ScoreRun, backtest, compare, compare_profiles, explain, learn, score, score_to, scoring_sql,
+                      size_tam, tam)
     from .errors import IcpError
     from .io.sources import TableName
     from .profile.load import load_profile
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _PACKAGES:
+        return import_module(f".{name}", __name__)
     if name in _LAZY:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value

@@ -14,7 +14,7 @@ open). Nothing is written to a workspace unless one is given.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +35,9 @@ from .workspace import Workspace
 if TYPE_CHECKING:
     from .backends.base import Backend, OnError, ProgressFn, Target
     from .discover.backtest import Backtest, Comparison
+    from .discover.discover import Discovery
+    from .discover.learn import Learned
+    from .discover.shift import Shift
     from .intent.reader import EventsRead
     from .run import Loaded
 
@@ -57,6 +60,7 @@ class ScoreRun:
     crm_source: str | None = None
     top: list[dict[str, Any]] = field(default_factory=list)
     events: EventsRead | None = None  # with intent or triggers
+    shift: Shift | None = None  # for a learned profile, on 1,000 records or more
 
     def to_dict(self) -> dict[str, Any]:
         """The run as plain JSON data (``icp score --json``); the rows set aside are counted."""
@@ -66,7 +70,8 @@ class ScoreRun:
                 "seconds": round(self.seconds, 3), "tiers": self.tiers, "rejected": len(self.rejects.rows),
                 "rejects_file": str(self.rejects_file) if self.rejects_file else None, "warnings": self.warnings,
                 "crm_source": self.crm_source, "top": self.top,
-                "events": asdict(self.events) if self.events is not None else None}
+                "events": asdict(self.events) if self.events is not None else None,
+                "shift": self.shift.to_dict() if self.shift is not None else None}
 
 
 def score(
@@ -143,9 +148,15 @@ def score_to(
         if small is not None:
             run = ScoreRun(small.rows, small.output, prof.version_hash, 0.0, small.tiers, small.rejects,
                            warnings=small.warnings, crm_source=small.crm_source, top=small.top)
+            scores = small.scores
         else:
-            run = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress, scored_at,
-                                   top, events, as_of, contacts)
+            run, scores = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress,
+                                           scored_at, top, events, as_of, contacts)
+        if prof.population is not None:
+            from .discover.shift import shift
+
+            run.shift, note = shift(prof, scores, run.tiers)
+            run.warnings += ([note] if note else []) + (run.shift.warnings if run.shift is not None else [])
         if workspace is not None and isinstance(accounts, (str, Path)):
             from .lastrun import last_run
 
@@ -170,8 +181,8 @@ def _check_outputs(out: str | Path, target: Target, backend: BackendArg, workspa
 
 def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target: Target, workspace: Workspace | None,
                      backend: BackendArg, on_error: OnError, progress: ProgressFn | None, scored_at: datetime | None,
-                     top: int, events: Any, as_of: datetime | None, contacts: Any) -> ScoreRun:
-    """:func:`score_to` on a backend."""
+                     top: int, events: Any, as_of: datetime | None, contacts: Any) -> tuple[ScoreRun, dict[float, int]]:
+    """:func:`score_to` on a backend, and the accounts per fit score (see ``run.Written``)."""
     from .intent.store import workspace_events
     from .io.frames import as_source
     from .run import score_rows, write_rejects, write_scores
@@ -192,7 +203,7 @@ def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target:
             rejects_file = _rejects_path(out, workspace)
             write_rejects(b, loaded.rejects, rejects_file)
     return ScoreRun(loaded.rows, written.output, prof.version_hash, 0.0, written.tiers, loaded.rejects, rejects_file,
-                    loaded.warnings, loaded.canonical.crm_source, written.top, scored.events)
+                    loaded.warnings, loaded.canonical.crm_source, written.top, scored.events), written.scores
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, events: Any = None,
@@ -262,9 +273,52 @@ def backtest(profile: Profile | str | Path, data: Any, label: str, *, date: str 
     return summary_of(prof, counts)
 
 
+def learn(data: Any, label: str, *, exclude: Sequence[str] = (), allow: Sequence[str] = (), date: str | None = None,
+          name: str | None = None, min_share: float = 0.05, leak_auc: float = 0.80, seed: int = 0,
+          backend: BackendArg = None) -> Learned:
+    """Learn a points scorecard from labelled records ``data`` (a path, table name, Arrow
+    table or DataFrame) and their ``label`` column, as ``icp learn`` does (see
+    :mod:`icpkit.discover.learn`): constrained bins of at least ``min_share`` of the rows,
+    leaky columns left out unless in ``allow``, forward-chaining validation with ``date``.
+    The result holds the profile, its evidence and the validation; nothing is written."""
+    from .discover.learn import learn as learn_scorecard
+
+    with _backend(backend) as b:
+        return learn_scorecard(data, label, exclude=exclude, allow=allow, date=date, name=name, seed=seed,
+                               min_share=min_share, leak_auc=leak_auc, backend=b)
+
+
+def discover(accounts: Any, *, deals: Any = None, outcomes: Any = None, best: str = "won", top_share: float = 0.25,
+             key: str = "domain", exclude: Sequence[str] = (), min_support: int | None = None, seed: int = 0,
+             backend: BackendArg = None) -> Discovery:
+    """Compare the best accounts with the rest, as ``icp discover`` does (see
+    :mod:`icpkit.discover.discover`): evidence per attribute, the signal test, and a
+    proposed profile when there is a signal."""
+    from .discover.discover import discover as find
+
+    with _backend(backend) as b:
+        return find(accounts, deals=deals, outcomes=outcomes, best=best, top_share=top_share, key=key,
+                    exclude=exclude, min_support=min_support, seed=seed, backend=b)
+
+
+def compare(a: Profile | str | Path, b: Profile | str | Path, data: Any, label: str, *,
+            date: str | None = None, split_at: str | None = None, backend: BackendArg = None) -> Comparison:
+    """Backtest profiles ``a`` and ``b`` on the same labelled rows, test whether one ranks
+    better (paired DeLong) and count the records that change tier, as ``icp compare`` does."""
+    return compare_profiles(a, b, data, label, date=date, split_at=split_at, backend=backend)
+
+
+def tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits = TamLimits(), on_error: OnError = "skip",
+        progress: ProgressFn | None = None, backend: BackendArg = None) -> Tam:
+    """Size the total addressable market of ``profile`` in ``universe``, as ``icp tam`` does
+    (see :func:`size_tam`)."""
+    return size_tam(profile, universe, limits=limits, on_error=on_error, progress=progress, backend=backend)
+
+
 def compare_profiles(a: Profile | str | Path, b: Profile | str | Path, data: Any, label: str, *,
                      date: str | None = None, split_at: str | None = None, backend: BackendArg = None) -> Comparison:
-    """Backtest profiles ``a`` and ``b`` on the same labelled rows; count tier changes."""
+    """Backtest profiles ``a`` and ``b`` on the same labelled rows, test the difference of
+    their AUCs (DeLong's paired test) and count tier changes."""
     from .discover.backtest import check_split, comparison, labelled_counts
     from .io.frames import as_source
     from .run import score_rows

@@ -18,12 +18,16 @@ from rich.table import Table
 
 from .cli_render import (
     _atomic_text,
+    _auc3,
+    _compare_tables,
     _count,
     _json_to_stdout,
     _progress,
+    _range,
     _segment_table,
     _tier_table,
     _top_table,
+    _with_ci,
     _write_json,
     err,
     escape,
@@ -354,15 +358,20 @@ def backtest(
         used += (f" dated on or after {bt.split['split_at']} ({escape(str(bt.split['date_column']))}); "
                  f"{bt.split['rows_before']:,} earlier rows left out")
     out.print(f"Backtest of {escape(str(profile))} (version {bt.profile_version}) on {used}")
-    out.print(f"AUC [bold]{bt.auc:.3f}[/]  KS [bold]{bt.ks:.3f}[/]")
+    out.print(_with_ci(f"AUC [bold]{bt.auc:.3f}[/]", bt.auc_low, bt.auc_high, _auc3) + f"  KS [bold]{bt.ks:.3f}[/]")
     t = Table(title="Win rate by tier", title_justify="left")
     for col in ("tier", "n", "wins", "win rate", "95% interval"):
         t.add_column(col, justify="left" if col == "tier" else "right")
     for r in bt.tiers:
-        rate = f"{r['win_rate']:.1%}" if r["win_rate"] is not None else "-"
-        t.add_row(escape(r["tier"]), f"{r['n']:,}", f"{r['wins']:,}", rate, f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
+        if r["n"]:
+            t.add_row(escape(r["tier"]), f"{r['n']:,}", f"{r['wins']:,}", f"{r['win_rate']:.1%}",
+                      f"{r['ci_low']:.1%}-{r['ci_high']:.1%}")
+        else:
+            t.add_row(escape(r["tier"]), "0", "-", "empty", "-")
     out.print(t)
-    ratio = f"{bt.top_bottom_ratio:.1f}x" if bt.top_bottom_ratio is not None else "undefined (no wins in the bottom tier)"
+    bottom_empty = not bt.tiers[-1]["n"]
+    ratio = (f"{bt.top_bottom_ratio:.1f}x" if bt.top_bottom_ratio is not None
+             else f"undefined (the bottom tier is {'empty' if bottom_empty else 'without wins'})")
     out.print(f"Top tier ({escape(bt.top_tier)}): {bt.top_share:.1%} of rows, {bt.top_recall:.1%} of wins; "
               f"win rate {ratio} the bottom tier's ({escape(bt.bottom_tier)})")
     g = Table(title="Gains by decile (highest scores first)", title_justify="left")
@@ -376,9 +385,17 @@ def backtest(
     out.print(f"MadKudu validation bar: {verdict} (top tier = {escape(bt.top_tier)})")
     for name, c in bt.madkudu["checks"].items():
         value = c["value"]
-        shown = "undefined" if value is None else (f"{value:.1f}x" if name == "top_bottom_ratio" else f"{value:.1%}")
+        fmt = (lambda v: f"{v:.1f}x") if name == "top_bottom_ratio" else (lambda v: f"{v:.1%}")
+        shown = "undefined" if value is None else fmt(value)
+        ci = _range(c.get("low"), c.get("high"), fmt)
         mark = "[green]pass[/]" if c["pass"] else "[red]fail[/]"
-        out.print(f"  {mark} {name.replace('_', ' ')}: {shown} (target {c['target']})")
+        out.print(f"  {mark} {name.replace('_', ' ')}: {shown} ({f'95% CI {ci}; ' if ci else ''}target {c['target']})")
+    for note in bt.notes:
+        out.print(f"  note: {escape(note)}")
+    if bt.shift is not None:
+        out.print(f"Shift from the training population: PSI {bt.shift['psi']:.3f} ({bt.shift['level']})")
+    for w in bt.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     if json_out is not None:
         _write_json(json_out, bt.to_json())
     if html is not None:
@@ -448,6 +465,9 @@ def discover(
     key: Annotated[str, typer.Option("--key", help="The column joining accounts, deals and outcomes.")] = "domain",
     exclude: Annotated[list[str] | None, typer.Option("--exclude", "-x", help="A column to leave out "
                                                                              "(repeatable).")] = None,
+    min_support: Annotated[int | None, typer.Option(
+        "--min-support", min=1, help="Fewest accounts behind a named strongest value or a kill-list suggestion "
+                                     "(default: 30, or 1% of the accounts when that is more).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the proposed profile here.")] = None,
     html: HtmlOpt = None,
     json_out: JsonOpt = None,
@@ -459,24 +479,28 @@ def discover(
     _json_to_stdout(json_out)
     with err.status("discovering"):
         result = run_discover(accounts, deals=deals, outcomes=outcomes, best=best, top_share=top_share, key=key,
-                              exclude=exclude or [])
+                              exclude=exclude or [], min_support=min_support)
     out.print(f"Compared {result.n_best:,} best accounts with {result.n_rest:,} others: "
               f"{escape(result.best_definition)}")
     for note in result.notes[1:]:
         out.print(f"[dim]note: {escape(note)}[/]")
-    t = Table(title="Attributes by information value", title_justify="left")
-    for col in ("attribute", "IV", "strength", "strongest value (lift, 95% interval)", "notes"):
+    t = Table(title=f"Attributes by information value (lift = win rate / base rate {result.base_rate:.0%})",
+              title_justify="left")
+    for col in ("attribute", "IV", "strength", f"strongest value, n >= {result.min_support} (lift, 95% interval)",
+                "notes"):
         t.add_column(col, justify="right" if col == "IV" else "left", overflow="fold")
     for a in result.attributes[:15]:
-        top = max((v for v in a.values if v.lift is not None and v.support >= 1), key=lambda v: v.lift or 0.0,
-                  default=None)
+        top = a.strongest
         shown = f"{top.label}: {top.lift:.2f} ({top.lift_low:.2f}-{top.lift_high:.2f})" if top else ""
-        notes = ("leaky? " if a.leaky else "") + (f"like {', '.join(a.collinear_with)}" if a.collinear_with else "")
+        notes = ", ".join(([f"leaky? (alone AUC {a.alone_auc:.2f})"] if a.leaky else [])
+                          + (["volume, not fit"] if a.volume else [])
+                          + ([f"like {', '.join(a.collinear_with)}"] if a.collinear_with else []))
         t.add_row(escape(a.header), f"{a.iv:.3f}", a.strength, escape(shown), escape(notes))
     out.print(t)
     if result.anti:
-        out.print("Over-represented among lost accounts: " + "; ".join(
-            f"{escape(r['field'])} {escape(r['label'])} ({r['lift']:.1f}x)" for r in result.anti[:5]))
+        out.print("Win far less often (kill-list suggestions): " + "; ".join(
+            f"{escape(r['field'])} {escape(r['label'])} (win rate {r['win_rate']:.0%}, lift {r['lift']:.2f})"
+            for r in result.anti[:5]))
     if html is not None:
         write_report(discover_report(result.to_dict()), html)
         out.print(f"Wrote {escape(str(html))}")
@@ -500,6 +524,14 @@ def learn(
     out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the learned profile (YAML).")],
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", "-x", help="A column to leave out, e.g. one filled in after the outcome (repeatable).")] = None,
+    allow: Annotated[list[str] | None, typer.Option(
+        "--allow", help="Keep a column flagged as leaky, deliberately (repeatable).")] = None,
+    date: Annotated[str | None, typer.Option(
+        "--date", help="A date column: validate by training on the past and testing on the next period.")] = None,
+    min_share: Annotated[float, typer.Option(
+        "--min-share", help="Fewest records in any group (bin, level, other, missing), as a share.")] = 0.05,
+    leak_auc: Annotated[float, typer.Option(
+        "--leak-auc", help="A column that alone reaches this AUC is left out as leaky.")] = 0.80,
     name: Annotated[str | None, typer.Option("--name", help="The profile's name.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Write the profile even when there is no signal.")] = False,
 ) -> None:
@@ -508,19 +540,33 @@ def learn(
     from .discover.learn import require_signal
 
     with err.status("learning"):
-        result = learn_scorecard(data, label, exclude=exclude or [], name=name)
+        result = learn_scorecard(data, label, exclude=exclude or [], allow=allow or [], date=date, name=name,
+                                 min_share=min_share, leak_auc=leak_auc)
     out.print(f"Learned from {result.rows:,} labelled records ({result.wins:,} wins, {result.wins / result.rows:.1%}); "
               f"cross-validated AUC [bold]{result.cv_auc:.3f}[/] (95% interval {result.cv_auc_low:.3f}-"
               f"{result.cv_auc_high:.3f})")
+    if result.time_auc is not None:
+        out.print(f"Trained on the past, tested on the next period: AUC [bold]{result.time_auc:.3f}[/] (95% interval "
+                  f"{result.time_auc_low:.3f}-{result.time_auc_high:.3f})")
+        f = Table(title="Forward-chaining folds", title_justify="left")
+        for col in ("trained on", "tested on", "records", "wins", "AUC"):
+            f.add_column(col, justify="left" if col.endswith("on") else "right")
+        for fold in result.folds:
+            f.add_row(fold.train, fold.test, f"{fold.rows:,}", f"{fold.wins:,}", f"{fold.auc:.3f}")
+        out.print(f)
+    for leak in result.leaks:
+        verdict = "kept (--allow)" if leak.allowed else "left out"
+        err.print(f"[yellow]leaky, {verdict}:[/] '{escape(leak.column)}' {escape(leak.reason)}")
     for note in result.notes:
-        out.print(f"[dim]note: {escape(note)}[/]")
+        if not note.startswith("left out as leaky"):
+            out.print(f"[dim]note: {escape(note)}[/]")
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     t = Table(title="Criteria, strongest first", title_justify="left")
-    for col in ("criterion", "weight", "alone AUC", "groups"):
-        t.add_column(col, justify="left" if col == "criterion" else "right")
+    for col in ("criterion", "weight", "alone AUC", "groups", "shape"):
+        t.add_column(col, justify="left" if col in ("criterion", "shape") else "right")
     for c in result.criteria:
-        t.add_row(escape(c.title), f"{c.weight:g}", f"{c.auc:.3f}", str(len(c.groups)))
+        t.add_row(escape(c.title), f"{c.weight:g}", f"{c.auc:.3f}", str(len(c.groups)), c.shape)
     out.print(t)
     if not force:
         require_signal(result)
@@ -560,7 +606,7 @@ def tam(
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     if json_out is not None:
-        _write_json(json_out, json.dumps(result.as_dict(), indent=2) + "\n")
+        _write_json(json_out, json.dumps(result.to_dict(), indent=2) + "\n")
 
 
 @app.command()
@@ -572,8 +618,10 @@ def compare(
     date: DateOpt = None,
     split_at: SplitAtOpt = None,
     json_out: JsonOpt = None,
+    html: HtmlOpt = None,
 ) -> None:
-    """Backtest two profiles on the same history, side by side, and count records that change tier."""
+    """Backtest two profiles on the same history, side by side, test whether B ranks better than A, and count
+    records that change tier."""
     from .api import compare_profiles
 
     _json_to_stdout(json_out)
@@ -581,31 +629,15 @@ def compare(
     a, b = cmp.a, cmp.b
     out.print(f"A: {escape(str(profile_a))} (version {a.profile_version})   "
               f"B: {escape(str(profile_b))} (version {b.profile_version})   on {a.rows:,} labelled rows")
-    t = Table(title="Backtest, side by side", title_justify="left")
-    for col in ("measure", "A", "B"):
-        t.add_column(col, justify="left" if col == "measure" else "right")
-
-    def ratio(v: float | None) -> str:
-        return "undefined" if v is None else f"{v:.1f}x"
-
-    t.add_row("AUC", f"{a.auc:.3f}", f"{b.auc:.3f}")
-    t.add_row("KS", f"{a.ks:.3f}", f"{b.ks:.3f}")
-    t.add_row("top tier share of rows", f"{a.top_share:.1%}", f"{b.top_share:.1%}")
-    t.add_row("top tier share of wins", f"{a.top_recall:.1%}", f"{b.top_recall:.1%}")
-    t.add_row("top / bottom win rate", ratio(a.top_bottom_ratio), ratio(b.top_bottom_ratio))
-    t.add_row("MadKudu validation bar", "PASS" if a.madkudu_pass else "FAIL", "PASS" if b.madkudu_pass else "FAIL")
-    out.print(t)
-    tiers_b = sorted({y for row in cmp.moves.values() for y in row}, key=[r["tier"] for r in b.tiers].index)
-    m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
-    m.add_column("A \\ B")
-    for y in tiers_b:
-        m.add_column(escape(y), justify="right")
-    for r in a.tiers:
-        row = cmp.moves.get(r["tier"], {})
-        m.add_row(escape(r["tier"]), *[f"{row.get(y, 0):,}" for y in tiers_b])
-    out.print(m)
+    _compare_tables(cmp)
     if json_out is not None:
         _write_json(json_out, cmp.to_json())
+    if html is not None:
+        from .report.compare import compare_report
+        from .report.evidence import write_report
+
+        write_report(compare_report(cmp.to_dict(), names=(profile_a.name, profile_b.name)), html)
+        out.print(f"Wrote {escape(str(html))}")
 
 
 

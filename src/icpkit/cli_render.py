@@ -144,3 +144,67 @@ def _write_json(json_out: Path, text: str, *, quiet: bool = False) -> None:
     _atomic_text(json_out, text)
     if not quiet:
         out.print(f"Wrote {escape(str(json_out))}")
+
+
+
+def _range(low: float | None, high: float | None, fmt: Any) -> str:
+    """An interval of positive figures: "0.790-0.834"; an upper bound of None after a lower
+    one is unbounded ("2.0x-no upper bound"); "" without a lower bound."""
+    if low is None:
+        return ""
+    return f"{fmt(low)}-{fmt(high) if high is not None else 'no upper bound'}"
+
+
+def _with_ci(text: str, low: float | None, high: float | None, fmt: Any, prefix: str = "95% CI ") -> str:
+    """``text`` followed by its 95% interval in brackets, when there is one."""
+    r = _range(low, high, fmt)
+    return f"{text} ({prefix}{r})" if r else text
+
+
+def _pct1(v: float) -> str:
+    return f"{v:.1%}"
+
+
+def _auc3(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def _times1(v: float) -> str:
+    return f"{v:.1f}x"
+
+
+def _compare_tables(cmp: Any) -> None:
+    """``icp compare``: the measures side by side with their 95% intervals, the paired test
+    of the AUCs, and the tier moves."""
+    a, b = cmp.a, cmp.b
+    t = Table(title="Backtest, side by side (95% intervals in brackets)", title_justify="left")
+    for col in ("measure", "A", "B"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+
+    def both(fig: str, fmt: Any) -> list[str]:
+        return [("undefined" if getattr(x, fig) is None else
+                 _with_ci(fmt(getattr(x, fig)), getattr(x, f"{fig}_low"), getattr(x, f"{fig}_high"), fmt, ""))
+                for x in (a, b)]
+
+    t.add_row("AUC", *both("auc", _auc3))
+    t.add_row("KS", f"{a.ks:.3f}", f"{b.ks:.3f}")
+    t.add_row("top tier share of rows", *both("top_share", _pct1))
+    t.add_row("top tier share of wins", *both("top_recall", _pct1))
+    t.add_row("top / bottom win rate", *both("top_bottom_ratio", _times1))
+    t.add_row("MadKudu validation bar", "PASS" if a.madkudu_pass else "FAIL", "PASS" if b.madkudu_pass else "FAIL")
+    out.print(t)
+    z = f" (z = {cmp.z:.2f})" if cmp.z is not None else ""
+    colour = "green" if cmp.significant else "yellow"
+    out.print(f"Paired DeLong test of the AUCs{z}: [{colour}]{escape(cmp.verdict)}[/]")
+    for who, bt in (("A", a), ("B", b)):
+        for note in bt.notes:
+            out.print(f"  note ({who}): {escape(note)}")
+    tiers_b = sorted({y for row in cmp.moves.values() for y in row}, key=[r["tier"] for r in b.tiers].index)
+    m = Table(title=f"Tier moves: {cmp.changed:,} of {a.rows:,} records change tier", title_justify="left")
+    m.add_column("A \\ B")
+    for y in tiers_b:
+        m.add_column(escape(y), justify="right")
+    for r in a.tiers:
+        row = cmp.moves.get(r["tier"], {})
+        m.add_row(escape(r["tier"]), *[f"{row.get(y, 0):,}" for y in tiers_b])
+    out.print(m)

@@ -309,11 +309,13 @@ def _no_intent(intent: Intent, instant: datetime) -> str:
 
 @dataclass(frozen=True)
 class Written:
-    """Where the scores went and what they hold: tier counts and the best accounts."""
+    """Where the scores went and what they hold: tier counts, the best accounts, and (for a
+    profile that keeps its training population) accounts per fit score."""
 
     output: str
     tiers: dict[str, int]
     top: list[dict[str, Any]]
+    scores: dict[float, int] = field(default_factory=dict)
 
 
 def write_scores(backend: Backend, profile: Profile, scored: Scored, target: Target, *,
@@ -324,7 +326,10 @@ def write_scores(backend: Backend, profile: Profile, scored: Scored, target: Tar
     # memory flat in the row count (tests/backends/test_output_order.py holds the order).
     output = backend.write(scored.result(in_input_order=True), target, progress=progress)
     tiers, best = summary(backend, profile, scored, top)
-    return Written(output, tiers, best)
+    scores = {}
+    if profile.population is not None and scored.plan is not None:
+        scores = {r["fit_score"]: r["accounts"] for r in backend.to_arrow(scored.plan.score_counts()).to_pylist()}
+    return Written(output, tiers, best, scores)
 
 
 def summary(backend: Backend, profile: Profile, scored: Scored, top: int) -> tuple[dict[str, int], list[dict[str, Any]]]:

@@ -24,6 +24,8 @@ sends only runs on the default engine without events or contacts.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ class SmallRun:
     crm_source: str | None
     rejects: Rejects = field(default_factory=Rejects)
     warnings: list[str] = field(default_factory=list)  # worded as the engine words them
+    scores: dict[float, int] = field(default_factory=dict)  # accounts per fit score
 
 
 def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: datetime | None = None,
@@ -98,7 +101,8 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
     return SmallRun(len(scored), output, tiers,
                     [{key: r[key], "fit_score": r["fit_score"], "tier": r["tier"], "abm_tier": r["abm_tier"],
                       "reasons": r["reasons"]} for r in best],
-                    canonical_mapping(list(header), explicit=profile.columns).source, warnings=warnings)
+                    canonical_mapping(list(header), explicit=profile.columns).source, warnings=warnings,
+                    scores=dict(Counter(r["fit_score"] for r in scored)))
 
 
 def _is_csv(path: str | Path, purpose: str) -> bool:

@@ -41,4 +41,4 @@ def test_backtest_figures_match_duckdb(engine: Any, labelled: Path) -> None:  # 
 def test_comparisons_and_tam_match_duckdb(engine: Any, labelled: Path) -> None:  # noqa: F811
     same(compare_profiles(PROFILE, SEED, labelled, "won", backend=engine).to_dict(),
          compare_profiles(PROFILE, SEED, labelled, "won").to_dict())
-    same(size_tam(PROFILE, labelled, backend=engine).as_dict(), size_tam(PROFILE, labelled).as_dict())
+    same(size_tam(PROFILE, labelled, backend=engine).to_dict(), size_tam(PROFILE, labelled).to_dict())

@@ -113,7 +113,7 @@ def test_breakdown_by_segment_on_every_engine(engine: Any) -> None:
                                                ("missing", 1)]
     assert list(low["size_band"].items()) == [("11-50", 1), ("1,001-5,000", 1), ("5,001-10,000", 1), ("missing", 1)]
     assert tam.segments["monitor"] == {"industry_group": {}, "country": {}, "size_band": {}}
-    assert tam.as_dict()["segments"] == tam.segments
+    assert tam.to_dict()["segments"] == tam.segments
 
 
 def test_many_distinct_values_are_capped_as_other() -> None:

@@ -80,6 +80,14 @@ def test_backtest_on_the_demo_crm(tmp_path: Path, labelled: Path) -> None:
     assert len(result["gains"]) == 10 and result["gains"][-1]["cum_share_wins"] == pytest.approx(1.0)
     assert set(result["madkudu"]["checks"]) == {"top_share", "top_recall", "top_bottom_ratio"}
     assert not list(tmp_path.glob(".*.tmp"))
+    # uncertainty: DeLong's interval of the AUC, bootstrap intervals of the MadKudu figures
+    assert result["auc_low"] < result["auc"] < result["auc_high"] and result["auc_high"] - result["auc_low"] < 0.2
+    assert f"AUC {result['auc']:.3f} (95% CI {result['auc_low']:.3f}-{result['auc_high']:.3f})" in run.stdout
+    for name, c in result["madkudu"]["checks"].items():
+        assert c["low"] < c["value"] < c["high"]
+        assert (result[f"{name}_low"], result[f"{name}_high"]) == (c["low"], c["high"])
+    share = result["madkudu"]["checks"]["top_share"]
+    assert f"top share: {share['value']:.1%} (95% CI {share['low']:.1%}-{share['high']:.1%}; target" in run.stdout
 
 
 def test_backtest_out_of_sample(tmp_path: Path, labelled: Path) -> None:
@@ -134,3 +142,33 @@ def test_compare_two_profiles_on_the_same_history(tmp_path: Path, labelled: Path
     assert f"{result['changed']:,} of {result['a']['rows']:,} records change tier" in run.stdout
     same = icp("compare", str(PROFILE), str(PROFILE), "-d", str(labelled), "-l", "won", cwd=tmp_path)
     assert same.returncode == 0 and " 0 of " in same.stdout
+    said = " ".join(same.stdout.split())
+    assert "Paired DeLong test of the AUCs (z = 0.00): A and B rank alike" in said
+    assert "no difference (p = 1.000)" in said
+
+
+def test_compare_tests_the_difference_of_the_aucs(tmp_path: Path, labelled: Path) -> None:
+    seed = ROOT / "examples" / "seed-rubric.yaml"
+    run = icp("compare", str(PROFILE), str(seed), "-d", str(labelled), "-l", "won", "--json", "cmp.json",
+              "--html", "cmp.html", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    result = json.loads((tmp_path / "cmp.json").read_text())
+    a, b = result["a"], result["b"]
+    diff = result["auc_difference"]
+    assert diff == pytest.approx(b["auc"] - a["auc"], abs=1e-12)
+    assert result["auc_difference_low"] < diff < result["auc_difference_high"]
+    assert 0 < result["p_value"] <= 1 and result["significant"] == (result["p_value"] < 0.05)
+    assert result["z"] == pytest.approx(diff / ((result["auc_difference_high"] - diff) / 1.959963984540054))
+    better = "B ranks better than A" if diff > 0 else "A ranks better than B"
+    verdict = result["verdict"]
+    assert verdict.startswith(better) and f"difference B - A {diff:+.3f}" in verdict
+    assert verdict.endswith("significant at 5%." if result["significant"] else "rank alike on this history.")
+    text = " ".join(run.stdout.split())
+    assert verdict in text and "Paired DeLong test of the AUCs" in text
+    assert f"{a['auc']:.3f} ({a['auc_low']:.3f}-{a['auc_high']:.3f})" in text  # A's AUC with its interval
+    assert "Wrote cmp.html" in text
+    page = (tmp_path / "cmp.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
+    assert verdict.split(":")[0] in page and "Tier moves" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -64,10 +64,13 @@ def test_discover_on_the_demo_writes_profile_report_and_json(tmp_path: Path, dem
         assert (tmp_path / name).is_file() and (tmp_path / name).stat().st_size > 0
     text = said(run)
     assert "Compared" in text and "Attributes by information value" in text and "leaky?" in text
+    assert "lift = win rate / base rate 24%" in text and "strongest value, n >= 30" in text
     assert "Wrote the proposed profile to P.yaml" in text
     result = json.loads((tmp_path / "J.json").read_text())
     assert result["signal"] is True and result["proposed_profile_yaml"] == (tmp_path / "P.yaml").read_text()
-    assert "Lifecycle Stage" in (tmp_path / "R.html").read_text()
+    report = (tmp_path / "R.html").read_text()
+    assert "<strong>Lifecycle Stage</strong>: Leaky?" in report and '<span class="verdict fail">leaky?</span>' in report
+    assert next(a for a in result["attributes"] if a["field"] == "Lifecycle Stage")["leaky"] is True
     assert "# Kill-list suggestions" in (tmp_path / "P.yaml").read_text()
     assert not list(tmp_path.glob(".*.tmp"))
     checked = icp("validate", "P.yaml", cwd=tmp_path)
@@ -92,6 +95,63 @@ def test_without_out_the_profile_is_printed(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "name: Discovered ICP" in run.stdout and "field: industry" in run.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "d.csv"]
+
+
+def _strongest_industry(run: subprocess.CompletedProcess[str]) -> str:
+    row = next(line for line in run.stdout.splitlines() if line.strip("│ ").startswith("industry"))
+    return row.split("│")[4].strip()
+
+
+def test_min_support_decides_which_groups_may_be_named(tmp_path: Path) -> None:
+    """Industry a wins 40% (300 accounts), b 20% (300), "tiny" always (12 accounts) and
+    "doomed" never (12)."""
+    r = random.Random(6)
+    accounts, deals = [], []
+    for i, (industry, rate) in enumerate([("a", 0.4)] * 300 + [("b", 0.2)] * 300 + [("tiny", 1.0)] * 12
+                                         + [("doomed", 0.0)] * 12):
+        accounts.append([f"c{i}.example", industry])
+        deals.append([f"c{i}.example", "won" if r.random() < rate else "lost"])
+    _write_csv(tmp_path / "a.csv", ["domain", "industry"], accounts)
+    _write_csv(tmp_path / "d.csv", ["domain", "outcome"], deals)
+    default = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--json", "J.json", "--out", "P.yaml", cwd=tmp_path)
+    assert default.returncode == 0, default.stderr
+    assert _strongest_industry(default).startswith("a: ")
+    assert "doomed" not in said(default)  # not on the kill list (the profile went to P.yaml)
+    lowered = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--min-support", "10", "--json", "L.json",
+                  "--out", "Q.yaml", cwd=tmp_path)
+    assert lowered.returncode == 0, lowered.stderr
+    assert _strongest_industry(lowered).startswith("tiny: ")
+    assert "industry doomed (win rate 0%" in said(lowered)
+    assert json.loads((tmp_path / "L.json").read_text())["min_support"] == 10
+    assert json.loads((tmp_path / "J.json").read_text())["min_support"] == 30
+    bad = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--min-support", "0", cwd=tmp_path)
+    assert bad.returncode != 0 and "--min-support" in said(bad)
+
+
+def test_volume_attributes_are_named_and_not_proposed(tmp_path: Path) -> None:
+    """Enterprise accounts have 4-8 deals and the others one, each won at the same rate by
+    segment; software wins 50% of its deals, the others 15%. By won amount, segment is volume."""
+    r = random.Random(9)
+    accounts, deals = [], []
+    for i in range(800):
+        segment, industry = r.choice(["enterprise"] * 3 + ["smb"] * 7), r.choice(["software", "retail", "banking"])
+        accounts.append([f"c{i}.example", segment, industry])
+        for _ in range(r.randint(4, 8) if segment == "enterprise" else 1):
+            won = r.random() < (0.5 if industry == "software" else 0.15)
+            deals.append([f"c{i}.example", "won" if won else "lost", 1000])
+    _write_csv(tmp_path / "a.csv", ["domain", "segment", "industry"], accounts)
+    _write_csv(tmp_path / "d.csv", ["domain", "outcome", "amount"], deals)
+    run = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--best", "won_amount", "--out", "P.yaml",
+              "--html", "R.html", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    text = said(run)
+    assert "note: segment: mostly tells how many deals an account has" in text
+    assert "volume, not fit" in text
+    proposed = (tmp_path / "P.yaml").read_text()
+    assert "field: industry" in proposed and "field: segment" not in proposed
+    report = (tmp_path / "R.html").read_text()
+    assert "<strong>segment</strong>: Volume, not fit" in report
+    assert '<span class="verdict fail">volume</span>' in report
 
 
 def test_random_labels_exit_1_without_a_profile(tmp_path: Path, coin_flip: tuple[Path, Path]) -> None:

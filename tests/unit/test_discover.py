@@ -22,10 +22,14 @@ from icpkit.discover.discover import (
     _cramers_v,
     _evidence,
     _lift,
+    _merge_alike,
+    _strength,
+    _strongest,
     _woe,
     discover,
 )
-from icpkit.discover.features import Attribute, _monotone_edges, _pool, bin_attribute
+from icpkit.discover.binning import _pool, _shape, bin_attribute
+from icpkit.discover.features import Attribute, Binned, Group
 from icpkit.errors import DataError, IcpError, MissingColumnError
 from icpkit.profile.load import parse_profile
 from icpkit.profile.model import Criterion
@@ -134,7 +138,11 @@ def test_demo_employees_bins_rise_then_fall(found: Discovery) -> None:
 def test_demo_kill_list(found: Discovery) -> None:
     kill = {(r["field"], r["label"]): r for r in found.anti}
     assert ("Business Model", "agency") in kill and ("Number of Employees", "< 10") in kill
-    assert all(r["lift"] >= 2 and r["lift_low"] > 1 for r in found.anti)
+    # lift = win rate / base rate: agencies win 4 of 175 (2.3%) against 403 of 1661 (24.3%) overall
+    assert all(r["lift"] <= 0.5 and r["lift_high"] < 1 and r["n"] >= found.min_support for r in found.anti)
+    agency_row = kill[("Business Model", "agency")]
+    assert agency_row["lift"] == pytest.approx(agency_row["win_rate"] / agency_row["base_rate"])
+    assert agency_row["base_rate"] == pytest.approx(403 / 1661) and agency_row["lift"] < 0.15
     agency = kill[("Business Model", "agency")]["disqualifier"].when
     assert (agency.field, agency.eq) == ("business_model", "agency")
     tiny = kill[("Number of Employees", "< 10")]["disqualifier"].when
@@ -173,22 +181,102 @@ def test_demo_proposed_profile_ranks_won_above_lost(demo: DemoFiles, found: Disc
 # -- the statistics against known values ---------------------------------------------------
 
 
-def test_lift_is_a_share_ratio_with_a_log_risk_ratio_interval() -> None:
-    # 30 of 100 best accounts and 20 of 200 others hold the value; half a count added:
-    # lift = (30.5 / 100.5) / (20.5 / 200.5) = 0.303483 / 0.102244 = 2.968208
-    # se(log lift) = sqrt(1/30.5 - 1/100.5 + 1/20.5 - 1/200.5) = sqrt(0.066630) = 0.258127
-    # interval = 2.968208 * exp(-/+ 1.96 * 0.258127) = 1.789666 .. 4.922849
-    lift, low, high = _lift(30, 100, 20, 200)
-    assert lift == pytest.approx(2.968208, rel=1e-6)
-    assert low == pytest.approx(1.789666, rel=1e-6)
-    assert high == pytest.approx(4.922849, rel=1e-6)
-    assert lift == pytest.approx((30 / 100) / (20 / 200), rel=0.02)  # close to the raw share ratio
-    assert math.log(high / lift) == pytest.approx(math.log(lift / low))
-    # an empty cell stays finite: (0.5 / 50.5) / (10.5 / 50.5) = 1 / 21
-    zero = _lift(0, 50, 10, 50)
-    assert zero[0] == pytest.approx(1 / 21) and 0 < zero[1] < zero[0] < zero[2] < 1
-    assert _lift(0, 50, 0, 50) == (None, None, None)
-    assert _lift(10, 100, 20, 200)[0] == pytest.approx(1.0, abs=0.05)
+def test_lift_is_the_win_rate_over_the_base_rate_with_a_wilson_interval() -> None:
+    # 50 of 100 accounts with the value are best where 20% of all accounts are: lift 0.5 / 0.2 = 2.5.
+    # Wilson, z = 1.96: z^2 = 3.8416; centre = (0.5 + 3.8416 / 200) / (1 + 3.8416 / 100) = 0.5;
+    # half width = 1.96 * sqrt(0.5 * 0.5 / 100 + 3.8416 / 40000) / 1.038416 = 0.0961702;
+    # win rate 0.403830 .. 0.596170, divided by 0.2: 2.019149 .. 2.980851
+    lift, low, high = _lift(50, 100, 0.2)
+    assert lift == pytest.approx(2.5)
+    assert low == pytest.approx(2.019149, rel=1e-6)
+    assert high == pytest.approx(2.980851, rel=1e-6)
+    # no best account: lift 0, the interval from 0 to (z^2 / n) / (1 + z^2 / n) / base = 0.087625 / 0.2
+    assert _lift(0, 40, 0.2) == pytest.approx((0.0, 0.0, 0.0960400 / 1.0960400 / 0.2))
+    # every account best: lift 1 / base = 5, the interval capped at a win rate of 100%
+    assert _lift(40, 40, 0.2) == pytest.approx((5.0, 0.912375 / 0.2, 5.0), rel=1e-6)
+    assert _lift(0, 0, 0.2) == (None, None, None)
+    assert _lift(20, 100, 0.2)[0] == pytest.approx(1.0)  # the base rate itself
+
+
+def test_strength_is_judged_against_the_shuffled_baseline() -> None:
+    assert _strength(0.25, 0.1) == "strong"  # more than twice the shuffled 99th percentile
+    assert _strength(0.15, 0.1) == "medium"
+    assert _strength(0.1, 0.1) == "weak" and _strength(0.3, 0.6) == "weak"
+
+
+def test_a_noise_attribute_with_many_levels_is_weak_a_planted_one_strong() -> None:
+    """Owner: 50 levels of 12 accounts each, nothing to do with winning; its IV is high (a
+    fixed band would call it medium) only because of its many small groups. Industry wins
+    55% for software against 20%."""
+    rng = np.random.default_rng(8)
+    n = 600
+    industry = rng.choice(["software", "retail", "banking"], n)
+    owner = np.array([f"owner {i % 50}" for i in range(n)])
+    rng.shuffle(owner)
+    won = rng.random(n) < np.where(industry == "software", 0.55, 0.2)
+    accounts = pa.table({"domain": _domains(n), "industry": industry.tolist(), "owner": owner.tolist()})
+    deals = pa.table({"domain": _domains(n), "outcome": np.where(won, "won", "lost").tolist()})
+    found = discover(accounts, deals=deals)
+    by_name = {a.name: a for a in found.attributes}
+    noise, planted = by_name["owner"], by_name["industry"]
+    assert len(noise.values) == 50 and noise.iv > 0.1
+    assert noise.strength == "weak" and noise.iv <= noise.shuffled_iv_99
+    assert planted.strength == "strong" and planted.iv > 2 * planted.shuffled_iv_99
+    assert noise.shuffled_iv_99 > planted.shuffled_iv_99  # more groups, more room for chance
+    assert found.profile is not None and [c.field for c in found.profile.criteria] == ["industry"]
+    again = discover(accounts, deals=deals)  # seeded: the same baseline every run
+    assert [a.shuffled_iv_99 for a in again.attributes] == [a.shuffled_iv_99 for a in found.attributes]
+
+
+def _tiny_group_crm() -> tuple[pa.Table, pa.Table]:
+    """Industry a: 300 accounts, 40% won; b: 300, 20% won; "tiny": 12 accounts, all won;
+    "doomed": 12 accounts, none won."""
+    rng = np.random.default_rng(6)
+    industry = np.array(["a"] * 300 + ["b"] * 300 + ["tiny"] * 12 + ["doomed"] * 12)
+    won = np.concatenate([rng.random(300) < 0.4, rng.random(300) < 0.2, np.ones(12, bool), np.zeros(12, bool)])
+    accounts = pa.table({"domain": _domains(len(industry)), "industry": industry.tolist()})
+    deals = pa.table({"domain": _domains(len(industry)), "outcome": np.where(won, "won", "lost").tolist()})
+    return accounts, deals
+
+
+def test_a_tiny_group_is_never_named_strongest_nor_put_on_the_kill_list() -> None:
+    accounts, deals = _tiny_group_crm()
+    found = discover(accounts, deals=deals)
+    assert found.min_support == 30  # 30 accounts: more than 1% of 624
+    industry = next(a for a in found.attributes if a.name == "industry")
+    values = {v.label: v for v in industry.values}
+    assert values["tiny"].lift == max(v.lift for v in industry.values)  # the highest lift, but 12 accounts
+    assert industry.strongest is not None and industry.strongest.label == "a"
+    assert industry.strongest.lift == pytest.approx(values["a"].win_rate / found.base_rate)
+    assert "doomed" not in {r["label"] for r in found.anti}
+    lowered = discover(accounts, deals=deals, min_support=10)
+    assert lowered.min_support == 10
+    low_industry = next(a for a in lowered.attributes if a.name == "industry")
+    assert low_industry.strongest is not None and low_industry.strongest.label == "tiny"
+    assert "doomed" in {r["label"] for r in lowered.anti}
+    with pytest.raises(IcpError, match="min-support"):
+        discover(accounts, deals=deals, min_support=0)
+
+
+def test_adjacent_bins_with_the_same_win_rate_are_merged_before_the_strongest_is_named() -> None:
+    base = 0.25
+    # 40/100 and 42/100 do not differ (z-test p = 0.77); 5/100 and 10/100 differ from them
+    merged = _merge_alike([[-math.inf, 10, 5, 100], [10, 20, 40, 100], [20, 30, 42, 100],
+                           [30, math.inf, 10, 100]], base)
+    assert merged == [[-math.inf, 10, 5, 100], [10, 30, 82, 200], [30, math.inf, 10, 100]]
+    # lifts 1.60 and 1.61 round alike even where large counts make the difference significant
+    assert _merge_alike([[0, 1, 400_000, 10**6], [1, 2, 402_500, 10**6]], base) == [[0, 2, 802_500, 2 * 10**6]]
+    assert _merge_alike([[0, 1, 10, 100], [1, 2, 50, 100]], base) == [[0, 1, 10, 100], [1, 2, 50, 100]]
+    # the narrow bin 20-30 alone has the highest lift (44 of 60) but no more than 10-20 (80 of 120)
+    x = np.repeat([5.0, 15.0, 25.0, 35.0], [300, 120, 60, 300])
+    y = np.concatenate([np.zeros(270), np.ones(30), np.ones(80), np.zeros(40), np.ones(44), np.zeros(16),
+                        np.ones(45), np.zeros(255)]).astype(np.int64)
+    attr = Attribute("employees", "Employees", "number", x)
+    groups = [Group(f"{lo} to < {hi}", ("bin", lo, hi), (x >= lo) & (x < hi)) for lo, hi in
+              ((0.0, 10.0), (10.0, 20.0), (20.0, 30.0), (30.0, 40.0))]
+    best = _strongest(Binned(attr, groups), y, 30)
+    assert best is not None and (best.label, best.support, best.n_best) == ("10 to < 30", 180, 124)
+    assert best.lift == pytest.approx((124 / 180) / (199 / 780))
 
 
 def test_weight_of_evidence() -> None:
@@ -211,13 +299,15 @@ def test_information_value_of_two_groups_by_hand() -> None:
     # IV = (0.3 - 0.1) * 1.085486 + (0.7 - 0.9) * -0.251934 = 0.217097 + 0.050387 = 0.267484
     assert e.iv == pytest.approx((0.3 - 0.1) * woe_x + (0.7 - 0.9) * woe_y)
     assert e.iv == pytest.approx(0.267484, rel=1e-5)
-    assert e.strength == "medium"
     by_label = {v.label: v for v in e.values}
     assert set(by_label) == {"X", "Y"}
     x = by_label["X"]
     assert (x.n_best, x.n_rest, x.support) == (30, 20, 50)
     assert (x.share_best, x.share_rest) == pytest.approx((0.3, 0.1))
-    assert (x.lift, x.lift_low, x.lift_high) == pytest.approx(_lift(30, 100, 20, 200))
+    # win rate 30 / 50 = 0.6 over the base rate 100 / 300: lift 1.8; Wilson 0.461812 .. 0.723918, times 3
+    assert x.win_rate == pytest.approx(0.6)
+    assert (x.lift, x.lift_low, x.lift_high) == pytest.approx((1.8, 1.385436, 2.171754), rel=1e-6)
+    assert by_label["Y"].lift == pytest.approx((70 / 250) / (100 / 300))
     # alone AUC: x scores 0.6, y 0.28; (30 * 180 + (30 * 20 + 70 * 180) / 2) / (100 * 200) = 0.6
     assert e.alone_auc == pytest.approx(0.6) and not e.leaky
 
@@ -267,10 +357,12 @@ def _group_rates(v: np.ndarray, y: np.ndarray, edges: list[float]) -> list[float
     ("falling", [0.50, 0.45, 0.47, 0.30, 0.20, 0.22, 0.10, 0.05]),
     ("peaked", [0.05, 0.10, 0.25, 0.40, 0.55, 0.50, 0.30, 0.12, 0.10, 0.04]),
 ])
-def test_monotone_edges(shape: str, rates: list[float]) -> None:
+def test_shapes(shape: str, rates: list[float]) -> None:
     v, y, edges = _binned_data(rates)
-    kept = _monotone_edges(v, y, edges)
-    assert set(kept) <= set(edges) and kept == sorted(kept)
+    idx = np.searchsorted(np.asarray(edges), v, side="right")
+    starts, found = _shape(np.bincount(idx).astype(float), np.bincount(idx, weights=y.astype(float)))
+    assert found == {"rising": "ascending", "falling": "descending", "peaked": "peak"}[shape]
+    kept = [edges[s - 1] for s in starts[1:]]
     got = _group_rates(v, y, kept)
     assert len(got) >= 3
     steps = np.sign(np.diff(got))
@@ -341,6 +433,53 @@ def test_a_health_column_of_the_accounts_is_no_attribute() -> None:
                          "nps": (rng.normal(5, 1, n) + 3 * (industry == "software")).round(2).tolist()})
     found = discover(accounts, best="nps")
     assert found.signal and [a.name for a in found.attributes] == ["industry"]
+
+
+def _volume_crm(tmp: Path, n: int = 800, seed: int = 9) -> tuple[Path, Path]:
+    """Enterprise accounts have 4-8 deals, the others one; every deal is won with 50% for
+    software and 15% otherwise, whatever the segment; every deal is worth 1,000. The top
+    quarter by won amount is then mostly enterprise (more deals, more won), yet segment says
+    nothing about how often an account wins: volume. Industry is fit."""
+    rng = np.random.default_rng(seed)
+    segment = rng.choice(["enterprise", "smb"], n, p=[0.3, 0.7])
+    industry = rng.choice(["software", "retail", "banking"], n)
+    count = np.where(segment == "enterprise", rng.integers(4, 9, n), 1)
+    rows = []
+    for i in range(n):
+        for _ in range(count[i]):
+            won = rng.random() < (0.5 if industry[i] == "software" else 0.15)
+            rows.append((f"c{i}.example", "won" if won else "lost", 1000))
+    accounts = pa.table({"domain": _domains(n), "segment": segment.tolist(), "industry": industry.tolist()})
+    deals = pa.table({"domain": [r[0] for r in rows], "outcome": [r[1] for r in rows], "amount": [r[2] for r in rows]})
+    return _write(accounts, tmp / "accounts.csv"), _write(deals, tmp / "deals.csv")
+
+
+def test_an_attribute_that_drives_deal_count_is_volume_not_fit(tmp_path: Path) -> None:
+    accounts, deals = _volume_crm(tmp_path)
+    found = discover(accounts, deals=deals, best="won_amount")
+    by_name = {a.name: a for a in found.attributes}
+    segment, industry = by_name["segment"], by_name["industry"]
+    assert segment.strength == "strong"  # it does separate the top quarter by won amount...
+    assert segment.volume_check is not None and industry.volume_check is not None
+    # ...through the number of deals, not the win rate
+    assert segment.volume_check["deal_count"] > 0.5 and segment.volume_check["deal_count_p"] < 0.01
+    assert segment.volume_check["deal_count"] >= 2 * segment.volume_check["win_rate"]
+    assert segment.volume and not industry.volume
+    assert industry.volume_check["win_rate"] > industry.volume_check["deal_count"]
+    assert found.profile is not None
+    assert [c.field for c in found.profile.criteria] == ["industry"]
+    assert all(r["field"] != "segment" for r in found.anti)
+    assert any(n.startswith("segment: mostly tells how many deals") for n in found.notes)
+    assert "# Not used: segment (" in found.proposed_profile_yaml and "volume, not fit" in found.proposed_profile_yaml
+    data = json.loads(found.to_json(), parse_constant=_no_constants)
+    flagged = {a["name"]: a for a in data["attributes"]}
+    assert flagged["segment"]["volume"] is True and flagged["industry"]["volume"] is False
+    html = discover_report(data)
+    assert "<strong>segment</strong>: Volume, not fit" in html
+    assert html.count('<span class="verdict fail">volume</span>') == 2  # its row of the table and its heading
+    # won vs lost: no volume question is asked
+    plain = discover(accounts, deals=deals)
+    assert all(a.volume_check is None and not a.volume for a in plain.attributes)
 
 
 # -- no signal -----------------------------------------------------------------------------
@@ -516,6 +655,20 @@ def test_to_dict_to_json_and_the_report(found: Discovery) -> None:
     for name in ("Lifecycle Stage", "Number of Employees", "Country/Region", "days_since_funding", "Business Model"):
         assert name in html
     assert "No signal" not in html
+    assert loaded["base_rate"] == pytest.approx(403 / 1661) and loaded["min_support"] == 30
+    stage = next(a for a in loaded["attributes"] if a["field"] == "Lifecycle Stage")
+    assert stage["leaky"] is True and stage["strongest"]["label"] == "Customer"
+    assert {"shuffled_iv_99", "strongest", "volume", "volume_check"} <= stage.keys()
+    assert all("win_rate" in v for a in loaded["attributes"] for v in a["values"])
+
+
+def test_the_report_shows_the_leaky_flag(found: Discovery) -> None:
+    html = discover_report(found.to_dict())
+    assert "<strong>Lifecycle Stage</strong>: Leaky? (alone AUC 1.00)" in html  # set aside, in words
+    heading = html[html.index("<h3>Lifecycle Stage"):]
+    assert heading[:heading.index("</h3>")].endswith('<span class="verdict fail">leaky?</span>')
+    assert html.count('<span class="verdict fail">leaky?</span>') == 2  # its row of the table and its heading
+    assert "lift = win rate" in html and "base rate 24%" in html
 
 
 def test_no_signal_serialises_and_reports() -> None:

@@ -77,9 +77,11 @@ def test_good_bins_and_levels_earn_more_points(signal: tuple[pa.Table, np.ndarra
     above = [b.points for b in bins if b.gte is not None and b.gte >= STEP]
     below = [b.points for b in bins if b.lt is not None and b.lt <= STEP]
     assert above and below and min(above) > max(below) + 15
-    levels = {lv.values[0]: lv.points for lv in criterion(result.profile, "lead_origin").levels or []}
+    levels = {v: lv.points for lv in criterion(result.profile, "lead_origin").levels or [] for v in lv.values}
     assert set(levels) == {"Web", "Referral", "Ads", "Event"}
     assert levels["Referral"] == max(levels.values()) > max(v for k, v in levels.items() if k != "Referral") + 15
+    # the three origins that win alike are one level (grouped by weight of evidence)
+    assert levels["Web"] == levels["Ads"] == levels["Event"]
     # the evidence agrees: the Referral group has the best win rate
     groups = {g.label: g for g in next(c for c in result.criteria if c.name == "lead_origin").groups}
     assert groups["Referral"].win_rate == max(g.win_rate for g in groups.values())
@@ -94,8 +96,9 @@ def test_scoring_the_learned_profile_ranks_like_the_model(signal: tuple[pa.Table
     assert 0 <= fit.min() and fit.max() <= 100
     assert auc(fit, won) == pytest.approx(result.cv_auc, abs=0.04)
     tiers = Counter(scored.column("tier").to_pylist())
-    assert tiers["high"] / table.num_rows == pytest.approx(0.25, abs=0.03)
-    assert (tiers["high"] + tiers["monitor"]) / table.num_rows == pytest.approx(0.60, abs=0.05)
+    # the top quarter, as near as ties allow (this profile has six distinct scores)
+    assert 0.2 <= tiers["high"] / table.num_rows <= 0.35
+    assert 0.5 <= (tiers["high"] + tiers["monitor"]) / table.num_rows <= 0.7
 
 
 def test_the_yaml_round_trips(signal: tuple[pa.Table, np.ndarray, Learned]) -> None:
@@ -234,32 +237,182 @@ def test_random_labels_have_no_signal() -> None:
     assert math.isclose(parse_profile(result.to_yaml()).total_weight, result.profile.total_weight)
 
 
-# -- leakage guard ---------------------------------------------------------------------
+# -- leakage kept out ------------------------------------------------------------------
 
 
-def test_a_column_that_restates_the_label_is_named() -> None:
+def test_a_column_that_restates_the_label_is_left_out() -> None:
     table, won = planted(n=2000, seed=3)
     stage = pa.array(np.where(won == 1, "closed-won", "closed-lost"))
     result = learn(table.append_column("Deal Stage", stage), "won")
-    leak = [w for w in result.warnings if "'Deal Stage'" in w]
-    assert leak and "predicts the label almost perfectly" in leak[0] and "--exclude 'Deal Stage'" in leak[0]
-    assert any("rarely seen" in w for w in result.warnings)  # and the AUC itself is called suspicious
-    assert not any("Total Time.Spent" in w or "Lead Origin" in w for w in result.warnings)
-    assert "WARNING: 'Deal Stage'" in result.to_yaml()
+    assert [k.column for k in result.leaks] == ["Deal Stage"]
+    assert "alone predicts the label with an AUC of 1.000" in result.leaks[0].reason
+    assert "deal_stage" not in [c.field for c in result.profile.criteria]
+    note = next(n for n in result.notes if "leaky" in n)
+    assert "'Deal Stage'" in note and "--allow" in note
+    assert result.cv_auc < 0.9 and not any("rarely seen" in w for w in result.warnings)
+    assert "Note: left out as leaky" in result.to_yaml()
 
 
-def test_a_column_filled_only_for_wins_is_named() -> None:
+def test_allow_keeps_a_leaky_column_and_says_so() -> None:
     table, won = planted(n=2000, seed=3)
-    rng = np.random.default_rng(6)
-    reason = pa.array(np.where(won == 1, rng.choice(["price", "fit", "timing"], len(won)), None))
-    result = learn(table.append_column("Win Reason", reason), "won")
-    assert [w for w in result.warnings if "'Win Reason'" in w]
+    stage = pa.array(np.where(won == 1, "closed-won", "closed-lost"))
+    result = learn(table.append_column("Deal Stage", stage), "won", allow=["deal stage"])
+    assert result.leaks[0].allowed and "deal_stage" in [c.field for c in result.profile.criteria]
+    assert any("'Deal Stage'" in w and "allowed" in w for w in result.warnings)
+    assert any("rarely seen" in w for w in result.warnings)  # and the AUC itself is called suspicious
+    with pytest.raises(MissingColumnError, match="did you mean 'Deal Stage'"):
+        learn(table.append_column("Deal Stage", stage), "won", allow=["Deal Stag"])
 
 
-def test_a_column_filled_only_for_wins_is_called_so() -> None:
-    """The fill-gap warning wins over "predicts almost perfectly": it says what is wrong."""
+def test_the_leakage_threshold_is_settable() -> None:
+    """An attribute that alone reaches an AUC of about 0.78: kept at the default 0.80, left out at 0.75."""
+    table, won = planted(n=4000, seed=8)
+    rng = np.random.default_rng(9)
+    hint = np.where(rng.random(len(won)) < 0.56, won, rng.integers(0, 2, len(won)))
+    table = table.append_column("Hint", pa.array(np.where(hint == 1, "yes", "no")))
+    assert [k.column for k in learn(table, "won").leaks] == []
+    strict = learn(table, "won", leak_auc=0.75)
+    assert [k.column for k in strict.leaks] == ["Hint"] and "hint" not in [c.field for c in strict.profile.criteria]
+
+
+def test_a_column_filled_only_for_wins_is_left_out_and_called_so() -> None:
     table, won = planted(n=2000, seed=3)
     rng = np.random.default_rng(6)
     value = pa.array(np.where(won == 1, rng.gamma(2, 1000, len(won)), np.nan))
     result = learn(table.append_column("Contract Value", value), "won")
-    assert any("'Contract Value' is filled for 100% of wins but 0% of losses" in w for w in result.warnings)
+    assert [k.column for k in result.leaks] == ["Contract Value"]
+    assert "is filled for 100% of wins but 0% of losses" in result.leaks[0].reason
+
+
+def test_values_only_one_class_has_are_leaky() -> None:
+    """A reason code written after the outcome: most rows hold ordinary values, but two
+    values (8% of the rows) are held by one class only."""
+    table, won = planted(n=3000, seed=3)
+    rng = np.random.default_rng(7)
+    code = rng.choice(["email", "call", "visit"], len(won)).astype(object)
+    closed = rng.random(len(won)) < 0.08
+    code[closed & (won == 1)] = "signed"
+    code[closed & (won == 0)] = "rejected"
+    result = learn(table.append_column("Last Code", pa.array(code.astype(str))), "won")
+    assert [k.column for k in result.leaks] == ["Last Code"]
+    assert "only one class has" in result.leaks[0].reason
+
+
+# -- constrained binning and the scorecard scale ------------------------------------------
+
+
+def shaped(n: int, seed: int, shape: str) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 100, n)
+    if shape == "peak":
+        p = 0.15 + 0.5 * np.exp(-((x - 50) / 15) ** 2)
+    else:
+        p = 0.1 + 0.5 * x / 100
+    return pa.table({"size": x, "noise": rng.normal(size=n), "won": (rng.random(n) < p).astype(np.int64)})
+
+
+@pytest.mark.parametrize(("shape", "seed"), [("ascending", 1), ("ascending", 2), ("peak", 3), ("peak", 4)])
+def test_numeric_points_follow_one_shape(shape: str, seed: int) -> None:
+    result = learn(shaped(4000, seed, shape), "won")
+    evidence = next(c for c in result.criteria if c.name == "size")
+    assert evidence.shape == shape
+    points = [b.points for b in criterion(result.profile, "size").bins or []]
+    steps = np.sign(np.diff(points))
+    steps = steps[steps != 0]
+    turns = int(np.sum(steps[1:] != steps[:-1]))
+    assert turns == (1 if shape == "peak" else 0) and len(points) >= 3
+    # and never a zigzag in the evidence either
+    rates = [g.win_rate for g in evidence.groups if g.label != "missing"]
+    assert np.all(np.diff(rates) > 0) if shape == "ascending" else int(np.argmax(rates)) not in (0, len(rates) - 1)
+
+
+@pytest.mark.parametrize("share", [0.05, 0.1])
+def test_every_group_holds_the_minimum_share(share: float) -> None:
+    table, won = planted(n=3000, seed=2)
+    rng = np.random.default_rng(3)
+    spent = table.column("Total Time.Spent").to_numpy().copy()
+    spent[rng.random(len(spent)) < 0.02] = np.nan  # a small "missing" group: joined to its closest
+    origin = np.array(table.column("Lead Origin").to_pylist(), dtype=object)
+    origin[rng.random(len(origin)) < 0.03] = "Partner"  # a rare level: joins the closest as "other"
+    table = table.set_column(0, "Total Time.Spent", pa.array(spent)).set_column(1, "Lead Origin",
+                                                                               pa.array(origin.astype(str)))
+    result = learn(table, "won", min_share=share)
+    for c in result.criteria:
+        assert min(g.n for g in c.groups) >= share * result.rows, c
+    spent_groups = next(c for c in result.criteria if c.name == "total_time_spent").groups
+    assert not any(g.label == "missing" for g in spent_groups)
+    assert any("missing" in g.label for g in spent_groups)  # "... (and missing)"
+    prof = criterion(result.profile, "total_time_spent")
+    assert prof.missing in [b.points for b in prof.bins or []]
+
+
+def test_scorecard_scaling_reads_a_fit_score_as_odds() -> None:
+    table, won = planted(n=3000, seed=1)
+    result = learn(table, "won")
+    card = result.profile.scorecard
+    assert card is not None and card.pdo == 20 and card.anchor_score == 600 and card.anchor_odds == 1
+    fit = icpkit.score(result.profile, table).column("fit_score").to_numpy()
+    # the odds the scorecard gives each fit score match the win rates observed at that score
+    for value in np.unique(fit):
+        mask = fit == value
+        if mask.sum() < 200:
+            continue
+        observed = won[mask].mean()
+        odds = card.odds(float(value))
+        assert odds / (1 + odds) == pytest.approx(observed, abs=0.06)
+    # 20 scorecard points double the odds
+    assert card.odds(50 + 20 / card.points_per_fit) == pytest.approx(2 * card.odds(50))
+
+
+def test_the_population_is_kept_for_shift_warnings() -> None:
+    table, _ = planted(n=3000, seed=1)
+    result = learn(table, "won")
+    pop = result.profile.population
+    assert pop is not None and pop.rows == 3000 and pop.version == result.profile.version_hash
+    fit = icpkit.score(result.profile, table).column("fit_score").to_numpy()
+    bands = np.bincount(np.searchsorted(pop.score_edges, fit, side="right"), minlength=len(pop.score_shares))
+    assert np.allclose(bands / len(fit), pop.score_shares, atol=1e-4)
+    tiers = Counter(icpkit.score(result.profile, table).column("tier").to_pylist())
+    assert {t: round(n / len(fit), 4) for t, n in tiers.items()} == pop.tier_shares
+
+
+# -- time-ordered validation -----------------------------------------------------------
+
+
+def drifting(n: int = 6000, seed: int = 11) -> pa.Table:
+    """Two years of dated records: "Channel" wins in the first year only, "Size" always."""
+    rng = np.random.default_rng(seed)
+    day = np.sort(rng.integers(0, 730, n))
+    dates = np.datetime64("2024-01-01") + day.astype("timedelta64[D]")
+    size = rng.uniform(0, 100, n)
+    channel = rng.choice(["a", "b", "c"], n)
+    first_year = day < 365
+    logit = -1.5 + 1.2 * (size > 50) + np.where(first_year, 3.0 * (channel == "a"), -2.0 * (channel == "a"))
+    won = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return pa.table({"created": pa.array(dates.astype(str)), "Size": size, "Channel": channel, "won": won})
+
+
+def test_time_ordered_validation_reports_and_warns() -> None:
+    table = drifting()
+    result = learn(table, "won", date="created")
+    assert result.time_auc is not None and len(result.folds) >= 3
+    assert result.time_auc_low < result.time_auc < result.time_auc_high
+    assert result.cv_auc - result.time_auc > 0.05
+    assert any("trained on the past and tested on the" in w for w in result.warnings)
+    assert "created" not in [c.field for c in result.profile.criteria]
+    assert result.folds[0].test > result.folds[0].train[:10] and result.folds[-1].test.endswith("2025-12-30")
+    assert result.profile.population is not None and result.profile.population.period == "2024-01-01 to 2025-12-30"
+    assert "Trained on the past, tested on the next period" in result.to_yaml()
+    steady = learn(table.drop_columns(["Channel"]), "won", date="created")
+    assert not any("trained on the past" in w for w in steady.warnings)
+
+
+def test_a_row_without_a_date_is_named() -> None:
+    table = drifting(n=600)
+    dates = table.column("created").to_pylist()
+    dates[17] = "someday"
+    with pytest.raises(DataError) as info:
+        learn(table.set_column(0, "created", pa.array(dates)), "won", date="created")
+    assert "cannot read 'someday' as a date" in info.value.message and "row 18" in info.value.where
+    with pytest.raises(MissingColumnError, match="no date column 'create'"):
+        learn(table, "won", date="create")

@@ -14,6 +14,11 @@ ties are the rule: AUC averages the ranks of tied scores (a tie counts one half)
 gains table spreads the wins of a tie group that straddles a decile boundary evenly over
 its rows (the expected result of breaking ties at random), so that the table never depends
 on the order of the input rows. Wins per decile can therefore be fractional.
+
+Uncertainty. The AUC comes with its 95% interval by DeLong's method, the top-tier figures
+of the MadKudu bar with 95% bootstrap intervals of the table of wins and losses per tier,
+and a comparison of two profiles with DeLong's paired test of their AUCs on the same rows
+(:mod:`icpkit.discover.stats`); all of them from the same counts.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..errors import DataError, IcpError, MissingColumnError, located, suggest
+from .stats import delong_paired_weighted, delong_weighted, interval, paired_counts, tier_bootstrap
 
 #: Label words read as a win (1) or a loss (0), after trimming and lower-casing.
 TRUE_WORDS = ("1", "1.0", "true", "yes", "y", "won", "win", "t")
@@ -391,6 +397,13 @@ class Backtest:
     ``top_bottom_ratio`` is None when it is undefined (the bottom tier has no wins, or no
     rows); the MadKudu check on it then passes when the top tier has wins and the bottom
     tier has rows but no wins (an infinitely better top), and fails otherwise.
+
+    Uncertainty (:mod:`icpkit.discover.stats`): ``auc_low``-``auc_high`` is the AUC's 95%
+    interval by DeLong's method (None with fewer than 2 wins or 2 losses); the
+    ``*_low``-``*_high`` of the top-tier figures are 95% bootstrap intervals, also given in
+    their MadKudu checks as ``low`` and ``high``. A None ``top_bottom_ratio_high`` with a
+    ``top_bottom_ratio_low`` means the interval has no upper bound (in over 2.5% of the
+    resamples the bottom tier has no wins); both None mean it is undefined.
     """
 
     rows: int  # rows evaluated
@@ -398,13 +411,21 @@ class Backtest:
     wins: int
     base_rate: float
     auc: float
+    auc_low: float | None
+    auc_high: float | None
     ks: float
     tiers: list[dict[str, Any]]
     top_tier: str
     bottom_tier: str
     top_share: float
+    top_share_low: float | None
+    top_share_high: float | None
     top_recall: float
+    top_recall_low: float | None
+    top_recall_high: float | None
     top_bottom_ratio: float | None
+    top_bottom_ratio_low: float | None
+    top_bottom_ratio_high: float | None
     gains: list[dict[str, Any]]
     calibration: list[dict[str, Any]]
     histogram: list[dict[str, Any]]
@@ -414,6 +435,10 @@ class Backtest:
     profile_version: str
     split: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: For a learned profile: how far these rows moved from its training population
+    #: (:mod:`icpkit.discover.shift`), and the warnings in words.
+    shift: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -452,6 +477,7 @@ def summarize_weighted(scores: Any, tiers: Any, n: Any, wins: Any, tier_order: S
         ratio_ok = bool(top["wins"]) and bottom["n"] > 0 and bottom["wins"] == 0
     share_ok = MADKUDU_TOP_SHARE[0] <= top_share <= MADKUDU_TOP_SHARE[1]
     recall_ok = top_recall >= MADKUDU_TOP_RECALL
+    bounds, notes = _top_intervals(table, ratio)
     madkudu = {
         "top_tier": top["tier"],
         "bottom_tier": bottom["tier"],
@@ -459,18 +485,58 @@ def summarize_weighted(scores: Any, tiers: Any, n: Any, wins: Any, tier_order: S
                  "of records and at least 60% of conversions, and convert at least 10x better than the "
                  "bottom tier. icpkit counts the profile's highest tier as the top tiers.",
         "checks": {
-            "top_share": {"value": top_share, "target": "15%-35% of records", "pass": share_ok},
-            "top_recall": {"value": top_recall, "target": ">= 60% of wins", "pass": recall_ok},
-            "top_bottom_ratio": {"value": ratio, "target": ">= 10x the bottom tier's win rate", "pass": ratio_ok},
+            "top_share": {"value": top_share, "target": "15%-35% of records", "pass": share_ok,
+                          **bounds["top_share"]},
+            "top_recall": {"value": top_recall, "target": ">= 60% of wins", "pass": recall_ok,
+                           **bounds["top_recall"]},
+            "top_bottom_ratio": {"value": ratio, "target": ">= 10x the bottom tier's win rate", "pass": ratio_ok,
+                                 **bounds["top_bottom_ratio"]},
         },
     }
+    area = auc_weighted(s, rows, won)
+    auc_low, auc_high = auc_interval(s, rows, won, area)
+    meta["notes"] = [*meta.get("notes", []), *notes]
     return Backtest(
-        rows=total, wins=total_wins, base_rate=total_wins / total, auc=auc_weighted(s, rows, won),
+        rows=total, wins=total_wins, base_rate=total_wins / total, auc=area, auc_low=auc_low, auc_high=auc_high,
         ks=ks_weighted(s, rows, won), tiers=table, top_tier=top["tier"], bottom_tier=bottom["tier"],
-        top_share=top_share, top_recall=top_recall, top_bottom_ratio=ratio, gains=gains_table_weighted(s, rows, won),
-        calibration=calibration_weighted(s, rows, won), histogram=histogram_weighted(s, rows, won),
-        madkudu_pass=share_ok and recall_ok and ratio_ok, madkudu=madkudu, **meta,
+        top_share=top_share, top_share_low=bounds["top_share"]["low"], top_share_high=bounds["top_share"]["high"],
+        top_recall=top_recall, top_recall_low=bounds["top_recall"]["low"],
+        top_recall_high=bounds["top_recall"]["high"], top_bottom_ratio=ratio,
+        top_bottom_ratio_low=bounds["top_bottom_ratio"]["low"],
+        top_bottom_ratio_high=bounds["top_bottom_ratio"]["high"],
+        gains=gains_table_weighted(s, rows, won), calibration=calibration_weighted(s, rows, won),
+        histogram=histogram_weighted(s, rows, won), madkudu_pass=share_ok and recall_ok and ratio_ok, madkudu=madkudu,
+        **meta,
     )
+
+
+def auc_interval(scores: Any, n: Any, wins: Any, area: float) -> tuple[float | None, float | None]:
+    """The 95% interval of the AUC ``area`` of the rows the counts describe, by DeLong's
+    method; (None, None) with fewer than 2 wins or 2 losses."""
+    return interval(area, delong_weighted(scores, n, wins)[1])
+
+
+def _top_intervals(table: list[dict[str, Any]], ratio: float | None) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """95% bootstrap intervals (``low``, ``high``) of the top-tier figures from the tier
+    table, and a note for each interval that has no upper bound or cannot be given."""
+    found = tier_bootstrap([t["wins"] for t in table], [t["n"] for t in table])
+    bounds: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+    words = {"top_share": "the top tier's share of rows", "top_recall": "the top tier's share of wins",
+             "top_bottom_ratio": "the top/bottom win-rate ratio"}
+    for name, (low, high, undefined) in found.items():
+        if name == "top_bottom_ratio" and ratio is None:
+            low = high = None  # the figure itself is undefined
+        elif low is None:
+            notes.append(f"{words[name].capitalize()} has no 95% interval: it is undefined in {undefined:.0%} of the "
+                         "bootstrap resamples (too few rows or wins in a tier).")
+        elif high is not None and math.isinf(high):
+            low = None if math.isinf(low) else low
+            high = None
+            notes.append(f"The 95% interval of {words[name]} has no upper bound: in over 2.5% of the bootstrap "
+                         "resamples the bottom tier has no wins.")
+        bounds[name] = {"low": low, "high": high}
+    return bounds, notes
 
 
 def _column(columns: list[str], wanted: str, what: str, where: str) -> str:
@@ -509,10 +575,20 @@ def check_split(date: str | None, split_at: str | None) -> Date | None:
 
 def summary_of(prof: Any, data: Labelled) -> Backtest:
     """Every statistic of a backtest from the counts of :func:`labelled_counts`."""
+    from .shift import shift
+
     c = data.counts
-    return summarize_weighted(c["fit_score"], c["tier"].to_pylist(), c["n"], c["wins"],
-                              [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
-                              label=data.label_col, profile_version=prof.version_hash, split=data.split)
+    result = summarize_weighted(c["fit_score"], c["tier"].to_pylist(), c["n"], c["wins"],
+                                [t.name for t in prof.ordered_tiers], rows_total=data.rows_total,
+                                label=data.label_col, profile_version=prof.version_hash, split=data.split)
+    if measured_score(prof) == "fit_score":
+        scores: dict[float, int] = {}
+        for score, n in zip(c["fit_score"].to_pylist(), c["n"].to_pylist(), strict=True):
+            scores[score] = scores.get(score, 0) + n
+        moved, note = shift(prof, scores, {t["tier"]: t["n"] for t in result.tiers}, min_rows=1)
+        result.shift = moved.to_dict() if moved is not None else None
+        result.warnings = ([note] if note else []) + (moved.warnings if moved is not None else [])
+    return result
 
 
 def measured_score(prof: Any) -> str:
@@ -527,7 +603,8 @@ def measured_score(prof: Any) -> str:
 @dataclass(frozen=True)
 class Labelled:
     """A labelled file, scored: ``counts`` holds rows (``n``) and wins per (``fit_score``,
-    ``tier``); ``rows``, when asked for, each row's ``_row`` and ``tier`` in input order."""
+    ``tier``); ``rows``, when asked for, each row's ``_row``, ``tier``, measured score
+    (``fit_score``) and label (``_won``, 1 or 0) in input order."""
 
     counts: pa.Table
     rows_total: int
@@ -577,7 +654,7 @@ def labelled_counts(backend: Any, prof: Any, scored: Any, label: str, date: str 
         row = pc.min(counts["first_bad"]).as_py()
         value = backend.to_arrow(raw.filter(raw[ROW] == row).select(label_col)).column(0)
         raise _label_error(_as_text(value)[0].as_py(), n_bad, located(where, row, label_col))
-    per_row = backend.to_arrow(rows.select(ROW, "tier").order_by(ROW)) if keep_rows else None
+    per_row = backend.to_arrow(rows.select(ROW, "tier", "fit_score", "_won").order_by(ROW)) if keep_rows else None
     n = pc.sum(counts["n"]).as_py() or 0
     split = None
     if cutoff is not None:
@@ -591,22 +668,38 @@ def labelled_counts(backend: Any, prof: Any, scored: Any, label: str, date: str 
 
 @dataclass
 class Comparison:
-    """Two profiles backtested on the same history, and how records move between tiers."""
+    """Two profiles backtested on the same history, how records move between tiers, and
+    DeLong's paired test of their AUCs on those rows (:func:`~icpkit.discover.stats.delong_paired_weighted`):
+    ``auc_difference`` is B's AUC minus A's, ``auc_difference_low``-``auc_difference_high``
+    its 95% interval, ``z`` and ``p_value`` (two-sided) the test of no difference;
+    ``verdict`` says it in words. The interval, ``z`` and ``p_value`` are None when the test
+    cannot be made (fewer than 2 wins or 2 losses)."""
 
     a: Backtest
     b: Backtest
     moves: dict[str, dict[str, int]]  # tier under A -> tier under B -> records
     changed: int  # records whose tier differs
+    auc_difference: float
+    auc_difference_low: float | None
+    auc_difference_high: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+    verdict: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "moves": self.moves, "changed": self.changed}
+        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "moves": self.moves, "changed": self.changed,
+                "auc_difference": self.auc_difference, "auc_difference_low": self.auc_difference_low,
+                "auc_difference_high": self.auc_difference_high, "z": self.z, "p_value": self.p_value,
+                "significant": self.significant, "verdict": self.verdict}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=float) + "\n"
 
 
 def comparison(pa_: Any, pb: Any, da: Labelled, db: Labelled) -> Comparison:
-    """Two profiles' backtests on the same labelled rows (``keep_rows``), and the tier changes."""
+    """Two profiles' backtests on the same labelled rows (``keep_rows``), the tier changes,
+    and the paired test of their AUCs."""
     assert da.rows is not None and db.rows is not None
     if da.rows.column("_row") != db.rows.column("_row"):
         raise IcpError("the two profiles did not score the same rows", hint="compare them on one file")
@@ -617,4 +710,35 @@ def comparison(pa_: Any, pb: Any, da: Labelled, db: Labelled) -> Comparison:
         moves.setdefault(x, {}).setdefault(y, 0)
         moves[x][y] += 1
     changed = sum(n for x, row in moves.items() for y, n in row.items() if x != y)
-    return Comparison(summary_of(pa_, da), summary_of(pb, db), moves, changed)
+    a, b = summary_of(pa_, da), summary_of(pb, db)
+    won = da.rows.column("_won").to_numpy(zero_copy_only=False)
+    test = delong_paired_weighted(*paired_counts(da.rows.column("fit_score").to_numpy(zero_copy_only=False),
+                                                 db.rows.column("fit_score").to_numpy(zero_copy_only=False), won))
+    return Comparison(a, b, moves, changed, auc_difference=test.difference, auc_difference_low=test.low,
+                      auc_difference_high=test.high, z=test.z, p_value=test.p_value, significant=test.significant,
+                      verdict=paired_verdict(a.auc, b.auc, test))
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def paired_verdict(auc_a: float, auc_b: float, test: Any) -> str:
+    """The paired test (:class:`~icpkit.discover.stats.PairedTest`) of B against A in words:
+    which profile ranks better and whether the difference is significant at 5%."""
+    diff = test.difference
+    figures = f"AUC {auc_b:.3f} vs {auc_a:.3f}, difference {diff:+.3f}"
+    if test.p_value is None:
+        return (f"B and A cannot be told apart by a test: {figures}; the difference has no variance estimate "
+                "(a test needs at least 2 wins and 2 losses).")
+    if test.z is None:
+        return f"{'B' if diff > 0 else 'A'} ranks better than {'A' if diff > 0 else 'B'} on every row: {figures}."
+    if diff == 0:
+        return f"A and B rank alike: AUC {auc_a:.3f} both, no difference ({_p_text(test.p_value)})."
+    better, worse = ("B", "A") if diff > 0 else ("A", "B")
+    auc_better, auc_worse = (auc_b, auc_a) if diff > 0 else (auc_a, auc_b)
+    text = (f"{better} ranks better than {worse}: AUC {auc_better:.3f} vs {auc_worse:.3f}, difference B - A "
+            f"{diff:+.3f} (95% CI {test.low:+.3f} to {test.high:+.3f}), {_p_text(test.p_value)}: ")
+    if test.significant:
+        return text + "significant at 5%."
+    return text + "not significant at 5%: the two rank alike on this history."

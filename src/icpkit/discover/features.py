@@ -7,10 +7,9 @@ the same code scoring uses (so a learned profile scores the same values it learn
 and sets aside columns that cannot describe an account: identifiers (a different value on
 every row), constants, columns with no values, free text. Each set-aside column gets a note.
 
-:func:`bin_attribute` cuts one attribute into the groups a profile can express: numeric
-bins ``[low, high)`` at quantiles with a minimum support, text levels with the rare ones
-pooled as "other", list items; missing values are always their own group. The groups are
-what discovery reports on and what a learned scorecard gives points to.
+:class:`Binned` and :class:`Group` hold an attribute cut into the groups a profile can
+express (numeric bins ``[low, high)``, text levels, list items, "other", "missing"); the
+cutting itself is :mod:`.binning`'s.
 """
 
 from __future__ import annotations
@@ -25,18 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import DataError, IcpError
+from ..errors import DataError, IcpError, located
 from ..io import values
 from ..io.canonical import parse_value
 from ..io.crm import canonical_mapping
 from ..profile.model import CANONICAL_KINDS, Kind, format_number
-from .backtest import _column, check_classes, parse_labels
+from .backtest import _column, check_classes, date_value, parse_labels
 
-#: Numeric attributes are first cut at these quantiles, then neighbours are merged until
-#: every bin holds at least the minimum support.
-PREBINS = 20
-#: At most this many items of a list attribute become features (the most frequent).
-MAX_ITEMS = 30
 #: A text attribute with more distinct values than this share of its rows is free text.
 FREE_TEXT_SHARE = 0.5
 #: Fewest wins and fewest losses a table needs before anything is learned from it.
@@ -76,6 +70,7 @@ class Labelled:
     notes: list[str]
     where: str
     rows: int
+    dates: np.ndarray | None = None  # datetime64[D] per row, when read with a date column
 
 
 @dataclass
@@ -83,11 +78,17 @@ class Group:
     """One group of an attribute's values: a numeric bin, a text level, a list item's
     presence, "other" (rare levels pooled) or "missing". ``rule`` says how a profile
     writes it: ``("bin", low, high)``, ``("level", [values])``, ``("other",)``,
-    ``("missing",)``, ``("item", value)``, ``("no_item",)``."""
+    ``("missing",)``, ``("item", value)``, ``("no_item",)``; ``also`` holds the rules of
+    smaller groups joined to this one (see :mod:`.binning`)."""
 
     label: str
     rule: tuple[Any, ...]
     mask: np.ndarray
+    also: tuple[tuple[Any, ...], ...] = ()
+
+    @property
+    def rules(self) -> tuple[tuple[Any, ...], ...]:
+        return (self.rule, *self.also)
 
 
 @dataclass
@@ -118,10 +119,12 @@ def slug(text: str) -> str:
 # -- reading ---------------------------------------------------------------------------
 
 
-def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), backend: Any = None) -> Labelled:
+def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), date: str | None = None,
+                  backend: Any = None) -> Labelled:
     """Read ``data`` (a path, Arrow table or DataFrame) with its ``label`` column (see
     :func:`~icpkit.discover.backtest.parse_labels`) into usable attributes, on ``backend``
-    (default: the embedded DuckDB)."""
+    (default: the embedded DuckDB). With ``date``, that column's dates too (every row needs
+    one); it is not an attribute."""
     from ..backends import connect
     from ..io.frames import as_source
     from ..io.sources import source_label
@@ -134,10 +137,14 @@ def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), backend
         headers = [c for c in raw.columns if c != "_row"]
         label_col = _column(headers, label, "label", where)
         excluded = _excluded(headers, exclude, where)
-        candidates = [h for h in headers if h != label_col and h not in excluded]
+        date_col = _column(headers, date, "date", where) if date is not None else None
+        candidates = [h for h in headers if h not in (label_col, date_col) and h not in excluded]
         kinds = _kinds(b, raw, candidates)
         fields = _field_names(candidates)
         cols: dict[str, Any] = {"_row": raw["_row"], "_label": raw[label_col]}
+        if date_col is not None:
+            cols["_date"] = date_value(raw[date_col])
+            cols["_date_text"] = raw[date_col].cast("string")
         for h in candidates:
             cols[f"f{len(cols)}"] = parse_value(fields[h], kinds[h], raw[h])
         names = list(cols)
@@ -150,11 +157,12 @@ def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), backend
         raise DataError("the table has no rows", where=where)
     labels = parse_labels(result.column("_label"), rows=result.column("_row").to_numpy(), where=where,
                           column=label_col)
+    dates = _dates(result, where, date_col) if date_col is not None else None
     left_out: dict[str, list[str]] = {}
     if excluded:
         left_out["excluded (--exclude)"] = [h for h in headers if h in excluded]
     attributes = []
-    for h, name in zip(candidates, names[2:], strict=True):
+    for h, name in zip(candidates, [n for n in names if n.startswith("f")], strict=True):
         attr = _attribute(fields[h], h, kinds[h], result.column(name))
         reason = _unusable(attr, rows)
         if reason:
@@ -162,7 +170,19 @@ def read_labelled(data: Any, label: str, *, exclude: Sequence[str] = (), backend
         else:
             attributes.append(attr)
     notes = [f"left out, {reason}: " + ", ".join(f"'{h}'" for h in cols) for reason, cols in left_out.items()]
-    return Labelled(label_col, labels, attributes, notes, where, rows)
+    return Labelled(label_col, labels, attributes, notes, where, rows, dates)
+
+
+def _dates(result: pa.Table, where: str, column: str) -> np.ndarray:
+    """The date of every row, or an error naming the first row without a readable one."""
+    days = result.column("_date")
+    if days.null_count:
+        i = pc.index(pc.is_null(days), True).as_py()
+        value = result.column("_date_text")[i].as_py()
+        msg = "the date is missing" if value is None or not value.strip() else f"cannot read '{value}' as a date"
+        raise DataError(msg, where=located(where, result.column("_row")[i].as_py(), column),
+                        hint="write dates as YYYY-MM-DD; every row needs one to validate on later periods")
+    return days.to_numpy(zero_copy_only=False).astype("datetime64[D]")
 
 
 def require_classes(labels: np.ndarray, what: str) -> None:
@@ -314,112 +334,7 @@ def min_support(rows: int) -> int:
     return max(10, math.ceil(0.01 * rows))
 
 
-def bin_attribute(attr: Attribute, support: int, *, monotone_labels: np.ndarray | None = None) -> list[Binned]:
-    """The groups of ``attr`` (see the module docstring). With ``monotone_labels`` the
-    numeric bins are further merged until the win rate rises or falls steadily
-    across them (pool adjacent violators, in the direction of the correlation)."""
-    if attr.kind == "number":
-        return [Binned(attr, _numeric_groups(attr.values, support, monotone_labels))]
-    if attr.kind == "text":
-        return [Binned(attr, _level_groups(attr, support))]
-    return _item_groups(attr, support)
-
-
-def _numeric_groups(x: np.ndarray, support: int, labels: np.ndarray | None) -> list[Group]:
-    present = ~np.isnan(x)
-    v = x[present]
-    uniq = np.unique(v)
-    if len(uniq) <= PREBINS:
-        edges = list(uniq[1:])
-    else:
-        qs = np.quantile(v, np.linspace(0, 1, PREBINS + 1)[1:-1], method="nearest")
-        edges = sorted({float(q) for q in qs if q > uniq[0]})
-    counts = _bin_counts(v, edges)
-    while len(edges) > 0 and counts.min() < support:
-        i = int(np.argmin(counts))
-        # merge bin i with its smaller neighbour by dropping the edge between them
-        if i == 0:
-            drop = 0
-        elif i == len(counts) - 1:
-            drop = i - 1
-        else:
-            drop = i - 1 if counts[i - 1] <= counts[i + 1] else i
-        del edges[drop]
-        counts = _bin_counts(v, edges)
-    if labels is not None and len(edges) > 0:
-        edges = _monotone_edges(v, labels[present], edges)
-    groups = []
-    bounds = [-math.inf, *edges, math.inf]
-    idx = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")
-    for i in range(len(bounds) - 1):
-        low, high = bounds[i], bounds[i + 1]
-        groups.append(Group(_bin_label(low, high), ("bin", low, high), present & (idx == i)))
-    if (~present).any():
-        groups.append(Group("missing", ("missing",), ~present))
-    return groups
-
-
-def _bin_counts(v: np.ndarray, edges: list[float]) -> np.ndarray:
-    return np.bincount(np.searchsorted(np.asarray(edges, dtype=float), v, side="right"), minlength=len(edges) + 1)
-
-
-def _monotone_edges(v: np.ndarray, y: np.ndarray, edges: list[float]) -> list[float]:
-    """Merge neighbouring bins until the win rate moves one way only: rising, falling, or
-    rising then falling (a peak: "50 to 500 employees") or the reverse (a valley). The
-    shape kept is the one whose merged bins keep the most information value; a peak or
-    valley must keep 10% more than the best one-way shape to be preferred."""
-    idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right")
-    n = np.bincount(idx, minlength=len(edges) + 1).astype(float)
-    w = np.bincount(idx, weights=y.astype(float), minlength=len(edges) + 1)
-    k = len(n)
-    best: tuple[float, list[int]] = (-1.0, [])
-    for shape in ("up", "down"):
-        groups = _pool(n, w, list(range(k)), shape == "up")
-        best = max(best, (_iv_of(n, w, groups), groups), key=lambda t: t[0])
-    one_way = best[0]
-    for peak in range(1, k - 1):
-        for up_first in (True, False):
-            left = _pool(n, w, list(range(peak + 1)), up_first)
-            right = _pool(n, w, list(range(peak + 1, k)), not up_first)
-            groups = left + right
-            iv = _iv_of(n, w, groups)
-            if iv > max(best[0], one_way * 1.1):
-                best = (iv, groups)
-    starts = best[1]
-    return [edges[s - 1] for s in starts[1:]]
-
-
-def _pool(n: np.ndarray, w: np.ndarray, bins: list[int], rising: bool) -> list[int]:
-    """Pool adjacent violators over ``bins`` (consecutive indexes); returns the first bin
-    index of each pooled group."""
-    starts = [bins[0]] if bins else []
-    stats = [[n[bins[0]], w[bins[0]]]] if bins else []
-    for b in bins[1:]:
-        starts.append(b)
-        stats.append([n[b], w[b]])
-        while len(stats) > 1:
-            r_prev = stats[-2][1] / max(stats[-2][0], 1)
-            r_last = stats[-1][1] / max(stats[-1][0], 1)
-            if (r_last >= r_prev) if rising else (r_last <= r_prev):
-                break
-            stats[-2][0] += stats[-1][0]
-            stats[-2][1] += stats[-1][1]
-            stats.pop()
-            starts.pop()
-    return starts
-
-
-def _iv_of(n: np.ndarray, w: np.ndarray, starts: list[int]) -> float:
-    """Information value of the bins when the groups begin at ``starts``."""
-    bounds = [*starts, len(n)]
-    gn = np.array([n[a:b].sum() for a, b in zip(bounds, bounds[1:], strict=False)])
-    gw = np.array([w[a:b].sum() for a, b in zip(bounds, bounds[1:], strict=False)])
-    n1, n0 = w.sum() + 1.0, (n - w).sum() + 1.0
-    sb, sr = (gw + 0.5) / n1, (gn - gw + 0.5) / n0
-    return float(np.sum((sb - sr) * np.log(sb / sr)))
-
-
-def _bin_label(low: float, high: float) -> str:
+def bin_label(low: float, high: float) -> str:
     if math.isinf(low) and math.isinf(high):
         return "any value"
     if math.isinf(low):
@@ -427,47 +342,6 @@ def _bin_label(low: float, high: float) -> str:
     if math.isinf(high):
         return f">= {format_number(low)}"
     return f"{format_number(low)} to < {format_number(high)}"
-
-
-def _level_groups(attr: Attribute, support: int) -> list[Group]:
-    x = attr.values
-    missing = attr.missing
-    keys, inverse, counts = np.unique(x[~missing].astype(str), return_inverse=True, return_counts=True)
-    codes = np.full(len(x), -1)
-    codes[~missing] = inverse
-    groups = []
-    rare = np.zeros(len(x), dtype=bool)
-    for i in np.argsort(-counts, kind="stable"):
-        mask = codes == i
-        if counts[i] >= support:
-            key = str(keys[i])
-            groups.append(Group(attr.display.get(key, key), ("level", [key]), mask))
-        else:
-            rare |= mask
-    if rare.any():
-        groups.append(Group("other", ("other",), rare))
-    if missing.any():
-        groups.append(Group("missing", ("missing",), missing))
-    return groups
-
-
-def _item_groups(attr: Attribute, support: int) -> list[Binned]:
-    lists = attr.values
-    missing = attr.missing
-    counts: dict[str, int] = {}
-    for items in lists:
-        for it in items or ():
-            counts[it] = counts.get(it, 0) + 1
-    frequent = sorted((k for k, c in counts.items() if c >= support), key=lambda k: (-counts[k], k))[:MAX_ITEMS]
-    out = []
-    for item in frequent:
-        has = np.array([bool(items) and item in items for items in lists], dtype=bool)
-        groups = [Group(f"has {attr.display.get(item, item)}", ("item", item), has),
-                  Group("does not", ("no_item",), ~has & ~missing)]
-        if missing.any():
-            groups.append(Group("missing", ("missing",), missing))
-        out.append(Binned(attr, groups, item=item))
-    return out
 
 
 def check_usable(data: Labelled) -> None:

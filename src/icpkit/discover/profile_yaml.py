@@ -69,8 +69,19 @@ def learned_yaml(result: Learned) -> str:
         f"Learned by `icp learn` from {result.rows} labelled records ({result.wins} wins, "
         f"{result.wins / result.rows:.1%}).",
         f"Cross-validated AUC {result.cv_auc:.3f} (95% interval {result.cv_auc_low:.3f}-{result.cv_auc_high:.3f}).",
-        "Points: L2-penalised logistic regression on binned attributes, shifted so each criterion's",
-        "weakest group earns 0 and scaled so the weights add up to 100. Edit freely, then backtest.",
+    ]
+    if result.time_auc is not None:
+        header.append(f"Trained on the past, tested on the next period: AUC {result.time_auc:.3f} (95% interval "
+                      f"{result.time_auc_low:.3f}-{result.time_auc_high:.3f}) over {len(result.folds)} periods.")
+    header += [
+        f"Points: each attribute cut into bins of at least {result.min_share:.0%} of the records that follow one",
+        "shape (rising, falling, a peak or a valley), text values grouped by weight of evidence (WoE);",
+        "a logistic regression on the WoE weighs the attributes; a group earns its WoE times its weight,",
+        "shifted so each criterion's weakest group earns 0 and scaled so the weights add up to 100.",
+        "The scorecard section reads a fit score as odds: scorecard score = score_at_fit_0 + fit_score *",
+        "points_per_fit, where pdo points double the odds and anchor_score stands for anchor_odds wins per loss.",
+        "A value no group covers (missing, or a text value not listed) earns the points of an average record.",
+        "Edit freely, then backtest.",
     ]
     header += [f"Note: {n}" for n in result.notes]
     header += [f"WARNING: {w}" for w in result.warnings]
@@ -78,9 +89,15 @@ def learned_yaml(result: Learned) -> str:
         header.append("WARNING: no signal; these points rank records no better than chance.")
     per_criterion = {}
     for c in result.criteria:
-        lines = [f"{c.title}: alone AUC {c.auc:.3f}"]
+        lines = [f"{c.title}: alone AUC {c.auc:.3f}" + (f", {c.shape}" if c.shape else "")]
         lines += [f"  {g.label}: {g.n} records, {g.wins} wins ({g.win_rate:.0%}) -> {g.points:g} points"
                   for g in c.groups]
         per_criterion[c.name] = lines
-    tiers = ["Tier thresholds put about 25% of the training records in high and 35% in monitor."]
-    return commented_yaml(result.profile, header, per_criterion, {"tiers": tiers})
+    sections = {}
+    pop = result.profile.population
+    if pop is not None:
+        shares = ", ".join(f"{share:.0%} in {name}" for name, share in pop.tier_shares.items())
+        sections["tiers"] = [f"Tier thresholds at the training records' fit scores: {shares}."]
+        sections["population"] = ["The training population (fit-score bands and tier shares): backtest and score",
+                                  "warn when new records are scored very differently (population stability index)."]
+    return commented_yaml(result.profile, header, per_criterion, sections)

@@ -89,7 +89,7 @@ class Tam:
                 rows.append((v, {t: c.get(v, 0) for t, c in per_tier.items()}))
         return rows
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "tiers": self.tiers, "top_tier": self.top_tier, "top": self.top,
                 "verdict": self.verdict, "warnings": self.warnings, "rejected": self.rejected,
                 "segments": self.segments}

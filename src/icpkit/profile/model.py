@@ -288,6 +288,48 @@ class Narrative(_Strict):
     anti_icp: list[str] = []
 
 
+class Scorecard(_Strict):
+    """How a learned profile's fit score reads as odds, the scorecard way: a scorecard score
+    of ``score_at_fit_0 + fit_score * points_per_fit``, where ``pdo`` points double the
+    odds of a win and ``anchor_score`` stands for odds of ``anchor_odds`` wins per loss.
+    Written by ``icp learn``; it documents the points and changes no score."""
+
+    pdo: float = Field(gt=0, description="Scorecard points that double the odds of a win.")
+    anchor_score: float = Field(description="The scorecard score at the anchor odds.")
+    anchor_odds: float = Field(gt=0, description="Odds of a win (wins per loss) at the anchor score.")
+    score_at_fit_0: float = Field(description="The scorecard score of a fit score of 0.")
+    points_per_fit: float = Field(gt=0, description="Scorecard points per point of fit score.")
+
+    def odds(self, fit_score: float) -> float:
+        """The odds of a win (wins per loss) the learned model gives a fit score."""
+        score = self.score_at_fit_0 + fit_score * self.points_per_fit
+        return self.anchor_odds * 2.0 ** ((score - self.anchor_score) / self.pdo)
+
+
+class Population(_Strict):
+    """The population a profile was learned on, the baseline of shift warnings: the share
+    of its records in each fit-score band (``score_edges`` are the bands' inner bounds, so
+    there is one share more than edges) and in each tier. ``version`` is the profile's
+    version hash when it was learned: once the points change, the baseline no longer applies."""
+
+    rows: int = Field(ge=1, description="Records the profile was learned on.")
+    version: str = Field(description="The profile's version hash when it was learned.")
+    score_edges: list[float] = Field(description="Inner bounds of the fit-score bands, ascending.")
+    score_shares: list[float] = Field(min_length=1, description="Share of the records in each band.")
+    tier_shares: dict[str, float] = Field(description="Share of the records in each tier.")
+    period: str | None = Field(None, description="The dates the records span, when learned with --date.")
+
+    @model_validator(mode="after")
+    def _bands(self) -> Population:
+        if len(self.score_shares) != len(self.score_edges) + 1:
+            raise ValueError("score_shares needs one share more than score_edges")
+        if any(b <= a for a, b in zip(self.score_edges, self.score_edges[1:], strict=False)):
+            raise ValueError("score_edges must be ascending")
+        if any(s < 0 for s in self.score_shares) or abs(sum(self.score_shares) - 1) > 0.01:
+            raise ValueError("score_shares must be shares that add up to 1")
+        return self
+
+
 class Decay(_Strict):
     """How an event's points fade with its age (measured from the as-of instant, in
     fractional days): exponential with a half-life, or linear to zero over a lifespan."""
@@ -479,6 +521,8 @@ class Profile(_Strict):
     triggers: list[Trigger] = Field([], description="Dated events turned into account features.")
     personas: list[Persona] = Field([], description="Contact-level roles (need contacts).")
     committee: Committee | None = None
+    scorecard: Scorecard | None = Field(None, description="How a learned profile's points read as odds.")
+    population: Population | None = Field(None, description="The population a learned profile was learned on.")
 
     @model_validator(mode="before")
     @classmethod
@@ -585,7 +629,8 @@ class Profile(_Strict):
 
     def scoring_json(self) -> str:
         """The parts of the profile that decide scores, as canonical JSON."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative"})
+        data = self.model_dump(mode="json", by_alias=True, exclude={"name", "version", "description", "narrative",
+                                                                   "scorecard", "population"})
         for key in ("intent", "priority", "triggers", "personas", "committee"):  # without them, a profile keeps the hash it had before
             if not getattr(self, key):
                 del data[key]

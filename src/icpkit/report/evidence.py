@@ -300,6 +300,20 @@ def _check_value(name: str, v: Any) -> str:
     return _pct(v) if name in ("top_share", "top_recall") else _fixed(v)
 
 
+def _check_interval(name: str, c: dict[str, Any]) -> str:
+    """A check's 95% bootstrap interval; a ratio's with a lower bound only runs to ∞."""
+    fmt = _times if name == "top_bottom_ratio" else _pct if name in ("top_share", "top_recall") else _fixed
+    if name == "top_bottom_ratio" and _num(c.get("low")) is not None and _num(c.get("high")) is None:
+        return f"{fmt(c.get('low'))} – ∞"
+    return _interval(c.get("low"), c.get("high"), fmt)
+
+
+def _ci_hint(low: Any, high: Any, fmt: Callable[[Any], str], hint: str) -> str:
+    """``hint`` after the figure's 95% interval, when there is one."""
+    shown = _interval(low, high, fmt)
+    return hint if shown == DASH else f"95% CI {shown} · {hint}"
+
+
 def _split_text(split: dict[str, Any]) -> str:
     if {"date_column", "split_at"} <= split.keys():
         before = split.get("rows_before")
@@ -386,15 +400,26 @@ def _headline(r: dict[str, Any]) -> list[dict[str, str]]:
         {"label": "Wins", "value": _count(r.get("wins")), "hint": f"label: {r.get('label', DASH)}"},
         {"label": "Base rate", "value": _pct(r.get("base_rate")), "hint": "share of rows that were won"},
         {"label": "AUC", "value": _fixed(r.get("auc")),
-         "hint": "chance a win outscores a loss; 0.5 is a coin toss, 1 perfect"},
+         "hint": _ci_hint(r.get("auc_low"), r.get("auc_high"), _fixed,
+                          "chance a win outscores a loss; 0.5 is a coin toss, 1 perfect")},
         {"label": "KS", "value": _fixed(r.get("ks")),
          "hint": "widest gap between the score distributions of wins and losses (0-1)"},
-        {"label": "Top share", "value": _pct(r.get("top_share")), "hint": f"of records are in the top tier ({top})"},
-        {"label": "Top recall", "value": _pct(r.get("top_recall")), "hint": f"of all wins are in the top tier ({top})"},
+        {"label": "Top share", "value": _pct(r.get("top_share")),
+         "hint": _ci_hint(r.get("top_share_low"), r.get("top_share_high"), _pct,
+                          f"of records are in the top tier ({top})")},
+        {"label": "Top recall", "value": _pct(r.get("top_recall")),
+         "hint": _ci_hint(r.get("top_recall_low"), r.get("top_recall_high"), _pct,
+                          f"of all wins are in the top tier ({top})")},
         {"label": "Top / bottom", "value": _times(ratio) if ratio is not None else "undefined",
-         "hint": f"win rate of {top} against {bottom}"
+         "hint": _ratio_hint(r) + f"win rate of {top} against {bottom}"
                  + ("" if ratio is not None else f" (no wins or no rows in {bottom})")},
     ]
+
+
+def _ratio_hint(r: dict[str, Any]) -> str:
+    shown = _check_interval("top_bottom_ratio", {"low": r.get("top_bottom_ratio_low"),
+                                                 "high": r.get("top_bottom_ratio_high")})
+    return "" if shown == DASH else f"95% CI {shown} · "
 
 
 def _backtest_doc(r: dict[str, Any], title: str | None) -> dict[str, Any]:
@@ -402,7 +427,7 @@ def _backtest_doc(r: dict[str, Any], title: str | None) -> dict[str, Any]:
     calib, hist = list(r.get("calibration") or []), _histogram_rows(r)
     madkudu = r.get("madkudu") or {}
     checks = [{"name": _CHECKS.get(k, k.replace("_", " ")), "value": _check_value(k, c.get("value")),
-               "target": str(c.get("target", "")), "pass": bool(c.get("pass"))}
+               "ci": _check_interval(k, c), "target": str(c.get("target", "")), "pass": bool(c.get("pass"))}
               for k, c in (madkudu.get("checks") or {}).items()]
     split = r.get("split")
     return {
@@ -427,7 +452,18 @@ def _backtest_doc(r: dict[str, Any], title: str | None) -> dict[str, Any]:
                          "observed": _pct(c.get("observed"))} for c in calib],
         "histogram": _score_histogram(hist) if hist else None,
         "notes": [str(n) for n in r.get("notes") or []],
+        "shift": _shift(r.get("shift")),
+        "warnings": [str(w) for w in r.get("warnings") or []],
     }
+
+
+def _shift(shift: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not isinstance(shift, dict):
+        return None
+    return {"psi": _fixed(shift.get("psi")), "level": str(shift.get("level", "")),
+            "tiers": [{"tier": str(t.get("tier", "")), "training": _pct(t.get("training")),
+                       "current": _pct(t.get("current")), "records": _count(t.get("records"))}
+                      for t in shift.get("tiers") or []]}
 
 
 def backtest_report(result: dict[str, Any], *, title: str | None = None) -> str:
@@ -460,19 +496,60 @@ def _lift_bar(label: str, lift: Any, low: Any, high: Any, note: str, tone: str |
                tone or ("up" if v > 1 else "down" if v < 1 else "muted"))
 
 
-def _attribute(a: dict[str, Any], scale: Scale) -> dict[str, Any]:
+def _win_rate(v: dict[str, Any]) -> float | None:
+    """A group's win rate: ``win_rate`` when given, else its best accounts over its support."""
+    rate = _num(v.get("win_rate"))
+    if rate is None and (n := _num(v.get("support"))):
+        rate = (_num(v.get("n_best")) or 0.0) / n
+    return rate
+
+
+def _rate_note(rate: float | None, n: Any) -> str:
+    return f"{_pct(rate, 0)} · n={_count(n)}" if rate is not None else ""
+
+
+def _flags(a: dict[str, Any]) -> list[str]:
+    """Why an attribute is not proposed, in words: leaky, volume."""
+    out = []
+    if a.get("leaky"):
+        auc = _num(a.get("alone_auc"))
+        at = f" (alone AUC {auc:.2f})" if auc is not None else ""
+        out.append(f"Leaky?{at}: it alone tells the best accounts from the rest almost perfectly, so it is most "
+                   "likely recorded after the outcome. Not proposed.")
+    if a.get("volume"):
+        c = a.get("volume_check") or {}
+        out.append(f"Volume, not fit: it mostly tells how many deals an account has (association with the closed "
+                   f"deal count {_fixed(c.get('deal_count'))}, with the win rate {_fixed(c.get('win_rate'))}), "
+                   "not how often it wins. Not proposed.")
+    return out
+
+
+def _strongest_text(a: dict[str, Any]) -> str:
+    s = a.get("strongest")
+    if not isinstance(s, dict):
+        return DASH
+    return (f"{s.get('label', '')}: {_times(s.get('lift'))} ({_interval(s.get('lift_low'), s.get('lift_high'), _times)}"
+            f", n={_count(s.get('support'))})")
+
+
+def _attribute(a: dict[str, Any], scale: Scale, base: float | None) -> dict[str, Any]:
     values = list(a.get("values") or [])
     bars = [_lift_bar(str(v.get("label", "")), v.get("lift"), v.get("lift_low"), v.get("lift_high"),
-                      f"{_pct(v.get('share_best'), 0)} vs {_pct(v.get('share_rest'), 0)}") for v in values]
+                      _rate_note(_win_rate(v), v.get("support"))) for v in values]
     field = str(a.get("field", ""))
+    ref = f"×1 = base rate {_pct(base, 0)}" if base is not None else "×1 = base rate"
     return {
         "field": field, "kind": str(a.get("kind", "")), "iv": _fixed(a.get("iv")),
         "strength": str(a.get("strength", "")), "collinear": [str(c) for c in a.get("collinear_with") or []],
-        "chart": bar_chart(bars, scale, origin=1.0, tick=_log_tick, ref=1.0, ref_label="×1 = same as the rest",
+        "baseline": _fixed(a.get("shuffled_iv_99")) if _num(a.get("shuffled_iv_99")) is not None else "",
+        "strongest": _strongest_text(a), "leaky": bool(a.get("leaky")), "volume": bool(a.get("volume")),
+        "flags": _flags(a),
+        "chart": bar_chart(bars, scale, origin=1.0, tick=_log_tick, ref=1.0, ref_label=ref,
                            title=f"Lift per value of {field}") if bars else None,
         "values": [{"label": str(v.get("label", "")), "n_best": _count(v.get("n_best")),
                     "n_rest": _count(v.get("n_rest")), "share_best": _pct(v.get("share_best")),
-                    "share_rest": _pct(v.get("share_rest")), "lift": _times(v.get("lift")),
+                    "share_rest": _pct(v.get("share_rest")), "win_rate": _pct(_win_rate(v)),
+                    "lift": _times(v.get("lift")),
                     "ci": _interval(v.get("lift_low"), v.get("lift_high"), _times),
                     "support": _count(v.get("support"))} for v in values],
     }
@@ -486,12 +563,15 @@ def _iv_key(a: dict[str, Any]) -> tuple[bool, float]:
 def _discover_doc(r: dict[str, Any], title: str | None) -> dict[str, Any]:
     attrs = sorted(r.get("attributes") or [], key=_iv_key)
     anti = list(r.get("anti") or [])
+    base = _num(r.get("base_rate"))
+    if base is None and _num(r.get("n_accounts")):
+        base = (_num(r.get("n_best")) or 0.0) / (_num(r.get("n_accounts")) or 1.0)
     scale = _lift_scale([x for a in attrs for v in a.get("values") or []
                          for x in (v.get("lift"), v.get("lift_low"), v.get("lift_high"))]
                         + [x for t in anti for x in (t.get("lift"), t.get("lift_low"), t.get("lift_high"))])
     anti_bars = [_lift_bar(f"{t.get('field', '')}: {t.get('label', '')}", t.get("lift"), t.get("lift_low"),
-                           t.get("lift_high"), f"{_pct(t.get('share_bad'), 0)} vs {_pct(t.get('share_rest'), 0)}",
-                           "down") for t in anti]
+                           t.get("lift_high"), _rate_note(_num(t.get("win_rate")), t.get("n")), "down") for t in anti]
+    anti_base = next((b for t in anti if (b := _num(t.get("base_rate"))) is not None), None)
     return {
         "kind": "discover",
         "title": title or "Discovery: what your best accounts have in common",
@@ -500,10 +580,14 @@ def _discover_doc(r: dict[str, Any], title: str | None) -> dict[str, Any]:
         "best_definition": str(r.get("best_definition", "")),
         "n_best": _count(r.get("n_best")), "n_rest": _count(r.get("n_rest")),
         "n_accounts": _count(r.get("n_accounts")),
-        "attributes": [_attribute(a, scale) for a in attrs],
+        "base_rate": _pct(base), "min_support": _count(r.get("min_support")),
+        "attributes": [_attribute(a, scale, base) for a in attrs],
+        "set_aside": [{"field": str(a.get("field", "")), "flags": _flags(a)} for a in attrs if _flags(a)],
         "anti_chart": bar_chart(anti_bars, scale, origin=1.0, tick=_log_tick, ref=1.0,
-                                ref_label="×1 = same as the rest", title="Anti-ICP traits") if anti_bars else None,
-        "anti": [{"field": str(t.get("field", "")), "label": str(t.get("label", "")), "n_bad": _count(t.get("n_bad")),
+                                ref_label=f"×1 = base rate {_pct(anti_base, 0)}" if anti_base is not None
+                                else "×1 = base rate", title="Anti-ICP traits") if anti_bars else None,
+        "anti": [{"field": str(t.get("field", "")), "label": str(t.get("label", "")), "n": _count(t.get("n")),
+                  "n_bad": _count(t.get("n_bad")), "win_rate": _pct(t.get("win_rate")),
                   "share_bad": _pct(t.get("share_bad")), "share_rest": _pct(t.get("share_rest")),
                   "lift": _times(t.get("lift")), "ci": _interval(t.get("lift_low"), t.get("lift_high"), _times)}
                  for t in anti],

@@ -105,6 +105,11 @@ class ScoringPlan:
                            else_=len(self.profile.ordered_tiers))
         return counts.order_by([ibis.desc("best"), order]).select("tier", "accounts")
 
+    def score_counts(self) -> ir.Table:
+        """Accounts per fit score (``fit_score``, ``accounts``), counted per combination."""
+        per_combo = self._per_combo()
+        return per_combo.group_by("fit_score").agg(accounts=per_combo.n.sum().cast("int64"))
+
     def fit_scores(self) -> ir.Table:
         """``_row`` (when the input has one), ``domain``, ``fit_score`` and ``tier`` of every row:
         the part of the result a backtest needs, without reasons, points or ABM ranks."""
