@@ -4,15 +4,15 @@ How it learns, the credit-scorecard way. Every usable attribute (see :mod:`.feat
 cut into groups by constrained binning (:mod:`.binning`): numeric bins that follow one shape
 (ascending, descending, a peak or a valley), every group (the pooled "other" and "missing"
 included) holding at least a minimum share of the rows (default 5%), neighbours that do not
-differ significantly merged, text levels grouped by their weight of evidence (WoE). Each
-row's attribute is replaced by its group's WoE and a logistic regression with an L2
-penalty gives each attribute one weight, never negative. A group's points are its WoE
-times its attribute's weight: they rise and fall with the group's win rate, so a numeric
-attribute's points follow its shape and never zigzag. The points are scaled the scorecard
-way (:data:`PDO` points double the odds, :data:`ANCHOR_SCORE` stands for odds of
-:data:`ANCHOR_ODDS`; the profile's ``scorecard`` section keeps the mapping), then mapped to
-the profile's 0-100: each criterion's weakest group earns 0 and the strongest groups add
-up to 100, so the fit score ranks records exactly as the model does.
+differ significantly merged, text levels grouped by their weight of evidence. A logistic
+regression with an L2 penalty then gives every group its part of the log-odds: text levels,
+items, "other" and "missing" freely; numeric bins through one step per boundary whose sign
+the shape sets and whose size is never negative, so that a numeric attribute's points rise,
+fall, or rise then fall, and never zigzag, whatever the other attributes say. The points are
+scaled the scorecard way (:data:`PDO` points double the odds, :data:`ANCHOR_SCORE` stands for
+odds of :data:`ANCHOR_ODDS`; the profile's ``scorecard`` section keeps the mapping), then
+mapped to the profile's 0-100: each criterion's weakest group earns 0 and the strongest
+groups add up to 100, so the fit score ranks records exactly as the model does.
 
 Validation. Five shuffled folds re-fit the binning and the model on each training part
 (cross-validated AUC with its interval). With a date column, forward-chaining folds train
@@ -22,7 +22,7 @@ between the two is a warning.
 Honesty. Fewer than 20 wins or losses is "insufficient data", not a model. When the AUC
 does not beat chance (below 0.55 or its 95% interval reaching 0.5) there is "no signal"
 and no profile is written unless the caller insists. Leaky attributes, which usually record
-what happened after the outcome, are left out by default (:func:`leaks`).
+what happened after the outcome, are left out by default (:func:`leaks_of`).
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ import numpy as np
 from ..errors import IcpError
 from ..profile.model import Bin, Criterion, Item, Level, Population, Profile, Scorecard, Tier
 from .backtest import _column, auc_weighted
-from .binning import MIN_SHARE, Coarse, Fine, coarse, fine, woe
+from .binning import MIN_SHARE, Coarse, Fine, coarse, fine
 from .stats import delong
 from .features import Binned, Labelled, check_usable, min_support, read_labelled, require_classes
 
-#: Penalty strength of the logistic regression on WoE (scikit-learn's C).
+#: Penalty strength of the logistic regression (scikit-learn's C).
 PENALTY_C = 1.0
 #: Rows used to measure the cross-validated AUC.
 CV_ROWS = 200_000
@@ -223,8 +223,9 @@ def require_signal(result: Learned) -> None:
 def leaks_of(fines: list[Fine], y: np.ndarray, threshold: float, allowed: set[str]) -> list[Leak]:
     """Attributes that are leaky, each with its evidence: alone they reach an AUC of
     ``threshold`` (their groups of at least 1% of the rows, in sample, read to the three
-    decimals it is shown with); their missing values alone do; or values (almost) only one
-    class has cover :data:`LEAK_PURE_SHARE` of the rows."""
+    decimals it is shown with); their missing values alone do; or text values (almost) only
+    one class has cover :data:`LEAK_PURE_SHARE` of the rows (a numeric range, such as "no
+    page viewed", may be lost by everyone for real)."""
     support = min_support(len(y))
     total_w, total_n = float(y.sum()), float(len(y))
     found: dict[str, Leak] = {}
@@ -238,7 +239,8 @@ def leaks_of(fines: list[Fine], y: np.ndarray, threshold: float, allowed: set[st
         alone = round(_grouped_auc(grouped, y), 3) if grouped is not None else 0.5
         filled = np.array([n[0], total_n - n[0]]), np.array([w[0], total_w - w[0]])
         missing_auc = round(_auc_of_groups(*filled), 3) if 0 < n[0] < total_n else 0.5
-        pure = _one_class_rows(n[1:], w[1:], total_w / total_n)
+        # a text value only one class has is a recorded outcome; a numeric range (no page views) can be real
+        pure = _one_class_rows(n[1:], w[1:], total_w / total_n) if f.attribute.kind != "number" else 0.0
         if missing_auc >= threshold:
             r1, r0 = 1 - w[0] / total_w, 1 - (n[0] - w[0]) / (total_n - total_w)
             reason = (f"is filled for {r1:.0%} of wins but {r0:.0%} of losses (its missing values alone reach an "
@@ -284,49 +286,84 @@ def _alone_auc(b: Binned, y: np.ndarray) -> float:
 
 @dataclass
 class Model:
-    """The fitted scorecard: per attribute its groups, their WoE and its weight."""
+    """The fitted scorecard: per attribute its groups, each group's part of the log-odds
+    (``effects``) and the part of a value no group covers (``neutral``: an average
+    record's, the row-weighted mean of the effects in training)."""
 
     parts: list[Coarse]
-    woes: list[np.ndarray]
-    weights: np.ndarray
+    effects: list[np.ndarray]
+    neutral: list[float]
     intercept: float
 
     def logit(self, rows: np.ndarray) -> np.ndarray:
-        """The model's log-odds of the rows ``rows`` (a group unseen in training: WoE 0)."""
+        """The model's log-odds of the rows ``rows``."""
         z = np.full(len(rows), self.intercept)
-        for part, values, weight in zip(self.parts, self.woes, self.weights, strict=True):
+        for part, effects, neutral in zip(self.parts, self.effects, self.neutral, strict=True):
             codes = part.codes(rows)
-            z += weight * np.where(codes >= 0, values[np.maximum(codes, 0)], 0.0)
+            z += np.where(codes >= 0, effects[np.maximum(codes, 0)], neutral)
         return z
 
 
 def fit(fines: list[Fine], y: np.ndarray, rows: np.ndarray, min_share: float, c: float = PENALTY_C) -> Model:
-    """Bin every attribute on the rows ``rows`` and fit the WoE logistic regression."""
+    """Bin every attribute on the rows ``rows`` and fit the logistic regression, its
+    numeric attributes' effects held to their shape (see :func:`_basis`)."""
     support = max(1.0, min_share * len(rows))
     yr = y[rows].astype(float)
-    total_n, total_w = float(len(rows)), float(yr.sum())
-    parts, woes, columns = [], [], []
+    parts, bases, bounds, columns = [], [], [], []
     for f in fines:
         part = coarse(f, *f.counts(y, rows), support)
         if part is None:
             continue
-        gn, gw = part.counts(y, rows)
-        values = np.array([woe(a, b, total_n, total_w) for a, b in zip(gn, gw, strict=True)])
-        codes = part.codes(rows)
+        basis, signed = _basis(part, *part.counts(y, rows))
         parts.append(part)
-        woes.append(values)
-        columns.append(np.where(codes >= 0, values[np.maximum(codes, 0)], 0.0))
+        bases.append(basis)
+        bounds += [(0.0, None) if s else (None, None) for s in signed]
+        columns.append(basis[part.codes(rows)])
     if not parts:
-        return Model([], [], np.zeros(0), math.log((total_w + 0.5) / (total_n - total_w + 0.5)))
-    weights, intercept = _logistic(np.column_stack(columns), yr, c)
-    keep = weights > 1e-6
-    return Model([p for p, k in zip(parts, keep, strict=True) if k], [v for v, k in zip(woes, keep, strict=True) if k],
-                 weights[keep], intercept)
+        total_w = float(yr.sum())
+        return Model([], [], [], math.log((total_w + 0.5) / (len(rows) - total_w + 0.5)))
+    coef, intercept = _logistic(np.hstack(columns), yr, c, bounds)
+    kept, effects, neutral, at = [], [], [], 0
+    for part, basis in zip(parts, bases, strict=True):
+        effect = basis @ coef[at: at + basis.shape[1]]
+        at += basis.shape[1]
+        if np.ptp(effect) < 1e-6:
+            continue
+        counts = part.counts(y, rows)[0]
+        kept.append(part)
+        effects.append(effect)
+        neutral.append(float(effect @ counts / counts.sum()))
+    return Model(kept, effects, neutral, intercept)
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """L2-penalised logistic regression with weights bounded at 0 from below (an attribute
-    whose WoE would get a negative weight, a sign of collinearity, is left out instead)."""
+def _basis(part: Coarse, n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, list[bool]]:
+    """The features of each group of ``part`` (one row per group) and which features' weights
+    must not be negative. Text levels, items, "other" and "missing": one indicator each,
+    free. Numeric bins: one step per boundary (1 for the bins above it), its sign set by the
+    shape (rising steps up to a peak, falling after it), its weight never negative: the
+    bins' effects then follow the shape whatever the other attributes say, and the penalty
+    pulls neighbouring bins together rather than towards 0."""
+    k = len(part.buckets)
+    bins = [i for i, b in enumerate(part.buckets) if b.rules[0][0] == "bin"]
+    if not bins:
+        return np.eye(k), [False] * k
+    rates = (w[bins] + 0.5) / (n[bins] + 1.0)
+    turn = int(np.argmax(rates)) if part.shape == "peak" else int(np.argmin(rates)) if part.shape == "valley" else -1
+    rising = part.shape in ("ascending", "peak")
+    basis = np.zeros((k, len(bins) - 1 + (k - len(bins))))
+    for j in range(1, len(bins)):
+        sign = 1.0 if rising else -1.0
+        if turn >= 0 and j > turn:
+            sign = -sign
+        basis[bins[j:], j - 1] = sign
+    for col, i in enumerate(i for i in range(k) if i not in bins):
+        basis[i, len(bins) - 1 + col] = 1.0
+    return basis, [True] * (len(bins) - 1) + [False] * (k - len(bins))
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, c: float,
+              bounds: list[tuple[float | None, float | None]]) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression (scikit-learn's ``C``) with bounds on the weights."""
     from scipy.optimize import minimize
     from scipy.special import expit
 
@@ -344,8 +381,8 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float
 
     start = np.zeros(k + 1)
     start[k] = math.log((y.sum() + 0.5) / (rows - y.sum() + 0.5))
-    found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * k + [(None, None)],
-                     options={"maxiter": 500})
+    found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)],
+                     options={"maxiter": 1000})
     return found.x[:k], float(found.x[k])
 
 
@@ -416,16 +453,16 @@ def _profile(model: Model, y: np.ndarray, data: Labelled, name: str | None,
              cv: float) -> tuple[Profile, list[CriterionEvidence]]:
     """The profile of a fitted model (criteria strongest first) and its evidence."""
     factor = PDO / math.log(2)
-    raw = [factor * w * v for w, v in zip(model.weights, model.woes, strict=True)]
+    raw = [factor * e for e in model.effects]
     span = sum(float(p.max() - p.min()) for p in raw)
     criteria, evidence, fit_scores = [], [], np.zeros(len(y))
     if span > 1e-9:
         scale = 100.0 / span
-        for part, p in zip(model.parts, raw, strict=True):
+        for part, p, middle in zip(model.parts, raw, model.neutral, strict=True):
             points = np.round((p - p.min()) * scale, 1)
             if points.max() < 0.1:
                 continue
-            neutral = round(float(-p.min() * scale), 1)
+            neutral = round(float((factor * middle - p.min()) * scale), 1)
             b = part.binned()
             criteria.append(criterion(b, points, neutral=neutral))
             codes = part.codes()
@@ -444,8 +481,8 @@ def _profile(model: Model, y: np.ndarray, data: Labelled, name: str | None,
     criteria = [criteria[i] for i in order] if len(criteria) == len(order) else criteria
     used = {c.field for c in criteria}
     prof = Profile(name=name or f"Learned from {data.where}", description=(
-        f"Learned by icpkit from {len(y)} labelled records ({int(y.sum())} wins): constrained bins, weight of "
-        f"evidence, L2-penalised logistic regression, cross-validated AUC {cv:.3f}."),
+        f"Learned by icpkit from {len(y)} labelled records ({int(y.sum())} wins): constrained bins, "
+        f"L2-penalised logistic regression with shaped numeric effects, cross-validated AUC {cv:.3f}."),
         columns={a.field: a.header for a in data.attributes if a.field in used and a.field != a.header},
         criteria=criteria, tiers=list(Profile.model_fields["tiers"].default), abm=None)
     fit_scores = np.round(fit_scores * 100.0 / prof.total_weight, 2)
@@ -454,7 +491,7 @@ def _profile(model: Model, y: np.ndarray, data: Labelled, name: str | None,
     offset = ANCHOR_SCORE - factor * math.log(ANCHOR_ODDS)
     low = offset + factor * model.intercept + sum(float(p.min()) for p in raw)
     card = Scorecard(pdo=PDO, anchor_score=ANCHOR_SCORE, anchor_odds=ANCHOR_ODDS, score_at_fit_0=round(low, 2),
-                     points_per_fit=round(span / 100.0, 4) if span > 1e-9 else 1.0)
+                     points_per_fit=float(f"{span / 100.0:.6g}") if span > 1e-9 else 1.0)
     population = _population(fit_scores, tiers, prof.version_hash, data)
     return prof.model_copy(update={"scorecard": card, "population": population}), evidence
 
@@ -510,9 +547,10 @@ def criterion(b: Binned, points: np.ndarray, weight: float | None = None, *, idl
     other = fallback.get("other", neutral)
     levels = [Level(values=[shown.get(v, v) for v in r[1]], points=p) for g, p in pairs for r in g.rules
               if r[0] == "level" and (idle_levels or p > 0 or other > 0)]
-    if not levels:  # only "missing" earns points: keep one level to name the rule
-        first = next(r[1][0] for g in b.groups for r in g.rules if r[0] == "level")
-        levels = [Level(values=[shown.get(first, first)], points=0.0)]
+    if not levels:  # no level of its own (every value rare, or only "missing" earns): one names the rule
+        listed = [r[1][0] for g in b.groups for r in g.rules if r[0] == "level"]
+        first = listed[0] if listed else next(iter(shown), "value")
+        levels = [Level(values=[shown.get(first, first)], points=0.0 if listed else other)]
     return Criterion(**common, levels=levels, otherwise=other)
 
 

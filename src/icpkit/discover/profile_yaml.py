@@ -74,10 +74,10 @@ def learned_yaml(result: Learned) -> str:
         header.append(f"Trained on the past, tested on the next period: AUC {result.time_auc:.3f} (95% interval "
                       f"{result.time_auc_low:.3f}-{result.time_auc_high:.3f}) over {len(result.folds)} periods.")
     header += [
-        f"Points: each attribute cut into bins of at least {result.min_share:.0%} of the records that follow one",
-        "shape (rising, falling, a peak or a valley), text values grouped by weight of evidence (WoE);",
-        "a logistic regression on the WoE weighs the attributes; a group earns its WoE times its weight,",
-        "shifted so each criterion's weakest group earns 0 and scaled so the weights add up to 100.",
+        f"Points: each attribute cut into groups of at least {result.min_share:.0%} of the records, numeric bins that",
+        "follow one shape (rising, falling, a peak or a valley), text values grouped by weight of evidence;",
+        "a logistic regression gives each group its points (numeric bins held to their shape), shifted so",
+        "each criterion's weakest group earns 0 and scaled so the weights add up to 100.",
         "The scorecard section reads a fit score as odds: scorecard score = score_at_fit_0 + fit_score *",
         "points_per_fit, where pdo points double the odds and anchor_score stands for anchor_odds wins per loss.",
         "A value no group covers (missing, or a text value not listed) earns the points of an average record.",
