@@ -19,7 +19,7 @@ import pytest
 import icpkit
 from icpkit.discover.backtest import auc
 from icpkit.discover.learn import Learned, NoSignalError, learn, require_signal
-from icpkit.errors import DataError, MissingColumnError
+from icpkit.errors import DataError, IcpError, MissingColumnError
 from icpkit.profile.load import parse_profile
 from icpkit.profile.model import Criterion, Profile
 
@@ -416,3 +416,12 @@ def test_a_row_without_a_date_is_named() -> None:
     assert "cannot read 'someday' as a date" in info.value.message and "row 18" in info.value.where
     with pytest.raises(MissingColumnError, match="no date column 'create'"):
         learn(table, "won", date="create")
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("min_share", 0.0, "minimum share of a group must be above 0"), ("min_share", 0.6, "at most 0.5"),
+    ("leak_auc", 0.4, "leakage threshold must be an AUC above 0.5")])
+def test_settings_out_of_range_are_refused(option: str, value: float, message: str) -> None:
+    table, _ = planted(n=500)
+    with pytest.raises(IcpError, match=message):
+        learn(table, "won", **{option: value})

@@ -472,13 +472,12 @@ def _profile(model: Model, y: np.ndarray, data: Labelled, name: str | None,
                                               _auc_of_groups(n, w), [
                 GroupEvidence(bucket.label, int(a), int(b_), float(b_ / a) if a else 0.0, float(pt))
                 for bucket, a, b_, pt in zip(part.buckets, n, w, points, strict=True)], part.shape))
+    order = np.argsort([-e.weight for e in evidence], kind="stable")
+    evidence, criteria = [evidence[i] for i in order], [criteria[i] for i in order]
     if not criteria:  # the honest scorecard of no signal: everyone earns the same
         first = next(iter(data.attributes))
         criteria = [Criterion(field=first.field, weight=1.0, missing=1.0, **_one_rule(first))]
         fit_scores[:] = 100.0
-    order = np.argsort([-e.weight for e in evidence], kind="stable")
-    evidence = [evidence[i] for i in order]
-    criteria = [criteria[i] for i in order] if len(criteria) == len(order) else criteria
     used = {c.field for c in criteria}
     prof = Profile(name=name or f"Learned from {data.where}", description=(
         f"Learned by icpkit from {len(y)} labelled records ({int(y.sum())} wins): constrained bins, "
