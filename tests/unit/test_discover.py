@@ -28,7 +28,7 @@ from icpkit.discover.discover import (
     _woe,
     discover,
 )
-from icpkit.discover.binning import _pool, _shape, bin_attribute
+from icpkit.discover.binning import _pools, _shape, bin_attribute
 from icpkit.discover.features import Attribute, Binned, Group
 from icpkit.errors import DataError, IcpError, MissingColumnError
 from icpkit.profile.load import parse_profile
@@ -329,13 +329,15 @@ def _rates(n: np.ndarray, w: np.ndarray, starts: list[int]) -> list[float]:
 
 def test_pool_adjacent_violators() -> None:
     n = np.full(5, 100.0)
-    rising = _pool(n, np.array([10.0, 30, 20, 40, 50]), list(range(5)), True)
+    rising = _pools(n, np.array([10.0, 30, 20, 40, 50]), True)[-1]
     assert rising == [0, 1, 3, 4]  # 30% then 20%: pooled to 25%
     assert _rates(n, np.array([10.0, 30, 20, 40, 50]), rising) == pytest.approx([0.1, 0.25, 0.4, 0.5])
-    falling = _pool(n, np.array([50.0, 40, 45, 20, 10]), list(range(5)), False)
+    falling = _pools(n, np.array([50.0, 40, 45, 20, 10]), False)[-1]
     assert falling == [0, 1, 3, 4]
-    assert _pool(n, np.array([50.0, 40, 30, 20, 10]), list(range(5)), True) == [0]  # all the wrong way
-    assert _pool(n, np.array([10.0, 20, 30, 40, 50]), [2, 3, 4], True) == [2, 3, 4]
+    assert _pools(n, np.array([50.0, 40, 30, 20, 10]), True)[-1] == [0]  # all the wrong way
+    assert _pools(n, np.array([10.0, 20, 30, 40, 50]), True, start=2)[-1] == [2, 3, 4]
+    # every prefix's pooling on the way: the stack after each bin
+    assert _pools(n, np.array([10.0, 30, 20, 40, 50]), True) == [[0], [0, 1], [0, 1], [0, 1, 3], [0, 1, 3, 4]]
 
 
 def _binned_data(rates: list[float], size: int = 200) -> tuple[np.ndarray, np.ndarray, list[float]]:

@@ -272,29 +272,30 @@ def _number_runs(n: np.ndarray, w: np.ndarray, support: float, alpha: float | No
 def _shape(n: np.ndarray, w: np.ndarray) -> tuple[list[int], str]:
     """The groups' first indexes after pooling adjacent violators into the best shape."""
     k = len(n)
+    rising, falling = _pools(n, w, True), _pools(n, w, False)  # of every prefix, in one pass each
     best: tuple[float, list[int], str] = (-1.0, [], "")
-    for rising, name in ((True, "ascending"), (False, "descending")):
-        groups = _pool(n, w, list(range(k)), rising)
+    for groups, name in ((rising[-1], "ascending"), (falling[-1], "descending")):
         iv = information_value(*_grouped(n, w, groups))
         if iv > best[0]:
             best = (iv, groups, name)
     one_way = best[0]
     for turn in range(1, k - 1):
-        for up_first, name in ((True, "peak"), (False, "valley")):
-            groups = _pool(n, w, list(range(turn + 1)), up_first) + _pool(n, w, list(range(turn + 1, k)),
-                                                                           not up_first)
+        for left, up_first, name in ((rising, True, "peak"), (falling, False, "valley")):
+            groups = left[turn] + _pools(n, w, not up_first, start=turn + 1)[-1]
             iv = information_value(*_grouped(n, w, groups))
             if iv > max(best[0], one_way * 1.1):
                 best = (iv, groups, name)
     return best[1], best[2]
 
 
-def _pool(n: np.ndarray, w: np.ndarray, bins: list[int], rising: bool) -> list[int]:
-    """Pool adjacent violators over ``bins`` (consecutive indexes); the first bin index of
-    each pooled group."""
+def _pools(n: np.ndarray, w: np.ndarray, rising: bool, start: int = 0) -> list[list[int]]:
+    """Pool adjacent violators over the bins from ``start`` on: for each bin ``b``, the
+    first bin index of each pooled group of the bins ``start`` to ``b`` (the stack of the
+    algorithm after ``b`` is the pooling of that prefix)."""
     starts: list[int] = []
     stats: list[list[float]] = []
-    for b in bins:
+    out = []
+    for b in range(start, len(n)):
         starts.append(b)
         stats.append([n[b], w[b]])
         while len(stats) > 1:
@@ -306,7 +307,8 @@ def _pool(n: np.ndarray, w: np.ndarray, bins: list[int], rising: bool) -> list[i
             stats[-2][1] += stats[-1][1]
             stats.pop()
             starts.pop()
-    return starts
+        out.append(list(starts))
+    return out
 
 
 def _shape_of(rates: np.ndarray) -> str:
