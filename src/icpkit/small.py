@@ -25,7 +25,6 @@ sends only runs on the default engine without events or contacts.
 from __future__ import annotations
 
 from collections import Counter
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
