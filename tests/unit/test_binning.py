@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from icpkit.discover.binning import Fine, _p_value, _round_edge, coarse, information_value, woe
+from icpkit.discover.binning import Fine, _round_edge, coarse, information_value, rate_difference_p, woe
 from icpkit.discover.features import Attribute
 
 
@@ -24,9 +24,9 @@ def texts(keys: tuple[str, ...]) -> Fine:
 def test_p_value_is_the_two_proportion_test() -> None:
     # 10 of 100 against 12 of 100: pooled 0.11, z = 0.02 / sqrt(0.11 * 0.89 * 0.02) = 0.45200
     z = 0.02 / math.sqrt(0.11 * 0.89 * 0.02)
-    assert _p_value(100, 10, 100, 12) == pytest.approx(math.erfc(z / math.sqrt(2)))
-    assert _p_value(100, 10, 100, 12) == pytest.approx(0.65128, abs=1e-5)
-    assert _p_value(100, 0, 100, 0) == 1.0 and _p_value(0, 0, 100, 5) == 1.0
+    assert rate_difference_p(100, 10, 100, 12) == pytest.approx(math.erfc(z / math.sqrt(2)))
+    assert rate_difference_p(100, 10, 100, 12) == pytest.approx(0.65128, abs=1e-5)
+    assert rate_difference_p(100, 0, 100, 0) == 1.0 and rate_difference_p(0, 0, 100, 5) == 1.0
 
 
 def test_neighbours_that_win_alike_are_merged() -> None:

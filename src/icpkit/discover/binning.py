@@ -208,7 +208,8 @@ def coarse(f: Fine, n: np.ndarray, w: np.ndarray, support: float, *, alpha: floa
     elif f.item is not None:
         shape = ""
         buckets, members = [[("item", f.item)], [("no_item",)]], [[2], [1]]
-        weak = min(n[2], n[1]) < support or (alpha is not None and _p_value(n[2], w[2], n[1], w[1]) > alpha)
+        weak = min(n[2], n[1]) < support or (alpha is not None
+                                              and rate_difference_p(n[2], w[2], n[1], w[1]) > alpha)
         if weak and not keep_single:
             return None
     else:
@@ -255,7 +256,7 @@ def _number_runs(n: np.ndarray, w: np.ndarray, support: float, alpha: float | No
     if alpha is not None:
         while len(starts) > 1:
             gn, gw = totals(starts)
-            p = [_p_value(gn[i], gw[i], gn[i + 1], gw[i + 1]) for i in range(len(starts) - 1)]
+            p = [rate_difference_p(gn[i], gw[i], gn[i + 1], gw[i + 1]) for i in range(len(starts) - 1)]
             j = int(np.argmax(p))
             if p[j] <= alpha:
                 break
@@ -350,7 +351,7 @@ def _level_groups(f: Fine, n: np.ndarray, w: np.ndarray, support: float,
         while len(buckets) > 1:
             gn = [n[m].sum() for m in members]
             gw = [w[m].sum() for m in members]
-            p = [_p_value(gn[i], gw[i], gn[i + 1], gw[i + 1]) for i in range(len(buckets) - 1)]
+            p = [rate_difference_p(gn[i], gw[i], gn[i + 1], gw[i + 1]) for i in range(len(buckets) - 1)]
             j = int(np.argmax(p))
             if p[j] <= alpha:
                 break
@@ -378,7 +379,7 @@ def _join_closest(buckets: list[list[tuple[Any, ...]]], members: list[list[int]]
     members[closest] = members[closest] + codes
 
 
-def _p_value(n1: float, w1: float, n2: float, w2: float) -> float:
+def rate_difference_p(n1: float, w1: float, n2: float, w2: float) -> float:
     """Two-sided p-value of a difference between two win rates (pooled two-proportion
     z-test, the same as a 2x2 chi-square test without continuity correction)."""
     if n1 <= 0 or n2 <= 0:

@@ -42,7 +42,7 @@ import ibis
 from ..errors import DataError, IcpError
 from ..io import values
 from ..profile.model import Condition, Criterion, Disqualifier, Profile, format_number
-from .binning import bin_attribute
+from .binning import bin_attribute, rate_difference_p
 from .features import Attribute, Binned, Labelled, check_usable, read_labelled, require_classes
 from .features import min_support as group_support
 from .learn import _alone_auc, criterion
@@ -486,7 +486,7 @@ def _merge_alike(bins: list[list[Any]], base: float) -> list[list[Any]]:
         best, best_p = -1, -1.0
         for j in range(len(bins) - 1):
             (_, _, w1, n1), (_, _, w2, n2) = bins[j], bins[j + 1]
-            p = _same_rate_p(w1, n1, w2, n2)
+            p = rate_difference_p(n1, w1, n2, w2)
             same = n1 > 0 and n2 > 0 and round(w1 / n1 / base, 1) == round(w2 / n2 / base, 1)
             if (p >= MERGE_P or same) and p > best_p:
                 best, best_p = j, p
@@ -495,17 +495,6 @@ def _merge_alike(bins: list[list[Any]], base: float) -> list[list[Any]]:
         left, right = bins[best], bins.pop(best + 1)
         bins[best] = [left[0], right[1], left[2] + right[2], left[3] + right[3]]
     return bins
-
-
-def _same_rate_p(w1: int, n1: int, w2: int, n2: int) -> float:
-    """Two-sided p-value of the z-test that two groups have the same win rate (pooled variance)."""
-    if n1 == 0 or n2 == 0:
-        return 1.0
-    pooled = (w1 + w2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    if var <= 0:
-        return 1.0
-    return math.erfc(abs(w1 / n1 - w2 / n2) / math.sqrt(var) / math.sqrt(2))
 
 
 def _range_label(low: float, high: float) -> str:
