@@ -58,7 +58,7 @@ class SmallRun:
     crm_source: str | None
     rejects: Rejects = field(default_factory=Rejects)
     warnings: list[str] = field(default_factory=list)  # worded as the engine words them
-    scores: dict[float, int] = field(default_factory=dict)  # accounts per fit score
+    scores: dict[float, int] = field(default_factory=dict)  # accounts per fit score (a learned profile)
 
 
 def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: datetime | None = None,
@@ -101,7 +101,7 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
                     [{key: r[key], "fit_score": r["fit_score"], "tier": r["tier"], "abm_tier": r["abm_tier"],
                       "reasons": r["reasons"]} for r in best],
                     canonical_mapping(list(header), explicit=profile.columns).source, warnings=warnings,
-                    scores=dict(Counter(r["fit_score"] for r in scored)))
+                    scores=dict(Counter(r["fit_score"] for r in scored)) if profile.population else {})
 
 
 def _is_csv(path: str | Path, purpose: str) -> bool:

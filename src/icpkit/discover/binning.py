@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .features import Attribute, Binned, Group, bin_label, slug
+from ..profile.model import range_label
+from .features import Attribute, Binned, Group, criterion_name, criterion_title
 
 #: Numeric attributes are first cut at (up to) this many quantiles of all their values.
 PREBINS = 20
@@ -61,12 +62,11 @@ class Fine:
 
     @property
     def name(self) -> str:
-        return self.attribute.field if self.item is None else f"{self.attribute.field}_{slug(self.item)}"
+        return criterion_name(self.attribute, self.item)
 
     @property
     def title(self) -> str:
-        head = self.attribute.header
-        return head if self.item is None else f"{head}: {self.attribute.display.get(self.item, self.item)}"
+        return criterion_title(self.attribute, self.item)
 
     def counts(self, y: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows and wins per fine group of ``rows`` (default: all), missing first: index
@@ -411,7 +411,7 @@ def _label(f: Fine, rules: list[tuple[Any, ...]]) -> str:
     parts = []
     for r in rules:
         if r[0] == "bin":
-            parts.append(bin_label(r[1], r[2]))
+            parts.append(range_label(r[1], r[2]))
         elif r[0] == "level":
             parts.append(", ".join(shown.get(v, v) for v in r[1]))
         elif r[0] == "item":

@@ -41,8 +41,9 @@ import ibis
 
 from ..errors import DataError, IcpError
 from ..io import values
-from ..profile.model import Condition, Criterion, Disqualifier, Profile, format_number
-from .binning import bin_attribute, rate_difference_p
+from ..profile.model import Condition, Criterion, Disqualifier, Profile, format_number, range_label
+from .binning import bin_attribute, rate_difference_p, woe
+from .backtest import wilson_interval
 from .features import Attribute, Binned, Labelled, check_usable, read_labelled, require_classes
 from .features import min_support as group_support
 from .learn import _alone_auc, criterion
@@ -79,8 +80,6 @@ VOLUME_MEASURES = ("won_amount", "deals_won", "deals_lost")
 #: An attribute is volume when its association with an account's closed deal count is at least
 #: VOLUME_RATIO times its association with the account's win rate, and significant at VOLUME_P.
 VOLUME_RATIO, VOLUME_P = 2.0, 0.01
-#: z of a two-sided 95% interval (as written in the docs).
-Z95 = 1.96
 #: Deal outcome words (lower case; "closed won" and the like contain them).
 WON, LOST = "won", "lost"
 BEST_FROM_DEALS = ("won", "win_rate", "won_amount")
@@ -403,8 +402,8 @@ def _evidence(b: Binned, y: np.ndarray) -> AttributeEvidence:
 
 
 def _woe(a: float, c: float, n1: float, n0: float) -> float:
-    """Weight of evidence of a group, with half a count added so empty cells stay finite."""
-    return math.log(((a + 0.5) / (n1 + 1)) / ((c + 0.5) / (n0 + 1)))
+    """:func:`~.binning.woe` of a group of ``a`` best and ``c`` other accounts, of ``n1`` and ``n0``."""
+    return woe(a + c, a, n1 + n0, n1)
 
 
 def _iv_of_codes(codes: np.ndarray, y: np.ndarray) -> float:
@@ -423,10 +422,8 @@ def _lift(wins: int, n: int, base: float) -> tuple[float | None, float | None, f
     account, is taken as known). None for an empty group."""
     if n <= 0:
         return None, None, None
-    p, z2 = wins / n, Z95 * Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return p / base, max(centre - half, 0.0) / base, min(centre + half, 1.0) / base
+    low, high = wilson_interval(wins, n)
+    return wins / n / base, low / base, high / base
 
 
 def _strength(iv: float, shuffled_99: float) -> str:
@@ -470,7 +467,7 @@ def _strongest(b: Binned, y: np.ndarray, support: int) -> ValueEvidence | None:
     count as one range first. Ties go to the larger group."""
     n1, n0 = float(y.sum()), float(len(y) - y.sum())
     bins = [[g.rule[1], g.rule[2], int(y[g.mask].sum()), int(g.mask.sum())] for g in b.groups if g.rule[0] == "bin"]
-    candidates = [_value(_range_label(lo, hi), w, n - w, n1, n0) for lo, hi, w, n in _merge_alike(bins, n1 / len(y))]
+    candidates = [_value(range_label(lo, hi), w, n - w, n1, n0) for lo, hi, w, n in _merge_alike(bins, n1 / len(y))]
     candidates += [_value(g.label, int(y[g.mask].sum()), int(g.mask.sum() - y[g.mask].sum()), n1, n0)
                    for g in b.groups if g.rule[0] != "bin"]
     fit = [v for v in candidates if v.support >= support and v.lift is not None and v.lift > 1]
@@ -495,16 +492,6 @@ def _merge_alike(bins: list[list[Any]], base: float) -> list[list[Any]]:
         left, right = bins[best], bins.pop(best + 1)
         bins[best] = [left[0], right[1], left[2] + right[2], left[3] + right[3]]
     return bins
-
-
-def _range_label(low: float, high: float) -> str:
-    if math.isinf(low) and math.isinf(high):
-        return "any value"
-    if math.isinf(low):
-        return f"< {format_number(high)}"
-    if math.isinf(high):
-        return f">= {format_number(low)}"
-    return f"{format_number(low)} to < {format_number(high)}"
 
 
 def _volume_check(b: Binned, deals: np.ndarray, won: np.ndarray) -> dict[str, float]:
@@ -651,11 +638,11 @@ def _select(binned: list[Binned], evidence: list[AttributeEvidence], y: np.ndarr
     skipped += [f"{e.header} (IV {e.iv:.2f}, but it {_volume_text(e)})" for e in evidence if e.volume and not e.leaky]
     pool = [i for i, e in enumerate(evidence)
             if not e.leaky and not e.volume and e.strength != "weak" and e.iv >= IV_USEFUL][:CANDIDATES]
-    woe = {i: _woe_column(binned[i], y) for i in pool}
+    columns = {i: _woe_column(binned[i], y) for i in pool}
     chosen: list[int] = []
-    current = _aic([], woe, y)
+    current = _aic([], columns, y)
     while pool and len(chosen) < MAX_CRITERIA:
-        trials = {i: _aic(chosen + [i], woe, y) for i in pool}
+        trials = {i: _aic(chosen + [i], columns, y) for i in pool}
         best = min(trials, key=lambda i: trials[i])
         if trials[best] >= current:
             break

@@ -28,7 +28,7 @@ from ..errors import DataError, IcpError, located
 from ..io import values
 from ..io.canonical import parse_value
 from ..io.crm import canonical_mapping
-from ..profile.model import CANONICAL_KINDS, Kind, format_number
+from ..profile.model import CANONICAL_KINDS, Kind
 from .backtest import _column, check_classes, date_value, parse_labels
 
 #: A text attribute with more distinct values than this share of its rows is free text.
@@ -102,12 +102,21 @@ class Binned:
 
     @property
     def name(self) -> str:
-        return self.attribute.field if self.item is None else f"{self.attribute.field}_{slug(self.item)}"
+        return criterion_name(self.attribute, self.item)
 
     @property
     def title(self) -> str:
-        head = self.attribute.header
-        return head if self.item is None else f"{head}: {self.attribute.display.get(self.item, self.item)}"
+        return criterion_title(self.attribute, self.item)
+
+
+def criterion_name(attr: Attribute, item: str | None) -> str:
+    """The criterion's name of an attribute, or of one item of a list attribute."""
+    return attr.field if item is None else f"{attr.field}_{slug(item)}"
+
+
+def criterion_title(attr: Attribute, item: str | None) -> str:
+    """How evidence names an attribute, or one item of a list attribute."""
+    return attr.header if item is None else f"{attr.header}: {attr.display.get(item, item)}"
 
 
 def slug(text: str) -> str:
@@ -332,16 +341,6 @@ def min_support(rows: int) -> int:
     """Fewest rows a bin, level or item needs to stand on its own: 1% of the rows, at
     least 10."""
     return max(10, math.ceil(0.01 * rows))
-
-
-def bin_label(low: float, high: float) -> str:
-    if math.isinf(low) and math.isinf(high):
-        return "any value"
-    if math.isinf(low):
-        return f"< {format_number(high)}"
-    if math.isinf(high):
-        return f">= {format_number(low)}"
-    return f"{format_number(low)} to < {format_number(high)}"
 
 
 def check_usable(data: Labelled) -> None:

@@ -38,7 +38,7 @@ from ..errors import IcpError
 from ..profile.model import Bin, Criterion, Item, Level, Population, Profile, Scorecard, Tier
 from .backtest import _column, auc_weighted
 from .binning import MIN_SHARE, Coarse, Fine, coarse, fine
-from .stats import delong
+from .stats import delong, interval
 from .features import Binned, Labelled, check_usable, min_support, read_labelled, require_classes
 
 #: Penalty strength of the logistic regression (scikit-learn's C).
@@ -236,7 +236,7 @@ def leaks_of(fines: list[Fine], y: np.ndarray, threshold: float, allowed: set[st
         n, w = f.counts(y)
         reason = None
         grouped = coarse(f, n, w, support, alpha=None, shaped=False)
-        alone = round(_grouped_auc(grouped, y), 3) if grouped is not None else 0.5
+        alone = round(_auc_of_groups(*grouped.counts(y)), 3) if grouped is not None else 0.5
         filled = np.array([n[0], total_n - n[0]]), np.array([w[0], total_w - w[0]])
         missing_auc = round(_auc_of_groups(*filled), 3) if 0 < n[0] < total_n else 0.5
         # a text value only one class has is a recorded outcome; a numeric range (no page views) can be real
@@ -268,10 +268,6 @@ def _auc_of_groups(n: np.ndarray, w: np.ndarray) -> float:
     """In-sample AUC of scoring each record by its group's win rate."""
     keep = n > 0
     return auc_weighted(w[keep] / n[keep], n[keep], w[keep])
-
-
-def _grouped_auc(c: Coarse, y: np.ndarray) -> float:
-    return _auc_of_groups(*c.counts(y))
 
 
 def _alone_auc(b: Binned, y: np.ndarray) -> float:
@@ -309,13 +305,15 @@ def fit(fines: list[Fine], y: np.ndarray, rows: np.ndarray, min_share: float, c:
     numeric attributes' effects held to their shape (see :func:`_basis`)."""
     support = max(1.0, min_share * len(rows))
     yr = y[rows].astype(float)
-    parts, bases, bounds, columns = [], [], [], []
+    parts, bases, sizes, bounds, columns = [], [], [], [], []
     for f in fines:
         part = coarse(f, *f.counts(y, rows), support)
         if part is None:
             continue
-        basis, signed = _basis(part, *part.counts(y, rows))
+        counts = part.counts(y, rows)
+        basis, signed = _basis(part, *counts)
         parts.append(part)
+        sizes.append(counts[0])
         bases.append(basis)
         bounds += [(0.0, None) if s else (None, None) for s in signed]
         columns.append(basis[part.codes(rows)])
@@ -324,15 +322,14 @@ def fit(fines: list[Fine], y: np.ndarray, rows: np.ndarray, min_share: float, c:
         return Model([], [], [], math.log((total_w + 0.5) / (len(rows) - total_w + 0.5)))
     coef, intercept = _logistic(np.hstack(columns), yr, c, bounds)
     kept, effects, neutral, at = [], [], [], 0
-    for part, basis in zip(parts, bases, strict=True):
+    for part, basis, n in zip(parts, bases, sizes, strict=True):
         effect = basis @ coef[at: at + basis.shape[1]]
         at += basis.shape[1]
         if np.ptp(effect) < 1e-6:
             continue
-        counts = part.counts(y, rows)[0]
         kept.append(part)
         effects.append(effect)
-        neutral.append(float(effect @ counts / counts.sum()))
+        neutral.append(float(effect @ n / n.sum()))
     return Model(kept, effects, neutral, intercept)
 
 
@@ -439,11 +436,11 @@ def _span(dates: np.ndarray) -> str:
 
 
 def _auc_interval(a: float, variance: float, widen: float = 1.0) -> tuple[float, float]:
-    """95% interval of an AUC from DeLong's variance; ``widen`` it for an AUC pooled over
-    cross-validation folds, which varies more than one measured on a single sample (by a
-    quarter, measured on random labels)."""
-    half = 1.96 * widen * math.sqrt(max(variance, 0.0)) if math.isfinite(variance) else 0.5
-    return max(0.0, a - half), min(1.0, a + half)
+    """95% interval of an AUC from DeLong's variance (:func:`~.stats.interval`); ``widen``
+    it for an AUC pooled over cross-validation folds, which varies more than one measured on
+    a single sample (by a quarter, measured on random labels). Nothing known: 0 to 1."""
+    low, high = interval(a, variance, z=1.96 * widen)
+    return (0.0, 1.0) if low is None or high is None else (low, high)
 
 
 # -- from the model to a profile -------------------------------------------------------

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ..profile.model import range_label
+
 #: Bands of the population stability index.
 PSI_WATCH, PSI_SHIFTED = 0.10, 0.25
 #: Fewest records a shift is measured on.
@@ -84,7 +86,7 @@ def shift(profile: Any, scores: Mapping[float, int], tiers: Mapping[str, int], *
     value = psi(pop.score_shares, actual)
     level = psi_level(value)
     bounds = [-math.inf, *pop.score_edges, math.inf]
-    bands = [{"band": _band(bounds[i], bounds[i + 1]), "training": e, "current": round(float(a), 4)}
+    bands = [{"band": range_label(bounds[i], bounds[i + 1]), "training": e, "current": round(float(a), 4)}
              for i, (e, a) in enumerate(zip(pop.score_shares, actual, strict=True))]
     warnings = []
     if level != "stable":
@@ -104,10 +106,3 @@ def shift(profile: Any, scores: Mapping[float, int], tiers: Mapping[str, int], *
             warnings.append(f"{a:.0%} of the records are in tier {name}; {e:.0%} were when the profile was learned")
     return Shift(rows, round(value, 4), level, bands, tier_rows, warnings), None
 
-
-def _band(low: float, high: float) -> str:
-    if math.isinf(low):
-        return f"< {high:g}"
-    if math.isinf(high):
-        return f">= {low:g}"
-    return f"{low:g} to < {high:g}"

@@ -28,8 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-_NON_ASCII_LETTERS = "\u00c0-\u1fff\u3040-\ud7ff\uf900-\ufaff"
-_KEY_GAP = re.compile(f"[^a-z0-9{_NON_ASCII_LETTERS}]+")
+#: Letters outside ASCII, approximated by code-point ranges (Latin-1 letters up to the general
+#: punctuation block; kana, CJK and Hangul; CJK compatibility ideographs), as a character range
+#: that RE2 (the engines) and Python read alike.
+NON_ASCII_LETTERS = "\u00c0-\u1fff\u3040-\ud7ff\uf900-\ufaff"
+_KEY_GAP = re.compile(f"[^a-z0-9{NON_ASCII_LETTERS}]+")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .industries import industry_spellings
+from .industries import NON_ASCII_LETTERS, industry_spellings
 from .suffixes import registrable
 
 # RE2's \s, plus the no-break space and BOM (see values._WS).
@@ -34,7 +34,6 @@ _S = "[ \t\n\f\r\u00a0\ufeff]"
 #: The placeholders for "no value" (ignoring case and surrounding whitespace).
 BLANK_WORDS = ("n/a", "na", "null", "none", "-", "--", "nan", "#n/a")
 _BLANK_WORDS = frozenset(BLANK_WORDS)
-_NON_ASCII_LETTERS = "\u00c0-\u1fff\u3040-\ud7ff\uf900-\ufaff"
 
 
 # --------------------------------------------------------------------------- letter case
@@ -115,8 +114,9 @@ def normalize_text(s: str | None) -> str | None:
 _CANONICAL_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _DOMAIN_PREFIX = re.compile(f"\\A{_S}*<?{_S}*(?:[a-z][a-z0-9+.-]*://|//)?(?:[^/?#@]*@)?(?:www[0-9]*\\.)?")
 _DOMAIN_SUFFIX = re.compile(f"[.{SPACES}]*[/?#:<>@].*\\Z|[.{SPACES}]+\\Z")
-_LABEL = f"[a-z0-9{_NON_ASCII_LETTERS}-]+"
-_VALID_HOST = re.compile(f"{_LABEL}(?:\\.{_LABEL})+")
+#: A host name's label (the SQL twins in :mod:`.values` use it too).
+HOST_LABEL = f"[a-z0-9{NON_ASCII_LETTERS}-]+"
+_VALID_HOST = re.compile(f"{HOST_LABEL}(?:\\.{HOST_LABEL})+")
 
 
 def _clean_host(s: str) -> bool:
@@ -135,8 +135,9 @@ def normalize_domain(s: str | None) -> str | None:
     return host or None
 
 
-_TLD = f"[a-z0-9{_NON_ASCII_LETTERS}-]*[a-z{_NON_ASCII_LETTERS}][a-z0-9{_NON_ASCII_LETTERS}-]*"
-_DEEP_HOST = re.compile(f"{_LABEL}(?:\\.{_LABEL})+\\.{_TLD}")
+#: A host's last label when it holds a letter (no IPv4 address); also used by :mod:`.values`.
+LAST_LABEL = f"[a-z0-9{NON_ASCII_LETTERS}-]*[a-z{NON_ASCII_LETTERS}][a-z0-9{NON_ASCII_LETTERS}-]*"
+_DEEP_HOST = re.compile(f"{HOST_LABEL}(?:\\.{HOST_LABEL})+\\.{LAST_LABEL}")
 
 
 def account_domain(s: str | None) -> str | None:
@@ -154,8 +155,8 @@ def domain_is_invalid(raw: str | None, normalized: str | None) -> bool:
 
 # ------------------------------------------------------------------------------- countries
 
-_COUNTRY_DROP_TABLE = re.compile(f"^[\\s\u00a0\ufeff]*the[\\s\u00a0\ufeff]+|[^a-z0-9{_NON_ASCII_LETTERS}]+")
-_COUNTRY_DROP = re.compile(f"\\A{_S}*the{_S}+|[^a-z0-9{_NON_ASCII_LETTERS}]+")
+_COUNTRY_DROP_TABLE = re.compile(f"^[\\s\u00a0\ufeff]*the[\\s\u00a0\ufeff]+|[^a-z0-9{NON_ASCII_LETTERS}]+")
+_COUNTRY_DROP = re.compile(f"\\A{_S}*the{_S}+|[^a-z0-9{NON_ASCII_LETTERS}]+")
 _COMMON = "US GB DE CA FR AU IN NL ES IT BR SE CH IE SG IL JP DK NO BE PL MX FI AT NZ".split()
 
 

@@ -20,7 +20,9 @@ import ibis
 import ibis.expr.types as ir
 
 from . import industries, suffixes
-from .record import BLANK_WORDS, country_code, country_codes, country_keys  # country_code: for a profile's literals
+from .industries import NON_ASCII_LETTERS
+# country_code: for a profile's literals
+from .record import BLANK_WORDS, HOST_LABEL, LAST_LABEL, country_code, country_codes, country_keys
 
 __all__ = [
     "country_code",
@@ -43,9 +45,6 @@ __all__ = [
 _WS = "[\\s\u00a0\ufeff]"
 _BLANK_RE = f"(?i)^{_WS}*({'|'.join(BLANK_WORDS)})?{_WS}*$"
 _TRIM_RE = f"^{_WS}+|{_WS}+$"
-# Letters outside ASCII, approximated by code-point ranges (Latin-1 letters up to the
-# general punctuation block; kana, CJK and Hangul; CJK compatibility ideographs).
-_NON_ASCII_LETTERS = "\u00c0-\u1fff\u3040-\ud7ff\uf900-\ufaff"
 
 
 def _null_string() -> ir.StringValue:
@@ -114,8 +113,7 @@ def trim_text(s: ir.StringValue) -> ir.StringValue:
 # run 2x faster on DuckDB than one extraction of a capture group.
 _DOMAIN_PREFIX_RE = f"^{_WS}*<?{_WS}*(?:[a-z][a-z0-9+.-]*://|//)?(?:[^/?#@]*@)?(?:www[0-9]*\\.)?"
 _DOMAIN_SUFFIX_RE = "[.\\s\u00a0\ufeff]*[/?#:<>@].*$|[.\\s\u00a0\ufeff]+$"
-_LABEL = f"[a-z0-9{_NON_ASCII_LETTERS}-]+"
-_VALID_HOST_RE = f"^{_LABEL}(\\.{_LABEL})+$"
+_VALID_HOST_RE = f"^{HOST_LABEL}(\\.{HOST_LABEL})+$"
 
 
 # A host name already in canonical form (lower case, labels of a-z 0-9 -, at least one
@@ -143,8 +141,7 @@ def normalize_domain(s: ir.StringValue) -> ir.StringValue:
 
 # The hosts a public suffix can roll up: valid, of three labels or more, the last holding a
 # letter (no IPv4 address).
-_TLD = f"[a-z0-9{_NON_ASCII_LETTERS}-]*[a-z{_NON_ASCII_LETTERS}][a-z0-9{_NON_ASCII_LETTERS}-]*"
-_DEEP_HOST_RE = f"^{_LABEL}(\\.{_LABEL})+\\.{_TLD}$"
+_DEEP_HOST_RE = f"^{HOST_LABEL}(\\.{HOST_LABEL})+\\.{LAST_LABEL}$"
 # The host's last k labels, k = 1 .. MAX_LABELS + 1 (at 0: the host of three labels or more).
 _LABELS = [f"_host_labels_{k}" for k in range(suffixes.MAX_LABELS + 2)]
 _VALID = "_host_valid"  # a valid host of three labels or more whose last label holds a letter
@@ -212,7 +209,7 @@ def domain_is_invalid(raw: ir.StringValue, normalized: ir.StringValue) -> ir.Boo
 # Lookup key of a country: lower case, "&" read as "and", a leading "the" dropped, and
 # every character that is not a letter or a digit removed (so "U.S.A.", "u s a" and
 # "USA" are one key). ``record.country_keys`` builds the table by the same rule in Python.
-_COUNTRY_DROP_RE = f"^{_WS}*the{_WS}+|[^a-z0-9{_NON_ASCII_LETTERS}]+"
+_COUNTRY_DROP_RE = f"^{_WS}*the{_WS}+|[^a-z0-9{NON_ASCII_LETTERS}]+"
 
 
 def _lookup(key: ir.StringValue, table: dict[str, str]) -> ir.StringValue:

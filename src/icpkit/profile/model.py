@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -663,6 +664,17 @@ def format_number(x: float | None) -> str:
     if x is None:
         return ""
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def range_label(low: float, high: float) -> str:
+    """``< 10``, ``10 to < 50``, ``>= 50``: the range ``[low, high)`` as evidence shows a bin."""
+    if math.isinf(low) and math.isinf(high):
+        return "any value"
+    if math.isinf(low):
+        return f"< {format_number(high)}"
+    if math.isinf(high):
+        return f">= {format_number(low)}"
+    return f"{format_number(low)} to < {format_number(high)}"
 
 
 Condition.model_rebuild()
