@@ -9,7 +9,13 @@ library is a bug (the CLI exits 2 for those, 1 for ``IcpError``)::
     │   ├── MissingColumnError    a column the profile needs is not in the data
     │   └── DuplicateKeyError     the same key appears on several rows
     ├── WorkspaceError            the workspace directory or one of its tables
-    └── DependencyError           an optional engine is not installed
+    ├── DependencyError           an optional engine is not installed
+    └── RequestError              a request the server refuses (its HTTP status)
+        ├── AuthError             no API key, or not a valid one (401)
+        ├── ScopeError            the key's scope does not allow it (403)
+        ├── NotFoundError         no such account, profile version or route (404)
+        ├── ConflictError         the request clashes with what is stored (409)
+        └── RateLimitError        too many requests for the key (429)
 
 Each error renders as one or more lines "where: message (hint)". ``errors`` holds
 every individual problem when several were found at once (e.g. a profile with
@@ -138,6 +144,35 @@ class WorkspaceError(IcpError):
 
 class DependencyError(IcpError):
     """An optional engine or library is not installed."""
+
+
+class RequestError(IcpError):
+    """A request the server refuses; ``status`` is its HTTP status."""
+
+    status = 400
+
+
+class AuthError(RequestError):
+    status = 401
+
+
+class ScopeError(RequestError):
+    status = 403
+
+
+class NotFoundError(RequestError):
+    status = 404
+
+
+class ConflictError(RequestError):
+    status = 409
+
+
+@dataclass
+class RateLimitError(RequestError):
+    retry_after_s: float = 1.0
+
+    status = 429
 
 
 def suggest(word: str, choices: Iterable[str], otherwise: str = "", cutoff: float = 0.6) -> str:

@@ -30,6 +30,7 @@ from ..io.atomic import temp_beside
 from ..io.sources import CsvDialect, existing_file, file_format, json_lines_error, sniff_csv, utf8_copy
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
                    unbound, unsorted_by_row)
+from .rows import Rows
 
 
 def quote_ident(name: str) -> str:
@@ -339,6 +340,25 @@ class DuckDBBackend:
             self._run("ROLLBACK")
             raise
 
+    def rows(self) -> Rows:
+        """Keyed rows stored in this database (see :mod:`.rows`), for a long-running service."""
+
+        def execute(sql: str, params: Any) -> list[tuple[Any, ...]]:
+            try:
+                cur = self.con.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+            except duckdb.Error as exc:
+                raise _wrap_stored(exc) from None
+
+        def execute_many(sql: str, params: Any) -> None:
+            try:
+                self.con.executemany(sql, params)
+            except duckdb.Error as exc:
+                raise _wrap_stored(exc) from None
+
+        return Rows(execute, execute_many, "?", lambda: self._run("BEGIN TRANSACTION"),
+                    lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"))
+
     def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
         table, k = _table_sql(target), quote_ident(key)
         sql = self.compile(expr)
@@ -399,6 +419,13 @@ _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb
 
 
 _MALFORMED_JSON = re.compile(r'Malformed JSON in file "(?P<path>[^"]+)"')
+
+
+def _wrap_stored(exc: duckdb.Error) -> Exception:
+    """A stored row that breaks a constraint (a key stored twice) is a DataError."""
+    if isinstance(exc, duckdb.ConstraintException):
+        return DataError(str(exc).split("\n")[0].replace("Constraint Error: ", ""))
+    return _wrap(exc)
 
 
 def _wrap(exc: duckdb.Error) -> Exception:

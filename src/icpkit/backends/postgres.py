@@ -43,6 +43,7 @@ from ..io.sources import CsvDialect, existing_file, file_format, json_lines_erro
 from . import pg_arrow, pg_sql
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
                    unbound, whole_phase)
+from .rows import Rows
 
 #: At most this many tables are listed when a table is missing.
 _MAX_LISTED = 20
@@ -581,6 +582,23 @@ class PostgresBackend:
 
     def has_table(self, target: TableName) -> bool:
         return self._qualified(target)[3]
+
+    def rows(self) -> Rows:
+        """Keyed rows stored in this database (see :mod:`.rows`), for a long-running service."""
+
+        def execute(sql: str, params: Any) -> list[tuple[Any, ...]]:
+            cur = self._run(sql, params or None)
+            return cur.fetchall() if cur.description else []
+
+        def execute_many(sql: str, params: Any) -> None:
+            try:
+                with self.con.cursor() as cur:
+                    cur.executemany(sql, params)
+            except self._psycopg.Error as exc:
+                raise self._wrap(exc) from None
+
+        return Rows(execute, execute_many, "%s", lambda: self._run("BEGIN"), lambda: self._run("COMMIT"),
+                    lambda: self._run("ROLLBACK"))
 
 
 # ---------------------------------------------------------------------------- helpers

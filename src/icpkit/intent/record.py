@@ -179,6 +179,35 @@ class EventsIndex:
         _raise_bad(bad)
 
 
+def event_rows(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Events as they are stored: checked as :class:`EventsIndex` checks them (a bad one is a
+    DataError naming its row and column), then one dict each, in order, with ``event_id``
+    (given, or a hash of the event's content), ``domain`` (the account: the given domain, or
+    the e-mail's unless it is a free-mail one), ``email``, ``type``, ``occurred_at`` (UTC
+    microseconds) and ``properties`` (as given, or None). Copies of an id are kept: storing
+    decides which is first."""
+    import hashlib
+    import json
+
+    events = list(events)
+    EventsIndex(events, AFTER_US, None)  # raises on the first batch of bad events
+    out: list[dict[str, Any]] = []
+    for raw in events:
+        cols = _recognise(tuple(raw), EVENT_HEADERS)
+        given = _domain(raw[cols["domain"]]) if cols["domain"] else None
+        email = _lower_text(raw[cols["email"]]) if cols["email"] else None
+        typ = _lower_text(raw[cols["type"]])  # type: ignore[index]
+        at = rv.parse_timestamp(raw[cols["occurred_at"]])  # type: ignore[index]
+        event_id = _text(raw[cols["event_id"]]) if cols["event_id"] else None
+        if event_id is None:
+            content = json.dumps([given, email, typ, at], separators=(",", ":"))
+            event_id = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+        props = raw[cols["properties"]] if cols["properties"] else None
+        out.append({"event_id": event_id, "domain": _account(given, email), "email": email, "type": typ,
+                    "occurred_at": at, "properties": props})
+    return out
+
+
 def _check_columns(layouts: dict[tuple[Any, ...], dict[str, str | None]]) -> None:
     """The columns of the events (the keys of any of them): ``intent.events.event_columns``."""
     found = {name for cols in layouts.values() for name, header in cols.items() if header is not None}

@@ -1,0 +1,257 @@
+"""Stored rows: small keyed tables a long-running service keeps (the server's keys, profiles,
+accounts, events), on DuckDB or PostgreSQL, through one SQL dialect both speak.
+
+The caller describes its tables as data (:class:`Table`: columns of a few kinds, a primary
+key, indexes) and a list of migrations (each a list of tables to create or columns to
+add); :meth:`Rows.migrate` applies the ones a database has not seen yet, in one
+transaction, and records them in ``icp_migrations``. Reads and writes take table and column
+names that are checked against those descriptions and values that are always passed as
+parameters, so no text from a request ever becomes SQL. A backend knows no domain: the
+tables are the caller's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .base import check_name
+
+#: Column kinds and their SQL type on both engines.
+KINDS = {"text": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN", "time": "TIMESTAMP"}
+Kind = Literal["text", "int", "float", "bool", "time"]
+#: Comparisons a filter may use.
+OPERATORS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "IN", "null": "IS NULL"}
+
+Where = Sequence[tuple[str, str, Any]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A stored table: its columns (name -> kind), primary key and indexes."""
+
+    name: str
+    columns: Mapping[str, Kind]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    not_null: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        for col in self.columns:
+            check_name(col)
+        for col in (*self.key, *self.not_null, *(c for ix in self.indexes for c in ix)):
+            if col not in self.columns:
+                raise ValueError(f"{self.name}: no column {col!r}")
+
+    def column(self, name: str) -> str:
+        if name not in self.columns:
+            raise ValueError(f"{self.name} has no column {name!r}")
+        return _q(name)
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A migration step adding a column (nullable) to an existing table."""
+
+    table: str
+    column: str
+    kind: Kind
+
+
+Migration = Sequence[Table | AddColumn]
+
+
+def _q(name: str) -> str:
+    return '"' + check_name(name) + '"'
+
+
+class Rows:
+    """Keyed rows on one connection. ``execute(sql, params)`` runs one statement (its
+    parameters written as ``placeholder``) and returns its rows; ``begin``/``commit``/
+    ``rollback`` bracket a transaction. One thread at a time uses the connection (a lock),
+    and a transaction holds it until it ends."""
+
+    def __init__(self, execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
+                 execute_many: Callable[[str, Sequence[Sequence[Any]]], None], placeholder: str,
+                 begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None]) -> None:
+        self._execute, self._execute_many = execute, execute_many
+        self._ph = placeholder
+        self._begin, self._commit, self._rollback = begin, commit, rollback
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.tables: dict[str, Table] = {}
+
+    # -- transactions and schema --------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Rows]:
+        """Everything inside is stored together or not at all; nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self._begin()
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
+            self._depth = 0
+            self._commit()
+
+    def migrate(self, migrations: Sequence[Migration]) -> int:
+        """Apply the migrations this database has not had yet (numbered from 1 in list
+        order), each in its own transaction; the number of migrations applied. The tables
+        they describe are then known to :meth:`insert`, :meth:`select` and the others."""
+        applied = 0
+        with self.transaction():
+            self._execute('CREATE TABLE IF NOT EXISTS "icp_migrations" (version BIGINT PRIMARY KEY, '
+                          'applied_at TIMESTAMP)', ())
+            done = {int(r[0]) for r in self._execute('SELECT version FROM "icp_migrations"', ())}
+        for number, steps in enumerate(migrations, 1):
+            for step in steps:
+                self._learn(step)
+            if number in done:
+                continue
+            with self.transaction():
+                for step in steps:
+                    for sql in self._ddl(step):
+                        self._execute(sql, ())
+                self._execute(f'INSERT INTO "icp_migrations" VALUES ({self._ph}, CURRENT_TIMESTAMP)', (number,))
+            applied += 1
+        return applied
+
+    def _learn(self, step: Table | AddColumn) -> None:
+        if isinstance(step, Table):
+            self.tables[step.name] = step
+        else:
+            old = self.tables[step.table]
+            self.tables[step.table] = Table(old.name, {**old.columns, step.column: step.kind}, old.key, old.indexes,
+                                            old.not_null)
+
+    def _ddl(self, step: Table | AddColumn) -> list[str]:
+        if isinstance(step, AddColumn):
+            return [f"ALTER TABLE {_q(step.table)} ADD COLUMN {_q(step.column)} {KINDS[step.kind]}"]
+        cols = [f"{_q(c)} {KINDS[k]}{' NOT NULL' if c in step.not_null or c in step.key else ''}"
+                for c, k in step.columns.items()]
+        cols.append(f"PRIMARY KEY ({', '.join(_q(c) for c in step.key)})")
+        out = [f"CREATE TABLE {_q(step.name)} ({', '.join(cols)})"]
+        for ix in step.indexes:
+            name = check_name(f"{step.name}_{'_'.join(ix)}_ix"[:63])
+            out.append(f"CREATE INDEX {_q(name)} ON {_q(step.name)} ({', '.join(_q(c) for c in ix)})")
+        return out
+
+    def _table(self, name: str) -> Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise ValueError(f"unknown stored table {name!r}") from None
+
+    # -- writing --------------------------------------------------------------------------
+
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]], *,
+               on_conflict: Literal["error", "ignore", "replace"] = "error") -> None:
+        """Insert ``rows`` (dicts of column -> value; missing columns are NULL). On a key
+        that exists: an error, nothing (``ignore``), or its other columns replaced."""
+        if not rows:
+            return
+        t = self._table(table)
+        cols = list(t.columns)
+        names = ", ".join(_q(c) for c in cols)
+        values = ", ".join([self._ph] * len(cols))
+        sql = f"INSERT INTO {_q(t.name)} ({names}) VALUES ({values})"
+        if on_conflict != "error":
+            keys = ", ".join(_q(c) for c in t.key)
+            rest = [c for c in cols if c not in t.key]
+            if on_conflict == "ignore" or not rest:
+                sql += f" ON CONFLICT ({keys}) DO NOTHING"
+            else:
+                sets = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in rest)
+                sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        for row in rows:
+            unknown = set(row) - set(cols)
+            if unknown:
+                raise ValueError(f"{table} has no column {sorted(unknown)[0]!r}")
+        params = [[row.get(c) for c in cols] for row in rows]
+        with self._lock:
+            if len(params) == 1:
+                self._execute(sql, params[0])
+            else:
+                self._execute_many(sql, params)
+
+    def update(self, table: str, where: Where, values: Mapping[str, Any]) -> int:
+        """Set ``values`` on the rows matching ``where``; the number of rows changed."""
+        t = self._table(table)
+        sets = ", ".join(f"{t.column(c)} = {self._ph}" for c in values)
+        cond, params = self._where(t, where)
+        with self._lock:
+            found = self._execute(f"UPDATE {_q(t.name)} SET {sets}{cond} RETURNING 1", [*values.values(), *params])
+        return len(found)
+
+    def delete(self, table: str, where: Where) -> int:
+        t = self._table(table)
+        cond, params = self._where(t, where)
+        with self._lock:
+            return len(self._execute(f"DELETE FROM {_q(t.name)}{cond} RETURNING 1", params))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def select(self, table: str, where: Where = (), *, columns: Sequence[str] | None = None,
+               order: Sequence[tuple[str, bool]] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows of ``table`` matching every ``(column, operator, value)`` of ``where``
+        (operators: ``= != < <= > >= in null``), ordered by ``(column, descending)`` pairs."""
+        t = self._table(table)
+        cols = list(columns or t.columns)
+        names = ", ".join(t.column(c) for c in cols)
+        cond, params = self._where(t, where)
+        sql = f"SELECT {names} FROM {_q(t.name)}{cond}"
+        if order:
+            sql += " ORDER BY " + ", ".join(f"{t.column(c)}{' DESC' if desc else ''}" for c, desc in order)
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            found = self._execute(sql, params)
+        return [dict(zip(cols, r)) for r in found]
+
+    def count(self, table: str, where: Where = (), *, by: str | None = None) -> dict[Any, int]:
+        """Rows matching ``where``, counted per value of ``by`` (or all under the key None)."""
+        t = self._table(table)
+        cond, params = self._where(t, where)
+        if by is None:
+            with self._lock:
+                return {None: int(self._execute(f"SELECT count(*) FROM {_q(t.name)}{cond}", params)[0][0])}
+        col = t.column(by)
+        with self._lock:
+            found = self._execute(f"SELECT {col}, count(*) FROM {_q(t.name)}{cond} GROUP BY {col}", params)
+        return {r[0]: int(r[1]) for r in found}
+
+    def _where(self, t: Table, where: Where) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        for col, op, value in where:
+            name = t.column(col)
+            if op not in OPERATORS:
+                raise ValueError(f"unknown operator {op!r}")
+            if op == "null":
+                parts.append(f"{name} IS {'' if value else 'NOT '}NULL")
+            elif op == "in":
+                items = list(value)
+                if not items:
+                    parts.append("FALSE")
+                    continue
+                parts.append(f"{name} IN ({', '.join([self._ph] * len(items))})")
+                params.extend(items)
+            else:
+                parts.append(f"{name} {OPERATORS[op]} {self._ph}")
+                params.append(value)
+        return (" WHERE " + " AND ".join(parts) if parts else ""), params

@@ -1,0 +1,265 @@
+"""The HTTP API (FastAPI): parses requests, checks keys and limits, calls :mod:`.service`,
+renders JSON. Every error has one shape: ``{"ok": false, "error", "errors", "status"}``.
+
+Routes are versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``.
+"""
+
+
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..errors import DataError, IcpError, Problem, RateLimitError, RequestError
+from .keys import Principal
+from .service import Service
+
+_STATUS = {"ProfileError": 422, "DataError": 422, "MissingColumnError": 422, "DuplicateKeyError": 422,
+           "WorkspaceError": 503, "DependencyError": 500}
+
+
+def error_body(status: int, message: str, problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": message, "errors": problems or [{"where": "", "message": message, "hint": ""}],
+            "status": status}
+
+
+def _icp_status(exc: IcpError) -> int:
+    if isinstance(exc, RequestError):
+        return exc.status
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _STATUS:
+            return _STATUS[cls.__name__]
+    return 400
+
+
+class _BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes (413), by its Content-Length or
+    while it streams in."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+        refused = False
+
+        async def limited() -> dict[str, Any]:
+            nonlocal seen, refused
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit and not refused:
+                refused = True
+                await self._refuse(send)
+            return {"type": "http.disconnect"} if refused else message
+
+        async def unless_refused(message: dict[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, limited, unless_refused)
+
+    async def _refuse(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        body = json.dumps(error_body(413, f"the request body is larger than {self.limit} bytes")).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _Buckets:
+    """A token bucket per key: ``rate`` requests a second, bursts of two seconds' worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.capacity = rate, max(1.0, 2 * rate)
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> None:
+        with self._lock:
+            t = time.monotonic()
+            tokens, last = self._state.get(key, (self.capacity, t))
+            tokens = min(self.capacity, tokens + (t - last) * self.rate)
+            if tokens < 1:
+                self._state[key] = (tokens, t)
+                wait = (1 - tokens) / self.rate
+                raise RateLimitError(f"too many requests: at most {self.rate:g} a second for a key",
+                                     hint="wait and retry (see Retry-After)", retry_after_s=wait)
+            self._state[key] = (tokens - 1, t)
+
+
+# ------------------------------------------------------------------------------ bodies
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoreBody(_Body):
+    accounts: list[dict[str, Any]] = Field(description="Accounts: canonical or export field names, JSON values.")
+
+
+class EventsBody(_Body):
+    events: list[dict[str, Any]] = Field(description="Events: event_id, type, occurred_at, domain and/or email.")
+
+
+class ProfileBody(_Body):
+    yaml: str | None = Field(None, description="The profile as YAML text.")
+    profile: dict[str, Any] | None = Field(None, description="The profile as a JSON object.")
+
+    def text(self) -> str:
+        if (self.yaml is None) == (self.profile is None):
+            raise DataError("send the profile as 'yaml' (text) or as 'profile' (an object), one of them",
+                            where="body")
+        return self.yaml if self.yaml is not None else json.dumps(self.profile)
+
+
+def create_app(service: Service) -> FastAPI:
+    """The API over ``service`` (see the module docstring)."""
+    settings = service.settings
+    app = FastAPI(title="icpkit", version=__version__,
+                  description="Score accounts and leads against your Ideal Customer Profile.")
+    buckets = _Buckets(settings.rate_limit_per_s)
+
+    @app.exception_handler(IcpError)
+    async def _icp_error(request: Request, exc: IcpError) -> JSONResponse:
+        status = _icp_status(exc)
+        body = exc.as_dict() | {"status": status}
+        if exc.hint and not any(p["hint"] for p in body["errors"]):
+            body["errors"][0]["hint"] = exc.hint
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))} if isinstance(exc, RateLimitError) else None
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [Problem(str(e.get("msg", "invalid")), ".".join(str(p) for p in e.get("loc", ()))).as_dict()
+                    for e in exc.errors()]
+        return JSONResponse(error_body(422, "the request is not valid", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body(500, "internal error"), status_code=500)
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        who = service.authenticate(authorization)
+        buckets.take(who.key_id)
+        return who
+
+    def needs(scope: str) -> Callable[..., Principal]:
+        def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+            who.require(scope)
+            return who
+        return check
+
+    Reader = Annotated[Principal, Depends(needs("read"))]
+    Writer = Annotated[Principal, Depends(needs("write"))]
+    Admin = Annotated[Principal, Depends(needs("admin"))]
+    IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+    def once(who: Principal, idem: str | None, request: Request, run: Callable[[], Any], status: int = 200) -> Response:
+        """Run a POST once per Idempotency-Key: a repeat gets the first response again."""
+        what = f"{request.method} {request.url.path}?{request.url.query}"
+        if idem:
+            seen = service.store.replay(who.key_id, idem)
+            if seen is not None:
+                if seen["request"] != what:
+                    raise RequestError("this Idempotency-Key was used for another request", where="Idempotency-Key")
+                return Response(seen["body"], status_code=seen["status"], media_type="application/json",
+                                headers={"Idempotent-Replayed": "true"})
+        body = json.dumps(run(), default=str)
+        if idem:
+            service.store.remember(who.key_id, idem, what, status, body)
+        return Response(body, status_code=status, media_type="application/json")
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "version": __version__, "active_profile": service.store.active_version()}
+
+    @app.post("/v1/score")
+    async def score(body: ScoreBody, request: Request, who: Reader, idem: IdemKey = None,
+                    store: Annotated[bool, Query(description="keep the scores (needs the write scope)")] = True
+                    ) -> Response:
+        if store:
+            who.require("write")
+        return once(who, idem, request, lambda: {"results": service.score(body.accounts, store=store)})
+
+    @app.post("/v1/events")
+    async def events(body: EventsBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
+        return once(who, idem, request, lambda: service.add_events(body.events))
+
+    @app.get("/v1/accounts")
+    async def accounts(who: Reader, tier: str | None = None, route: str | None = None,
+                       min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+                       max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+                       changed_since: datetime | None = None, cursor: Annotated[str | None, Query(max_length=300)] = None,
+                       limit: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 100) -> dict[str, Any]:
+        since = changed_since.replace(tzinfo=None) - (changed_since.utcoffset() or _ZERO) if changed_since else None
+        return service.accounts(tier=tier, route=route, min_score=min_score, max_score=max_score,
+                                changed_since=since, cursor=cursor, limit=limit).to_dict()
+
+    @app.get("/v1/accounts/{domain}")
+    async def account(domain: Annotated[str, Field(max_length=300)], who: Reader) -> dict[str, Any]:
+        return service.account(domain)
+
+    @app.get("/v1/profiles")
+    async def profiles(who: Reader) -> dict[str, Any]:
+        return service.profiles()
+
+    @app.post("/v1/profiles", status_code=201)
+    async def create_profile(body: ProfileBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
+        return once(who, idem, request, lambda: service.create_profile(body.text(), who.key_id), status=201)
+
+    @app.post("/v1/profiles/validate")
+    async def validate_profile(body: ProfileBody, who: Reader) -> dict[str, Any]:
+        profile = service.parse(body.text())
+        return {"ok": True, "name": profile.name, "hash": profile.version_hash}
+
+    @app.get("/v1/profiles/diff")
+    async def diff(who: Reader, a: Annotated[int, Query(alias="from", ge=1)],
+                   b: Annotated[int, Query(alias="to", ge=1)]) -> dict[str, Any]:
+        return service.diff(a, b)
+
+    @app.get("/v1/profiles/{version}")
+    async def profile(version: Annotated[int, Field(ge=1)], who: Reader) -> dict[str, Any]:
+        return service.profile_info(version) | {"yaml": service.profile_source(version)}
+
+    @app.get("/v1/profiles/{version}/preview")
+    async def preview(version: Annotated[int, Field(ge=1)], who: Writer) -> dict[str, Any]:
+        return service.preview(version).to_dict()
+
+    @app.post("/v1/profiles/{version}/publish")
+    async def publish(version: Annotated[int, Field(ge=1)], request: Request, who: Admin,
+                      idem: IdemKey = None) -> Response:
+        return once(who, idem, request, lambda: service.publish(version, who.key_id))
+
+    @app.post("/v1/profiles/{version}/rollback")
+    async def rollback(version: Annotated[int, Field(ge=1)], request: Request, who: Admin,
+                       idem: IdemKey = None) -> Response:
+        return once(who, idem, request, lambda: service.rollback(version, who.key_id))
+
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+_ZERO = datetime(2000, 1, 1) - datetime(2000, 1, 1)

@@ -1,0 +1,353 @@
+"""The server's work as library calls that return data: scoring and storing accounts,
+taking events, listing accounts, and the life of a profile (draft, validate, preview,
+publish, roll back, diff). The HTTP layer (:mod:`.app`) only parses and renders; web
+pages can call the same functions.
+
+Scoring goes through the one-record :class:`~icpkit.scoring.record.Scorer`, so a stored
+score is exactly what ``icp score`` gives for that record (ABM tiers, which rank a whole
+population, are left to bulk runs: ``abm_tier`` is None here).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..errors import AuthError, ConflictError, DataError, NotFoundError, ProfileError, RequestError
+from ..intent.record import event_rows
+from ..io import record as rv
+from ..profile.diff import profile_diff
+from ..profile.load import parse_profile
+from ..profile.model import Profile
+from ..scoring.record import Scorer
+from . import keys
+from .settings import Settings
+from .store import Store, dumps, now
+
+#: Bins of the score histogram in a preview: [0, 10), [10, 20) ... [90, 100].
+HISTOGRAM_BINS = 10
+#: Accounts listed by name in a preview's tier changes.
+PREVIEW_LISTED = 100
+#: How often the keys are read again from the store (a key revoked elsewhere stops working).
+KEYS_TTL_S = 5.0
+#: Accounts scored per batch when a publication rescores every account.
+RESCORE_BATCH = 2000
+
+
+def jsonable(value: Any) -> Any:
+    """A scoring result's value as JSON: times in ISO 8601, NaN as null."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class Page:
+    """One page of accounts and the cursor of the next (None on the last page)."""
+
+    accounts: list[dict[str, Any]]
+    next_cursor: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accounts": self.accounts, "next_cursor": self.next_cursor}
+
+
+@dataclass
+class Preview:
+    """What publishing a version would do to the stored accounts."""
+
+    version: int
+    accounts: int
+    tiers: dict[str, int]
+    histogram: list[int]
+    changed: int
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "accounts": self.accounts, "tiers": self.tiers,
+                "histogram": {"bins": [f"{i * 10}-{i * 10 + 10}" for i in range(HISTOGRAM_BINS)],
+                              "counts": self.histogram},
+                "tier_changes": self.changed, "changes": self.changes}
+
+
+class Service:
+    """The server's state: its store, settings and the active profile's scorer."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self._lock = threading.RLock()
+        self._scorer: Scorer | None = None
+        self._scorer_version: int | None = None
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._keys_read = 0.0
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def create_key(self, scope: str, name: str = "") -> tuple[str, str]:
+        """A new key of ``scope``: (the key, shown once; its id)."""
+        key, key_id, digest = keys.new_key()
+        self.store.add_key(key_id, digest, keys.check_scope(scope), name)
+        self._keys_read = 0.0
+        return key, key_id
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        return [{k: jsonable(v) for k, v in row.items() if k != "key_hash"} for row in self.store.keys()]
+
+    def revoke_key(self, key_id: str) -> None:
+        if not self.store.revoke_key(key_id):
+            raise NotFoundError(f"no active key '{key_id}'", hint="`icp keys list` shows the keys")
+        self._keys_read = 0.0
+
+    def authenticate(self, authorization: str | None) -> keys.Principal:
+        key, key_id = keys.key_id_of(authorization)
+        found = self._key(key_id)
+        if found is None or found["revoked_at"] is not None or not keys.matches(key, found["key_hash"]):
+            raise AuthError("not a valid API key", hint="check the key, or make one with `icp keys create`")
+        return keys.Principal(key_id, found["scope"])
+
+    def _key(self, key_id: str) -> dict[str, Any] | None:
+        fresh = time.monotonic() - self._keys_read < KEYS_TTL_S
+        if not fresh or key_id not in self._keys:
+            if fresh and time.monotonic() - self._keys_read < 0.5:  # an unknown id: read again at most twice a second
+                return self._keys.get(key_id)
+            self._keys = {row["key_id"]: row for row in self.store.keys()}
+            self._keys_read = time.monotonic()
+        return self._keys.get(key_id)
+
+    # -- profiles -------------------------------------------------------------------------
+
+    def parse(self, text: str, source: str = "profile") -> Profile:
+        if len(text.encode()) > self.settings.max_profile_bytes:
+            raise ProfileError(f"the profile is larger than {self.settings.max_profile_bytes} bytes", where=source,
+                               hint="ICP_MAX_PROFILE_BYTES sets the limit")
+        return parse_profile(text, source=source)
+
+    def create_profile(self, text: str, by: str) -> dict[str, Any]:
+        """Store a draft version (checked first: an invalid profile is not stored)."""
+        profile = self.parse(text)
+        version = self.store.add_profile(profile.name, profile.version_hash, text, by)
+        return self.profile_info(version)
+
+    def profile_info(self, version: int) -> dict[str, Any]:
+        row = self._profile_row(version)
+        active = self.store.active_version()
+        published = [p for p in self.store.publications() if p["version"] == version]
+        return {"version": version, "name": row["name"], "hash": row["hash"], "created_at": jsonable(row["created_at"]),
+                "created_by": row["created_by"], "active": version == active,
+                "status": "active" if version == active else "published" if published else "draft",
+                "publications": [jsonable({k: p[k] for k in ("seq", "action", "at", "by_key")}) for p in published]}
+
+    def profiles(self) -> dict[str, Any]:
+        active = self.store.active_version()
+        return {"active": active, "profiles": [self.profile_info(p["version"]) for p in self.store.profiles()],
+                "publications": [jsonable(p) for p in self.store.publications()]}
+
+    def profile_source(self, version: int) -> str:
+        return str(self._profile_row(version)["source"])
+
+    def _profile_row(self, version: int) -> dict[str, Any]:
+        row = self.store.profile(version)
+        if row is None:
+            raise NotFoundError(f"no profile version {version}", hint="GET /v1/profiles lists them")
+        return row
+
+    def load_version(self, version: int) -> Profile:
+        return parse_profile(self.profile_source(version), source=f"profile version {version}")
+
+    def diff(self, a: int, b: int) -> dict[str, Any]:
+        changes = profile_diff(self.load_version(a), self.load_version(b))
+        return {"from": a, "to": b, "changes": [c.to_dict() for c in changes]}
+
+    def preview(self, version: int) -> Preview:
+        """Score every stored account with ``version``, storing nothing."""
+        scorer = Scorer(self.load_version(version))
+        tiers: dict[str, int] = {t.name: 0 for t in scorer.profile.tiers}
+        histogram = [0] * HISTOGRAM_BINS
+        changes: list[dict[str, Any]] = []
+        changed = total = 0
+        current = {a["domain"]: a for a in self.store.accounts([], after=None, limit=10**9)}
+        for batch in self._batches():
+            for record, result in zip(batch, self._score_with(scorer, batch)):
+                total += 1
+                tier = result.get("tier")
+                tiers[tier] = tiers.get(tier, 0) + 1
+                score = result.get("fit_score")
+                if score is not None and not math.isnan(score):
+                    histogram[min(HISTOGRAM_BINS - 1, max(0, int(score // 10)))] += 1
+                old = current.get(result["domain"])
+                if old is not None and old["tier"] != tier:
+                    changed += 1
+                    if len(changes) < PREVIEW_LISTED:
+                        changes.append({"domain": result["domain"], "from_tier": old["tier"], "to_tier": tier,
+                                        "from_score": old["fit_score"], "to_score": score})
+        return Preview(version, total, tiers, histogram, changed, changes)
+
+    def publish(self, version: int, by: str, *, action: str = "publish") -> dict[str, Any]:
+        """Make ``version`` the active profile and rescore every stored account with it,
+        all in one transaction (a failure leaves the previous version and scores)."""
+        profile = self.load_version(version)
+        scorer = Scorer(profile)
+        with self._lock, self.store.transaction():
+            if self.store.active_version() == version:
+                raise ConflictError(f"profile version {version} is already the active one")
+            self.store.publish(version, action, by)
+            changed = self._rescore(scorer, version)
+            self._scorer, self._scorer_version = scorer, version
+        return {"version": version, "action": action, "rescored": changed[0], "tier_changes": changed[1]}
+
+    def rollback(self, version: int, by: str) -> dict[str, Any]:
+        if not any(p["version"] == version for p in self.store.publications()):
+            raise ConflictError(f"profile version {version} was never published: publish it instead",
+                                hint="POST /v1/profiles/{version}/publish")
+        return self.publish(version, by, action="rollback")
+
+    def active(self) -> Scorer:
+        version = self.store.active_version()
+        if version is None:
+            raise ConflictError("no profile is published yet",
+                                hint="POST /v1/profiles with a profile, then publish it (or `icp serve --profile`)")
+        with self._lock:
+            if self._scorer is None or self._scorer_version != version:
+                self._scorer, self._scorer_version = Scorer(self.load_version(version)), version
+            return self._scorer
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def score(self, records: Sequence[Mapping[str, Any]], *, store: bool = True) -> list[dict[str, Any]]:
+        """Score ``records`` with the active profile; with ``store``, keep each as its
+        account's latest score (accounts are keyed by domain)."""
+        self._check_count(records, "accounts")
+        for i, record in enumerate(records, 1):
+            if not isinstance(record, Mapping):
+                raise DataError(f"an account is a JSON object, not {type(record).__name__}", where=f"accounts[{i}]")
+        scorer = self.active()
+        with self._lock:
+            version = self._scorer_version
+            results = [jsonable(r) for r in self._score_with(scorer, records)]
+            if store:
+                for i, result in enumerate(results, 1):
+                    if result.get("domain") is None:
+                        raise DataError("an account to store needs a domain", where=f"accounts[{i}]",
+                                        hint="send the account's domain (or ?store=false to score only)")
+                when = now()
+                self.store.save_scores(list(zip(records, results)), version or 0, when)
+        return results
+
+    def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        events = None
+        if scorer.profile.intent is not None or scorer.profile.triggers:
+            domains = [d for d in (_domain_of(scorer, r) for r in records) if d]
+            events = [_as_event(e) for e in self.store.events(domains)] if domains else []
+        results = scorer.score_many(records, events=events)
+        for r in results:
+            r.pop("abm_tier", None)
+        return results
+
+    def _batches(self) -> Any:
+        after: str | None = None
+        while True:
+            page = self.store.accounts([], after=after, limit=RESCORE_BATCH)
+            if not page:
+                return
+            yield [json.loads(a["record"]) for a in page]
+            after = page[-1]["domain"]
+
+    def _rescore(self, scorer: Scorer, version: int, domains: Sequence[str] | None = None) -> tuple[int, int]:
+        when = now()
+        done = moved = 0
+        batches = self._batches() if domains is None else [
+            [json.loads(a["record"]) for a in self.store.account_records(domains)]]
+        for batch in batches:
+            if not batch:
+                continue
+            results = [jsonable(r) for r in self._score_with(scorer, batch)]
+            moved += len(self.store.save_scores(list(zip(batch, results)), version, when))
+            done += len(batch)
+        return done, moved
+
+    # -- events ---------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Store new events (idempotent by ``event_id``) and rescore the known accounts they
+        touch, in one transaction."""
+        self._check_count(events, "events")
+        rows = event_rows(events)
+        received = now()
+        stored = [{**r, "occurred_at": rv.from_micros(r["occurred_at"]),
+                   "properties": None if r["properties"] is None else dumps(r["properties"]),
+                   "received_at": received} for r in rows]
+        with self._lock, self.store.transaction():
+            added = self.store.add_events(stored)
+            rescored = 0
+            version = self.store.active_version()
+            touched = sorted({r["domain"] for r in stored if r["domain"]})
+            if added and version is not None and touched:
+                scorer = self.active()
+                if scorer.profile.intent is not None or scorer.profile.triggers:
+                    rescored = self._rescore(scorer, version, touched)[0]
+        return {"received": len(rows), "added": added, "duplicates": len(rows) - added, "rescored": rescored}
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def accounts(self, *, tier: str | None = None, route: str | None = None, min_score: float | None = None,
+                 max_score: float | None = None, changed_since: datetime | None = None, cursor: str | None = None,
+                 limit: int = 100) -> Page:
+        if not 1 <= limit <= self.settings.page_size_max:
+            raise RequestError(f"limit must be between 1 and {self.settings.page_size_max}", where="limit")
+        where: list[tuple[str, str, Any]] = []
+        for col, op, value in (("tier", "=", tier), ("route", "=", route), ("fit_score", ">=", min_score),
+                               ("fit_score", "<=", max_score), ("changed_at", ">=", changed_since)):
+            if value is not None:
+                where.append((col, op, value))
+        rows = self.store.accounts(where, after=cursor, limit=limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([_account_summary(r) for r in rows], rows[-1]["domain"] if more else None)
+
+    def account(self, domain: str) -> dict[str, Any]:
+        key = rv.account_domain(domain) or domain
+        row = self.store.account(key)
+        if row is None:
+            raise NotFoundError(f"no account '{key}'", where="domain")
+        events = self.store.events([key], limit=self.settings.account_events_max)
+        return {**_account_summary(row), "record": json.loads(row["record"]),
+                "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
+                                  for e in events],
+                "tier_history": [jsonable({k: c[k] for k in ("from_tier", "to_tier", "fit_score", "profile_version",
+                                                              "at")}) for c in self.store.tier_changes(key)]}
+
+    def _check_count(self, items: Sequence[Any], what: str) -> None:
+        if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+            raise DataError(f"'{what}' must be a list", where=what)
+        if len(items) > self.settings.max_records:
+            raise DataError(f"{len(items)} {what} in one request; at most {self.settings.max_records}", where=what,
+                            hint="send smaller batches (ICP_MAX_RECORDS sets the limit)")
+
+
+def _account_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"domain": row["domain"], "fit_score": row["fit_score"], "tier": row["tier"], "route": row["route"],
+            "profile_version": row["profile_version"], "scored_at": jsonable(row["scored_at"]),
+            "changed_at": jsonable(row["changed_at"]), "result": json.loads(row["result"])}
+
+
+def _domain_of(scorer: Scorer, record: Mapping[str, Any]) -> str | None:
+    header = scorer.columns(record.keys()).get("domain")
+    return rv.account_domain(rv.as_text(record[header])) if header and record.get(header) is not None else None
+
+
+def _as_event(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"event_id": row["event_id"], "domain": row["domain"], "email": row["email"], "type": row["type"],
+            "occurred_at": row["occurred_at"]}
