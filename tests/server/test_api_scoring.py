@@ -56,7 +56,7 @@ def test_one_record_scored_stored_and_listed(api: Live) -> None:
         (result,) = r.json()["results"]
         assert result["domain"] == "acme.com" and result["fit_score"] == 80.0 and result["tier"] == "high"
         assert result["route"] == "ae_queue" and "industry" in result["reasons"]
-        assert "abm_tier" not in result
+        assert result["abm_tier"] == "A"  # the best of the stored high-tier accounts
         detail = c.get("/v1/accounts/ACME.com").json()
         assert detail["fit_score"] == 80.0 and detail["record"] == ACME
         assert [(h["from_tier"], h["to_tier"]) for h in detail["tier_history"]] == [(None, "high")]

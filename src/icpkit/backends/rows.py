@@ -24,7 +24,8 @@ from .base import check_name
 KINDS = {"text": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN", "time": "TIMESTAMP"}
 Kind = Literal["text", "int", "float", "bool", "time"]
 #: Comparisons a filter may use.
-OPERATORS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "IN", "null": "IS NULL"}
+OPERATORS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "IN", "not in": "NOT IN",
+             "null": "IS NULL"}
 
 Where = Sequence[tuple[str, str, Any]]
 
@@ -62,7 +63,15 @@ class AddColumn:
     kind: Kind
 
 
-Migration = Sequence[Table | AddColumn]
+@dataclass(frozen=True)
+class AddIndex:
+    """A migration step adding an index to an existing table."""
+
+    table: str
+    columns: tuple[str, ...]
+
+
+Migration = Sequence[Table | AddColumn | AddIndex]
 
 
 def _q(name: str) -> str:
@@ -131,25 +140,29 @@ class Rows:
             applied += 1
         return applied
 
-    def _learn(self, step: Table | AddColumn) -> None:
+    def _learn(self, step: Table | AddColumn | AddIndex) -> None:
         if isinstance(step, Table):
             self.tables[step.name] = step
+        elif isinstance(step, AddIndex):
+            self._table(step.table).column(step.columns[0])
         else:
             old = self.tables[step.table]
             self.tables[step.table] = Table(old.name, {**old.columns, step.column: step.kind}, old.key, old.indexes,
                                             old.not_null)
 
-    def _ddl(self, step: Table | AddColumn) -> list[str]:
+    def _ddl(self, step: Table | AddColumn | AddIndex) -> list[str]:
         if isinstance(step, AddColumn):
             return [f"ALTER TABLE {_q(step.table)} ADD COLUMN {_q(step.column)} {KINDS[step.kind]}"]
+        if isinstance(step, AddIndex):
+            return [self._index(step.table, step.columns)]
         cols = [f"{_q(c)} {KINDS[k]}{' NOT NULL' if c in step.not_null or c in step.key else ''}"
                 for c, k in step.columns.items()]
         cols.append(f"PRIMARY KEY ({', '.join(_q(c) for c in step.key)})")
-        out = [f"CREATE TABLE {_q(step.name)} ({', '.join(cols)})"]
-        for ix in step.indexes:
-            name = check_name(f"{step.name}_{'_'.join(ix)}_ix"[:63])
-            out.append(f"CREATE INDEX {_q(name)} ON {_q(step.name)} ({', '.join(_q(c) for c in ix)})")
-        return out
+        return [f"CREATE TABLE {_q(step.name)} ({', '.join(cols)})", *(self._index(step.name, ix) for ix in step.indexes)]
+
+    def _index(self, table: str, columns: tuple[str, ...]) -> str:
+        name = check_name(f"{table}_{'_'.join(columns)}_ix"[:63])
+        return f"CREATE INDEX {_q(name)} ON {_q(table)} ({', '.join(_q(c) for c in columns)})"
 
     def _table(self, name: str) -> Table:
         try:
@@ -209,7 +222,7 @@ class Rows:
     def select(self, table: str, where: Where = (), *, columns: Sequence[str] | None = None,
                order: Sequence[tuple[str, bool]] = (), limit: int | None = None) -> list[dict[str, Any]]:
         """Rows of ``table`` matching every ``(column, operator, value)`` of ``where``
-        (operators: ``= != < <= > >= in null``), ordered by ``(column, descending)`` pairs."""
+        (operators: ``= != < <= > >= in``, ``not in``, ``null``: True for IS NULL), ordered by ``(column, descending)`` pairs."""
         t = self._table(table)
         cols = list(columns or t.columns)
         names = ", ".join(t.column(c) for c in cols)
@@ -244,12 +257,12 @@ class Rows:
                 raise ValueError(f"unknown operator {op!r}")
             if op == "null":
                 parts.append(f"{name} IS {'' if value else 'NOT '}NULL")
-            elif op == "in":
+            elif op in ("in", "not in"):
                 items = list(value)
                 if not items:
-                    parts.append("FALSE")
+                    parts.append("FALSE" if op == "in" else "TRUE")
                     continue
-                parts.append(f"{name} IN ({', '.join([self._ph] * len(items))})")
+                parts.append(f"{name} {OPERATORS[op]} ({', '.join([self._ph] * len(items))})")
                 params.extend(items)
             else:
                 parts.append(f"{name} {OPERATORS[op]} {self._ph}")

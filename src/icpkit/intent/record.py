@@ -233,6 +233,22 @@ def _raise_bad(bad: dict[str, list[tuple[int, str, Any]]]) -> None:
             raise DataError(text + more, where=located(_LABEL, row, header), hint="fix the events")
 
 
+def read_person(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One person (a contact, an inbound lead) as :func:`read_contacts` reads each: every
+    key as trimmed text under its canonical name, ``email`` lower case, ``domain`` the
+    account's (the given one, else the e-mail's unless it is a free-mail one, else None)."""
+    found = _recognise(tuple(raw), CONTACT_HEADERS)
+    return _person(raw, found, {v: k for k, v in found.items() if v is not None})
+
+
+def _person(raw: Mapping[str, Any], found: dict[str, str | None], named: dict[str, str]) -> dict[str, Any]:
+    email = _lower_text(raw[found["email"]]) if found["email"] else None
+    given = _domain(_text(raw[found["domain"]])) if found["domain"] else None
+    person = {named.get(h, h): _text(v) for h, v in raw.items() if named.get(h) not in ("email", "domain")}
+    person["email"], person["domain"] = email, _account(given, email)
+    return person
+
+
 def read_contacts(contacts: Iterable[Mapping[str, Any]] | None, fields: Iterable[str] = ()
                   ) -> dict[str, list[dict[str, Any]]]:
     """Contacts by account (``intent.events.canonical_contacts``): ``email`` lower case,
@@ -253,14 +269,9 @@ def read_contacts(contacts: Iterable[Mapping[str, Any]] | None, fields: Iterable
             found = layouts[shape] = _recognise(shape, CONTACT_HEADERS)
         named = {v: k for k, v in found.items() if v is not None}
         columns.update(named.get(h, h) for h in shape)
-        email = _lower_text(raw[found["email"]]) if found["email"] else None
-        given = _domain(_text(raw[found["domain"]])) if found["domain"] else None
-        domain = _account(given, email)
-        if domain is None:
-            continue
-        contact = {named.get(h, h): _text(v) for h, v in raw.items() if named.get(h) not in ("email", "domain")}
-        contact["email"], contact["domain"] = email, domain
-        out[domain].append(contact)
+        contact = _person(raw, found, named)
+        if contact["domain"] is not None:
+            out[contact["domain"]].append(contact)
     if layouts and not any(found["email"] for found in layouts.values()):
         headers = list(dict.fromkeys(str(h) for shape in layouts for h in shape))
         raise MissingColumnError("the contacts have no 'email' column", where="contacts",

@@ -1,6 +1,7 @@
 """What changed between two versions of a profile, in words.
 
-Both profiles are compared as the YAML would write them (defaults left out); lists of
+Both profiles are compared with every setting spelt out (a default written or not is the
+same profile), without the learned population; lists of
 named items (criteria, tiers, signals...) are matched by name, other lists by position.
 """
 
@@ -35,6 +36,8 @@ class Change:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = repr(value) if not isinstance(value, dict | list) else str(value)
     return text if len(text) <= 80 else text[:79] + "\u2026"
 
@@ -47,7 +50,7 @@ def profile_diff(a: Profile, b: Profile) -> list[Change]:
 
 
 def _plain(p: Profile) -> dict[str, Any]:
-    return p.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"population"})
+    return p.model_dump(mode="json", by_alias=True, exclude={"population"})
 
 
 def _named(items: list[Any]) -> dict[str, Any] | None:

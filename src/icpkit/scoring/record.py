@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, IcpError, MissingColumnError, Problem, located
-from ..intent.record import EventsIndex, IntentScorer, read_contacts
+from ..intent.record import EventsIndex, IntentScorer, read_contacts, read_person
 from ..io import record as rv
 from ..io.crm import canonical_mapping, missing_columns, resolve_column
 from ..profile.model import Profile
@@ -87,6 +87,7 @@ class Scorer:
         self._disqualifiers = [compile_condition(d.when, self._kinds) for d in p.disqualifiers]
         self._verdicts = Verdicts.of(p, [(c.key, c.outcomes) for c in self._criteria])
         self._events = IntentScorer(p, compile_condition) if p.intent is not None or p.triggers else None
+        self._personas: list[Any] | None = None
         self._combos: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._layouts: dict[tuple[Any, ...], _Layout] = {}
         self.version = p.version_hash
@@ -120,6 +121,16 @@ class Scorer:
             index = self._events.read(events, at)
             people = read_contacts(contacts, self._events.persona_fields) if self.profile.personas else None
         return [self._score(record, row, index, people, at, when, explain) for row, record in enumerate(records, 1)]
+
+    def personas_of(self, person: Mapping[str, Any]) -> list[str]:
+        """The names of the profile's personas that ``person`` (a contact or lead: title,
+        seniority, department... under their canonical or usual header names) is."""
+        if not self.profile.personas:
+            return []
+        if self._personas is None:
+            self._personas = (self._events or IntentScorer(self.profile, compile_condition)).personas
+        read = read_person(person)
+        return [name for name, _, _, holds in self._personas if holds(read)]
 
     def columns(self, keys: Iterable[str]) -> dict[str, str]:
         """The key each field is read from in records with these ``keys`` (as

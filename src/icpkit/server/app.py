@@ -8,7 +8,8 @@ Routes are versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..errors import DataError, IcpError, Problem, RateLimitError, RequestError
+from .alerts import Deliverer
 from .keys import Principal
 from .service import Service
 
@@ -117,6 +119,16 @@ class EventsBody(_Body):
     events: list[dict[str, Any]] = Field(description="Events: event_id, type, occurred_at, domain and/or email.")
 
 
+class LeadsBody(_Body):
+    leads: list[dict[str, Any]] = Field(description="Inbound people: email, name, title, company fields.")
+
+
+class WebhookBody(_Body):
+    url: str = Field(max_length=2000, description="Where alerts are posted (http or https).")
+    kinds: list[str] = Field(description="Alert kinds: tier_upgrade, new_high_fit, buying_group_spike.",
+                             max_length=10)
+
+
 class ProfileBody(_Body):
     yaml: str | None = Field(None, description="The profile as YAML text.")
     profile: dict[str, Any] | None = Field(None, description="The profile as a JSON object.")
@@ -128,10 +140,25 @@ class ProfileBody(_Body):
         return self.yaml if self.yaml is not None else json.dumps(self.profile)
 
 
-def create_app(service: Service) -> FastAPI:
-    """The API over ``service`` (see the module docstring)."""
+def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
+    """The API over ``service`` (see the module docstring); with ``deliver``, a thread
+    delivers the alerts' webhooks while the app runs."""
     settings = service.settings
-    app = FastAPI(title="icpkit", version=__version__,
+    deliverer = Deliverer(service.store, settings) if deliver else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if deliverer is not None:
+            service.on_alerts = deliverer.wake
+            deliverer.start()
+        try:
+            yield
+        finally:
+            if deliverer is not None:
+                service.on_alerts = None
+                deliverer.stop()
+
+    app = FastAPI(title="icpkit", version=__version__, lifespan=lifespan,
                   description="Score accounts and leads against your Ideal Customer Profile.")
     buckets = _Buckets(settings.rate_limit_per_s)
 
@@ -208,14 +235,19 @@ def create_app(service: Service) -> FastAPI:
     async def events(body: EventsBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
         return once(who, idem, request, lambda: service.add_events(body.events))
 
+    @app.post("/v1/leads")
+    async def leads(body: LeadsBody, who: Reader) -> dict[str, Any]:
+        return {"results": service.leads(body.leads)}
+
     @app.get("/v1/accounts")
-    async def accounts(who: Reader, tier: str | None = None, route: str | None = None,
+    async def accounts(who: Reader, tier: str | None = None,
+                       abm_tier: Annotated[str | None, Query(pattern="^[ABC]$")] = None, route: str | None = None,
                        min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
                        max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
                        changed_since: datetime | None = None, cursor: Annotated[str | None, Query(max_length=300)] = None,
                        limit: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 100) -> dict[str, Any]:
         since = changed_since.replace(tzinfo=None) - (changed_since.utcoffset() or _ZERO) if changed_since else None
-        return service.accounts(tier=tier, route=route, min_score=min_score, max_score=max_score,
+        return service.accounts(tier=tier, abm_tier=abm_tier, route=route, min_score=min_score, max_score=max_score,
                                 changed_since=since, cursor=cursor, limit=limit).to_dict()
 
     @app.get("/v1/accounts/{domain}")
@@ -257,6 +289,23 @@ def create_app(service: Service) -> FastAPI:
     async def rollback(version: Annotated[int, Field(ge=1)], request: Request, who: Admin,
                        idem: IdemKey = None) -> Response:
         return once(who, idem, request, lambda: service.rollback(version, who.key_id))
+
+    @app.get("/v1/webhooks")
+    async def webhooks(who: Admin) -> dict[str, Any]:
+        return {"webhooks": service.webhooks()}
+
+    @app.post("/v1/webhooks", status_code=201)
+    async def create_webhook(body: WebhookBody, request: Request, who: Admin, idem: IdemKey = None) -> Response:
+        return once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id), status=201)
+
+    @app.delete("/v1/webhooks/{webhook_id}")
+    async def delete_webhook(webhook_id: Annotated[str, Field(max_length=64)], who: Admin) -> dict[str, Any]:
+        service.delete_webhook(webhook_id)
+        return {"ok": True, "webhook_id": webhook_id}
+
+    @app.get("/v1/webhooks/{webhook_id}/deliveries")
+    async def deliveries(webhook_id: Annotated[str, Field(max_length=64)], who: Admin) -> dict[str, Any]:
+        return {"deliveries": service.deliveries(webhook_id)}
 
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     return app

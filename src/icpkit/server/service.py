@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..errors import AuthError, ConflictError, DataError, NotFoundError, ProfileError, RequestError
-from ..intent.record import event_rows
+from ..errors import AuthError, ConflictError, DataError, MissingColumnError, NotFoundError, ProfileError, RequestError
+from ..intent.record import FREE_MAIL, event_rows, read_person
 from ..io import record as rv
 from ..profile.diff import profile_diff
 from ..profile.load import parse_profile
 from ..profile.model import Profile
 from ..scoring.record import Scorer
-from . import keys
+from . import alerts, keys
+from .outbound import check_url
 from .settings import Settings
 from .store import Store, dumps, now
 
@@ -88,6 +89,8 @@ class Service:
     def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
+        #: Told when alerts were queued (the deliverer's wake-up), if any.
+        self.on_alerts: Any = None
         self._lock = threading.RLock()
         self._scorer: Scorer | None = None
         self._scorer_version: int | None = None
@@ -242,8 +245,8 @@ class Service:
                     if result.get("domain") is None:
                         raise DataError("an account to store needs a domain", where=f"accounts[{i}]",
                                         hint="send the account's domain (or ?store=false to score only)")
-                when = now()
-                self.store.save_scores(list(zip(records, results)), version or 0, when)
+                self._save(scorer, list(zip(records, results)), version or 0, now())
+                self._add_abm(scorer, results)
         return results
 
     def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -255,6 +258,33 @@ class Service:
         for r in results:
             r.pop("abm_tier", None)
         return results
+
+    def _save(self, scorer: Scorer, scored: list[tuple[Mapping[str, Any], dict[str, Any]]], version: int,
+              when: datetime) -> int:
+        """Store scores and queue the alerts they raise, in one transaction; the tier changes."""
+        with self.store.transaction():
+            changes, before = self.store.save_scores(scored, version, when)
+            raised = alerts.detect(scorer.profile, before, [r for _, r in scored])
+            queued = alerts.deliveries(self.store, raised)
+            self.store.enqueue(queued)
+        if queued and self.on_alerts is not None:
+            self.on_alerts()
+        return len(changes)
+
+    def _abm(self, scorer: Scorer) -> tuple[str, dict[str, str]] | None:
+        """The ABM tier split over the stored accounts: (the tier split, {domain: "A" or "B"});
+        the tier's other accounts are "C". Ties are broken by domain."""
+        abm = scorer.profile.abm
+        if abm is None or not scorer.profile.criteria:
+            return None
+        ranked = self.store.ranked(abm.tier, abm.a + abm.b)
+        return abm.tier, {d: "A" if i < abm.a else "B" for i, d in enumerate(ranked)}
+
+    def _add_abm(self, scorer: Scorer, results: list[dict[str, Any]]) -> None:
+        split = self._abm(scorer)
+        if split is not None:
+            for r in results:
+                r["abm_tier"] = split[1].get(r["domain"], "C") if r.get("tier") == split[0] else None
 
     def _batches(self) -> Any:
         after: str | None = None
@@ -274,7 +304,7 @@ class Service:
             if not batch:
                 continue
             results = [jsonable(r) for r in self._score_with(scorer, batch)]
-            moved += len(self.store.save_scores(list(zip(batch, results)), version, when))
+            moved += self._save(scorer, list(zip(batch, results)), version, when)
             done += len(batch)
         return done, moved
 
@@ -302,9 +332,10 @@ class Service:
 
     # -- accounts -------------------------------------------------------------------------
 
-    def accounts(self, *, tier: str | None = None, route: str | None = None, min_score: float | None = None,
-                 max_score: float | None = None, changed_since: datetime | None = None, cursor: str | None = None,
-                 limit: int = 100) -> Page:
+    def accounts(self, *, tier: str | None = None, abm_tier: str | None = None, route: str | None = None,
+                 min_score: float | None = None, max_score: float | None = None,
+                 changed_since: datetime | None = None, cursor: str | None = None, limit: int = 100) -> Page:
+        """A page of the stored accounts, by domain, matching every filter given."""
         if not 1 <= limit <= self.settings.page_size_max:
             raise RequestError(f"limit must be between 1 and {self.settings.page_size_max}", where="limit")
         where: list[tuple[str, str, Any]] = []
@@ -312,10 +343,24 @@ class Service:
                                ("fit_score", "<=", max_score), ("changed_at", ">=", changed_since)):
             if value is not None:
                 where.append((col, op, value))
+        split = self._abm(self.active()) if self.store.active_version() is not None else None
+        if abm_tier is not None:
+            if abm_tier not in ("A", "B", "C"):
+                raise RequestError("abm_tier is A, B or C", where="abm_tier")
+            if split is None:
+                where.append(("domain", "in", []))
+            else:
+                where.append(("tier", "=", split[0]))
+                ranked = split[1]
+                picked = [d for d, t in ranked.items() if t == abm_tier]
+                where.append(("domain", "not in", list(ranked)) if abm_tier == "C" else ("domain", "in", picked))
         rows = self.store.accounts(where, after=cursor, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page([_account_summary(r) for r in rows], rows[-1]["domain"] if more else None)
+        page = [_account_summary(r) for r in rows]
+        for a in page:
+            a["abm_tier"] = (split[1].get(a["domain"], "C") if split and a["tier"] == split[0] else None)
+        return Page(page, rows[-1]["domain"] if more else None)
 
     def account(self, domain: str) -> dict[str, Any]:
         key = rv.account_domain(domain) or domain
@@ -323,11 +368,100 @@ class Service:
         if row is None:
             raise NotFoundError(f"no account '{key}'", where="domain")
         events = self.store.events([key], limit=self.settings.account_events_max)
-        return {**_account_summary(row), "record": json.loads(row["record"]),
+        split = self._abm(self.active()) if self.store.active_version() is not None else None
+        abm_tier = split[1].get(key, "C") if split and row["tier"] == split[0] else None
+        return {**_account_summary(row), "abm_tier": abm_tier, "record": json.loads(row["record"]),
                 "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
                                   for e in events],
                 "tier_history": [jsonable({k: c[k] for k in ("from_tier", "to_tier", "fit_score", "profile_version",
                                                               "at")}) for c in self.store.tier_changes(key)]}
+
+    # -- leads ----------------------------------------------------------------------------
+
+    def leads(self, leads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Each inbound person matched to a stored account (by the e-mail's domain, else the
+        company's website, else its exact name; a free-mail address only by name), with the
+        account's fit, intent and route and the personas the person is. An unmatched lead
+        with company fields is scored on them (nothing is stored)."""
+        self._check_count(leads, "leads")
+        scorer = self.active()
+        out = []
+        for i, lead in enumerate(leads, 1):
+            if not isinstance(lead, Mapping):
+                raise DataError(f"a lead is a JSON object, not {type(lead).__name__}", where=f"leads[{i}]")
+            person = read_person(lead)
+            domain, method = self._match(lead, person)
+            found: dict[str, Any] = {"email": person["email"], "domain": domain, "match_method": method,
+                                     "personas": scorer.personas_of(lead)}
+            if domain is not None:
+                account = self.account(domain)
+                result = account["result"] | {"abm_tier": account["abm_tier"]}
+                found["scored_from"] = "account"
+            else:
+                result = self._score_lead(scorer, lead, person)
+                found["scored_from"] = "lead" if result is not None else None
+            for k in ("fit_score", "tier", "abm_tier", "route", "reasons", "intent_score", "priority",
+                      "buying_group"):
+                if result is not None and k in result:
+                    found[k] = result[k]
+            if result is None:
+                found["route"] = None
+                found["unscored"] = "no stored account matches the lead, and its fields do not score on their own"
+            out.append(found)
+        return out
+
+    def _match(self, lead: Mapping[str, Any], person: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        email = person.get("email")
+        mail = rv.account_domain(email.split("@", 1)[1]) if email and "@" in email else None
+        if mail and mail not in FREE_MAIL and self.store.account(mail) is not None:
+            return mail, "email_domain"
+        site = _field(lead, ("website", "company_website", "company domain", "company_domain", "domain"))
+        if site is not None:
+            domain = rv.account_domain(site)
+            if domain and self.store.account(domain) is not None:
+                return domain, "website"
+        company = _field(lead, ("company", "company_name", "company name", "account", "account_name", "organization"))
+        if company is not None:
+            named = self.store.by_name(company)
+            if len(named) == 1:
+                return named[0], "company_name"
+        return None, None
+
+    def _score_lead(self, scorer: Scorer, lead: Mapping[str, Any], person: Mapping[str, Any]) -> dict[str, Any] | None:
+        record = {k: v for k, v in lead.items() if k not in ("email", "title", "seniority", "department")}
+        if person.get("domain") and not any(k.lower() == "domain" for k in record):
+            record["domain"] = person["domain"]
+        try:
+            result = jsonable(self._score_with(scorer, [record])[0])
+        except MissingColumnError:
+            return None
+        return result
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def create_webhook(self, url: str, kinds: Sequence[str], by: str) -> dict[str, Any]:
+        """A webhook for alerts of ``kinds``; its signing secret is in the answer, once."""
+        import secrets
+        import uuid
+
+        check_url(url, allow_private=self.settings.webhook_allow_private)
+        webhook_id, secret = uuid.uuid4().hex[:16], secrets.token_urlsafe(32)
+        self.store.add_webhook(webhook_id, url, secret, alerts.check_kinds(kinds), by)
+        return {"webhook_id": webhook_id, "url": url, "kinds": list(kinds), "secret": secret}
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return [jsonable({k: w[k] for k in ("webhook_id", "url", "kinds", "created_at", "created_by")})
+                for w in self.store.webhooks()]
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        if not self.store.delete_webhook(webhook_id):
+            raise NotFoundError(f"no webhook '{webhook_id}'")
+
+    def deliveries(self, webhook_id: str) -> list[dict[str, Any]]:
+        if not any(w["webhook_id"] == webhook_id for w in self.store.webhooks(live_only=False)):
+            raise NotFoundError(f"no webhook '{webhook_id}'")
+        return [jsonable({k: d[k] for k in ("event_id", "kind", "created_at", "attempts", "next_at", "delivered_at",
+                                             "failed_at", "last_error")}) for d in self.store.deliveries(webhook_id)]
 
     def _check_count(self, items: Sequence[Any], what: str) -> None:
         if not isinstance(items, Sequence) or isinstance(items, str | bytes):
@@ -335,6 +469,16 @@ class Service:
         if len(items) > self.settings.max_records:
             raise DataError(f"{len(items)} {what} in one request; at most {self.settings.max_records}", where=what,
                             hint="send smaller batches (ICP_MAX_RECORDS sets the limit)")
+
+
+def _field(record: Mapping[str, Any], names: Sequence[str]) -> str | None:
+    """The first of ``names`` (compared ignoring case, spaces and underscores) with text."""
+    keys = {k.lower().replace("_", " ").strip(): k for k in record if isinstance(k, str)}
+    for name in names:
+        key = keys.get(name.replace("_", " "))
+        if key is not None and isinstance(record[key], str) and record[key].strip():
+            return record[key].strip()
+    return None
 
 
 def _account_summary(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,14 @@ variable                       default      what
 ``ICP_RATE_LIMIT_PER_S``       100          requests per second per key (a burst of 2 s of it)
 ``ICP_PAGE_SIZE_MAX``          1000         most accounts on one page
 ``ICP_ACCOUNT_EVENTS_MAX``     50           recent events shown with an account
+``ICP_WEBHOOK_TIMEOUT_S``      5            how long a webhook receiver may take to answer
+``ICP_WEBHOOK_MAX_ATTEMPTS``   8            attempts per alert and webhook before giving up
+``ICP_WEBHOOK_BACKOFF_S``      2            wait before the 2nd attempt; doubles each time (1 h at most)
+``ICP_WEBHOOK_POLL_S``         1            how often the outbox is looked at for due deliveries
+``ICP_WEBHOOK_ALLOW_PRIVATE``  0            1: allow webhooks to private and loopback addresses
 =============================  ===========  ==================================================
 
-A value that is not a positive number is an error naming the variable; an ``ICP_`` variable
+A value that is not a positive number (or, for a switch, 0 or 1) is an error naming the variable; an ``ICP_`` variable
 that is not known here or elsewhere in icpkit is an error too (a misspelt limit must not be
 silently ignored).
 """
@@ -39,6 +44,11 @@ class Settings:
     rate_limit_per_s: float = 100.0
     page_size_max: int = 1000
     account_events_max: int = 50
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_backoff_s: float = 2.0
+    webhook_poll_s: float = 1.0
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +64,11 @@ class Settings:
                                hint=suggest(var, [*known, *OTHER_VARIABLES], "see `icp serve --help`"))
             if f.name == "database_url":
                 values[f.name] = text.strip() or None
+                continue
+            if f.type == "bool":
+                if text.strip().lower() not in ("0", "1", "true", "false"):
+                    raise IcpError(f"{var} must be 0 or 1, not '{text[:40]}'", where="environment")
+                values[f.name] = text.strip().lower() in ("1", "true")
                 continue
             try:
                 number = float(text) if f.type == "float" else int(text)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..backends.rows import Rows, Table, Where
+from ..backends.rows import AddColumn, AddIndex, Rows, Table, Where
 
 KEYS = Table("icp_keys", {"key_id": "text", "key_hash": "text", "scope": "text", "name": "text",
                           "created_at": "time", "revoked_at": "time"}, ("key_id",), not_null=("key_hash", "scope"))
@@ -34,12 +34,27 @@ EVENTS = Table("icp_events", {"event_id": "text", "domain": "text", "email": "te
 IDEMPOTENCY = Table("icp_idempotency", {"key_id": "text", "idem_key": "text", "request": "text", "status": "int",
                                         "body": "text", "at": "time"}, ("key_id", "idem_key"))
 
+WEBHOOKS = Table("icp_webhooks", {"webhook_id": "text", "url": "text", "secret": "text", "kinds": "text",
+                                  "created_at": "time", "created_by": "text", "deleted_at": "time"}, ("webhook_id",))
+OUTBOX = Table("icp_outbox", {"event_id": "text", "webhook_id": "text", "kind": "text", "payload": "text",
+                              "created_at": "time", "attempts": "int", "next_at": "time", "delivered_at": "time",
+                              "failed_at": "time", "last_error": "text"}, ("event_id", "webhook_id"),
+               indexes=(("next_at",),))
+
 #: Each migration runs once per database, in order; never edit one that has shipped, add one.
-MIGRATIONS: list[list[Any]] = [[KEYS, PROFILES, PUBLICATIONS, ACCOUNTS, TIER_CHANGES, EVENTS, IDEMPOTENCY]]
+MIGRATIONS: list[list[Any]] = [
+    [KEYS, PROFILES, PUBLICATIONS, ACCOUNTS, TIER_CHANGES, EVENTS, IDEMPOTENCY],
+    [WEBHOOKS, OUTBOX, AddColumn(ACCOUNTS.name, "name_key", "text"), AddIndex(ACCOUNTS.name, ("name_key",))],
+]
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def name_key(name: str) -> str:
+    """A company name as names are matched: trimmed, inner spaces single, case folded."""
+    return " ".join(name.split()).casefold()
 
 
 def dumps(value: Any) -> str:
@@ -103,34 +118,38 @@ class Store:
     # -- accounts -------------------------------------------------------------------------
 
     def save_scores(self, scored: Sequence[tuple[Mapping[str, Any], dict[str, Any]]], version: int,
-                    when: datetime) -> list[dict[str, Any]]:
+                    when: datetime) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
         """Store each (record, result) as its account's latest, and a tier change where the
-        tier moved (a new account "moves" from None); the tier changes made."""
+        tier moved (a new account "moves" from None). Returns the tier changes made and the
+        accounts as they were before ({domain: row}, without the new ones)."""
         if not scored:
-            return []
+            return [], {}
         domains = [r["domain"] for _, r in scored]
         with self.transaction():
             before = {a["domain"]: a for a in self.rows.select(
-                ACCOUNTS.name, [("domain", "in", domains)], columns=["domain", "tier", "changed_at"])}
-            seqs = {d: n for d, n in self._last_seq(domains).items()}
+                ACCOUNTS.name, [("domain", "in", domains)], columns=["domain", "tier", "changed_at", "result"])}
+            current = dict(before)
+            seqs = self._last_seq(domains)
             rows, changes = [], []
             for record, result in scored:
                 domain = result["domain"]
-                old = before.get(domain)
+                old = current.get(domain)
                 moved = old is None or old["tier"] != result.get("tier")
+                name = result.get("name")
                 rows.append({"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
                              "tier": result.get("tier"), "route": result.get("route"), "result": dumps(result),
                              "profile_version": version, "scored_at": when,
-                             "changed_at": when if moved else old["changed_at"]})
+                             "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
+                             "name_key": name_key(name) if isinstance(name, str) else None})
                 if moved:
                     seqs[domain] = seqs.get(domain, 0) + 1
                     changes.append({"domain": domain, "seq": seqs[domain], "from_tier": old["tier"] if old else None,
                                     "to_tier": result.get("tier"), "fit_score": result.get("fit_score"),
                                     "profile_version": version, "at": when})
-                before[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
+                current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
             self.rows.insert(TIER_CHANGES.name, changes)
-        return changes
+        return changes, {d: {**a, "result": json.loads(a["result"])} for d, a in before.items()}
 
     def _last_seq(self, domains: Sequence[str]) -> dict[str, int]:
         if not domains:
@@ -152,6 +171,17 @@ class Store:
     def account_records(self, domains: Iterable[str] | None = None) -> list[dict[str, Any]]:
         where = [("domain", "in", list(domains))] if domains is not None else []
         return self.rows.select(ACCOUNTS.name, where, columns=["domain", "record"], order=[("domain", False)])
+
+    def by_name(self, name: str) -> list[str]:
+        """The domains of the stored accounts named ``name`` (compared by :func:`name_key`)."""
+        found = self.rows.select(ACCOUNTS.name, [("name_key", "=", name_key(name))], columns=["domain"], limit=2)
+        return [r["domain"] for r in found]
+
+    def ranked(self, tier: str, n: int) -> list[str]:
+        """The ``n`` best-scored accounts of ``tier`` (ties by domain)."""
+        found = self.rows.select(ACCOUNTS.name, [("tier", "=", tier)], columns=["domain"],
+                                 order=[("fit_score", True), ("domain", False)], limit=n)
+        return [r["domain"] for r in found]
 
     def tier_changes(self, domain: str) -> list[dict[str, Any]]:
         return self.rows.select(TIER_CHANGES.name, [("domain", "=", domain)], order=[("seq", False)])
@@ -177,6 +207,49 @@ class Store:
     def events(self, domains: Sequence[str], *, limit: int | None = None) -> list[dict[str, Any]]:
         return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
                                 order=[("occurred_at", True), ("event_id", False)], limit=limit)
+
+    # -- webhooks and their outbox ----------------------------------------------------------
+
+    def add_webhook(self, webhook_id: str, url: str, secret: str, kinds: Sequence[str], by: str) -> None:
+        self.rows.insert(WEBHOOKS.name, [{"webhook_id": webhook_id, "url": url, "secret": secret,
+                                          "kinds": ",".join(kinds), "created_at": now(), "created_by": by}])
+
+    def webhooks(self, *, live_only: bool = True) -> list[dict[str, Any]]:
+        where = [("deleted_at", "null", True)] if live_only else []
+        return [{**w, "kinds": w["kinds"].split(",")} for w in
+                self.rows.select(WEBHOOKS.name, where, order=[("created_at", False), ("webhook_id", False)])]
+
+    def delete_webhook(self, webhook_id: str) -> bool:
+        return self.rows.update(WEBHOOKS.name, [("webhook_id", "=", webhook_id), ("deleted_at", "null", True)],
+                                {"deleted_at": now()}) > 0
+
+    def enqueue(self, deliveries: Sequence[dict[str, Any]]) -> None:
+        """Deliveries (event_id, webhook_id, kind, payload) due now; one per event and webhook."""
+        when = now()
+        self.rows.insert(OUTBOX.name, [{**d, "created_at": when, "attempts": 0, "next_at": when}
+                                       for d in deliveries], on_conflict="ignore")
+
+    def due(self, limit: int) -> list[dict[str, Any]]:
+        return self.rows.select(OUTBOX.name, [("delivered_at", "null", True), ("failed_at", "null", True),
+                                              ("next_at", "<=", now())], order=[("next_at", False)], limit=limit)
+
+    def deliveries(self, webhook_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        return self.rows.select(OUTBOX.name, [("webhook_id", "=", webhook_id)],
+                                order=[("created_at", True), ("event_id", False)], limit=limit)
+
+    def delivered(self, event_id: str, webhook_id: str, *, ok: bool, error: str | None = None,
+                  retry_at: datetime | None = None) -> None:
+        key = [("event_id", "=", event_id), ("webhook_id", "=", webhook_id)]
+        with self.transaction():
+            row = self.rows.select(OUTBOX.name, key, columns=["attempts"])[0]
+            values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_error": error}
+            if ok:
+                values["delivered_at"] = now()
+            elif retry_at is None:
+                values["failed_at"] = now()
+            else:
+                values["next_at"] = retry_at
+            self.rows.update(OUTBOX.name, key, values)
 
     # -- idempotent requests --------------------------------------------------------------
 
