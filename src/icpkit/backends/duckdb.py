@@ -350,13 +350,19 @@ class DuckDBBackend:
             except duckdb.Error as exc:
                 raise _wrap_stored(exc) from None
 
-        def execute_many(sql: str, params: Any) -> None:
+        def insert_many(head: str, kinds: list[str], rows: list[list[Any]], tail: str) -> None:
+            batch = pa.table([pa.array([r[i] for r in rows], type=_ARROW_KINDS[k]) for i, k in enumerate(kinds)],
+                             names=[f"c{i}" for i in range(len(kinds))])
+            name = f"icp_rows_{uuid.uuid4().hex[:12]}"
             try:
-                self.con.executemany(sql, params)
+                self.con.register(name, batch)
+                self.con.execute(f"{head} SELECT * FROM {quote_ident(name)}{tail}")
             except duckdb.Error as exc:
                 raise _wrap_stored(exc) from None
+            finally:
+                self.con.unregister(name)
 
-        return Rows(execute, execute_many, "?", lambda: self._run("BEGIN TRANSACTION"),
+        return Rows(execute, insert_many, "?", lambda: self._run("BEGIN TRANSACTION"),
                     lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"))
 
     def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
@@ -375,6 +381,10 @@ class DuckDBBackend:
             raise
         return after - before
 
+
+#: Arrow types of the stored rows' column kinds (see :mod:`.rows`).
+_ARROW_KINDS = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+                "time": pa.timestamp("us")}
 
 _COPY_OPTIONS = {"csv": "FORMAT csv", "parquet": "FORMAT parquet, COMPRESSION zstd", "jsonl": "FORMAT json"}
 

@@ -590,18 +590,19 @@ class PostgresBackend:
             cur = self._run(sql, params or None)
             return cur.fetchall() if cur.description else []
 
-        def execute_many(sql: str, params: Any) -> None:
-            try:
-                with self.con.cursor() as cur:
-                    cur.executemany(sql, params)
-            except self._psycopg.Error as exc:
-                raise self._wrap(exc) from None
+        def insert_many(head: str, kinds: list[str], rows: list[list[Any]], tail: str) -> None:
+            arrays = ", ".join(f"%s::{_PG_KINDS[k]}[]" for k in kinds)
+            self._run(f"{head} SELECT * FROM unnest({arrays}){tail}", [[r[i] for r in rows] for i in range(len(kinds))])
 
-        return Rows(execute, execute_many, "%s", lambda: self._run("BEGIN"), lambda: self._run("COMMIT"),
+        return Rows(execute, insert_many, "%s", lambda: self._run("BEGIN"), lambda: self._run("COMMIT"),
                     lambda: self._run("ROLLBACK"))
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+#: PostgreSQL types of the stored rows' column kinds (see :mod:`.rows`).
+_PG_KINDS = {"text": "text", "int": "bigint", "float": "double precision", "bool": "boolean", "time": "timestamp"}
 
 
 def _server_label(params: dict[str, Any]) -> str:

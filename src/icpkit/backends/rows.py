@@ -80,14 +80,15 @@ def _q(name: str) -> str:
 
 class Rows:
     """Keyed rows on one connection. ``execute(sql, params)`` runs one statement (its
-    parameters written as ``placeholder``) and returns its rows; ``begin``/``commit``/
-    ``rollback`` bracket a transaction. One thread at a time uses the connection (a lock),
+    parameters written as ``placeholder``) and returns its rows; ``insert_many(head, kinds,
+    rows, tail)`` runs ``head SELECT <the rows, columns of those kinds> tail`` in one
+    statement; ``begin``/``commit``/``rollback`` bracket a transaction. One thread at a time uses the connection (a lock),
     and a transaction holds it until it ends."""
 
     def __init__(self, execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
-                 execute_many: Callable[[str, Sequence[Sequence[Any]]], None], placeholder: str,
+                 insert_many: Callable[[str, Sequence[str], Sequence[Sequence[Any]], str], None], placeholder: str,
                  begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None]) -> None:
-        self._execute, self._execute_many = execute, execute_many
+        self._execute, self._insert_many = execute, insert_many
         self._ph = placeholder
         self._begin, self._commit, self._rollback = begin, commit, rollback
         self._lock = threading.RLock()
@@ -182,25 +183,34 @@ class Rows:
         cols = list(t.columns)
         names = ", ".join(_q(c) for c in cols)
         values = ", ".join([self._ph] * len(cols))
-        sql = f"INSERT INTO {_q(t.name)} ({names}) VALUES ({values})"
+        head = f"INSERT INTO {_q(t.name)} ({names})"
+        tail = ""
         if on_conflict != "error":
             keys = ", ".join(_q(c) for c in t.key)
             rest = [c for c in cols if c not in t.key]
             if on_conflict == "ignore" or not rest:
-                sql += f" ON CONFLICT ({keys}) DO NOTHING"
+                tail = f" ON CONFLICT ({keys}) DO NOTHING"
             else:
                 sets = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in rest)
-                sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+                tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
         for row in rows:
             unknown = set(row) - set(cols)
             if unknown:
                 raise ValueError(f"{table} has no column {sorted(unknown)[0]!r}")
         params = [[row.get(c) for c in cols] for row in rows]
+        if on_conflict != "error" and len(params) > 1:  # one statement may touch a key once: keep one row per key
+            at = [cols.index(k) for k in t.key]
+            by_key: dict[tuple[Any, ...], list[Any]] = {}
+            for p in params:
+                key = tuple(p[i] for i in at)
+                if on_conflict == "replace" or key not in by_key:
+                    by_key[key] = p
+            params = list(by_key.values())
         with self._lock:
             if len(params) == 1:
-                self._execute(sql, params[0])
+                self._execute(f"{head} VALUES ({values}){tail}", params[0])
             else:
-                self._execute_many(sql, params)
+                self._insert_many(head, [t.columns[c] for c in cols], params, tail)
 
     def update(self, table: str, where: Where, values: Mapping[str, Any]) -> int:
         """Set ``values`` on the rows matching ``where``; the number of rows changed."""

@@ -444,9 +444,10 @@ class Service:
         import secrets
         import uuid
 
+        kinds = alerts.check_kinds(kinds)
         check_url(url, allow_private=self.settings.webhook_allow_private)
         webhook_id, secret = uuid.uuid4().hex[:16], secrets.token_urlsafe(32)
-        self.store.add_webhook(webhook_id, url, secret, alerts.check_kinds(kinds), by)
+        self.store.add_webhook(webhook_id, url, secret, kinds, by)
         return {"webhook_id": webhook_id, "url": url, "kinds": list(kinds), "secret": secret}
 
     def webhooks(self) -> list[dict[str, Any]]:
