@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.test_cli import ICP, ROOT, SEED, icp
 from tests.server.conftest import free_port
+from tests.server.receiver import Receiver
 
 INTENT = ROOT / "examples" / "intent.yaml"
 
@@ -132,3 +133,32 @@ def test_a_batch_survives_sigkill_whole_or_not_at_all(tmp_path: Path) -> None:
             assert c.get("/v1/accounts/a7.com").json()["result"]["intent_score"] > 0
     finally:
         stop(proc)
+
+
+def test_an_alert_owed_when_killed_is_delivered_after_the_restart(tmp_path: Path) -> None:
+    key = icp("keys", "create", "--scope", "admin", "--workspace", "ws", cwd=tmp_path).stdout.strip().splitlines()[-1]
+    port, hook_port = free_port(), free_port()
+    env = {"ICP_WEBHOOK_ALLOW_PRIVATE": "1", "ICP_WEBHOOK_BACKOFF_S": "0.2", "ICP_WEBHOOK_POLL_S": "0.1"}
+    auth = {"Authorization": f"Bearer {key}"}
+    proc = serve(tmp_path / "ws", port, "--profile", str(SEED), env=env)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth) as c:
+            hook = c.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{hook_port}/hook",
+                                                "kinds": ["new_high_fit"]}).json()
+            c.post("/v1/score", json={"accounts": [{"domain": "acme.com", "industry": "Internet", "employees": 120,
+                                                    "technologies": ["Salesforce"], "country": "US",
+                                                    "days_since_funding": 30}]})
+            time.sleep(1.0)  # nobody listens yet: the delivery fails and waits for its next attempt
+            (owed,) = c.get(f"/v1/webhooks/{hook['webhook_id']}/deliveries").json()["deliveries"]
+            assert owed["attempts"] >= 1 and owed["delivered_at"] is None and "Connect" in owed["last_error"]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    with Receiver(port=hook_port) as rx:
+        proc = serve(tmp_path / "ws", port, env=env)
+        try:
+            got = rx.wait_for(1, timeout_s=20)
+        finally:
+            stop(proc)
+    assert [d["body"]["event_id"] for d in got] == [owed["event_id"]]
+    assert got[0]["body"]["account"]["domain"] == "acme.com"

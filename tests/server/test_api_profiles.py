@@ -48,7 +48,7 @@ def test_publish_and_rollback_change_scores_only_when_asked(api: Live) -> None:
         assert c.post(f"/v1/profiles/{v1}/rollback").json()["action"] == "rollback"
         assert scores(c) == before
         history = c.get("/v1/accounts/acme.com").json()["tier_history"]
-        assert [(h["from_tier"], h["to_tier"], h["profile_version"]) for h in history] == [
+        assert [(h["from_tier"], h["to_tier"], h["published_version"]) for h in history] == [
             (None, "high", v1), ("high", "monitor", v2), ("monitor", "high", v1)]
 
         listed = c.get("/v1/profiles").json()
@@ -90,3 +90,14 @@ def test_unknown_versions_are_404_and_rollback_needs_a_published_one(api: Live) 
         error_of(c.get("/v1/profiles/7"), 404)
         v = c.post("/v1/profiles", json={"yaml": SEED.read_text()}).json()["version"]
         assert "never published" in error_of(c.post(f"/v1/profiles/{v}/rollback"), 409)["error"]
+
+
+def test_a_profile_sent_as_yaml_text(api: Live) -> None:
+    with api.client(api.admin) as c:
+        r = c.post("/v1/profiles", content=SEED.read_bytes(), headers={"Content-Type": "application/yaml"})
+        assert r.status_code == 201, r.text
+        assert c.get(f"/v1/profiles/{r.json()['version']}").json()["yaml"] == SEED.read_text()
+        error_of(c.post("/v1/profiles", content=b"\xff\xfe", headers={"Content-Type": "text/yaml"}), 422)
+        error_of(c.post("/v1/profiles", content=b"name: [", headers={"Content-Type": "application/json"}), 422)
+        error_of(c.post("/v1/profiles", json=["a"]), 422)
+        error_of(c.post("/v1/profiles", json={"yaml": 5}), 422)

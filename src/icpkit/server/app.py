@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -140,6 +140,38 @@ class ProfileBody(_Body):
         return self.yaml if self.yaml is not None else json.dumps(self.profile)
 
 
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+#: A profile is sent as YAML text (one of the YAML media types), or as JSON: ``ProfileBody``.
+_PROFILE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ProfileBody.model_json_schema()},
+    "application/yaml": {"schema": {"type": "string", "description": "The profile as YAML text."}}}}}
+
+
+async def _profile_text(request: Request) -> str:
+    """The profile a request carries: its YAML body, or the ``yaml`` or ``profile`` of its JSON."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if media in _YAML_TYPES:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DataError("the profile is not UTF-8 text", where="body") from None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise DataError("the body is not JSON", where="body",
+                        hint="send JSON, or YAML with Content-Type: application/yaml") from None
+    if not isinstance(data, dict):
+        raise DataError("the body is a JSON object with 'yaml' or 'profile'", where="body")
+    try:
+        body = ProfileBody.model_validate(data)
+    except ValidationError as exc:
+        raise DataError("the request is not valid", where="body", problems=[
+            Problem(str(e.get("msg", "invalid")), ".".join(["body", *(str(p) for p in e.get("loc", ()))]))
+            for e in exc.errors()]) from None
+    return body.text()
+
+
 def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     """The API over ``service`` (see the module docstring); with ``deliver``, a thread
     delivers the alerts' webhooks while the app runs."""
@@ -258,13 +290,14 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     async def profiles(who: Reader) -> dict[str, Any]:
         return service.profiles()
 
-    @app.post("/v1/profiles", status_code=201)
-    async def create_profile(body: ProfileBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
-        return once(who, idem, request, lambda: service.create_profile(body.text(), who.key_id), status=201)
+    @app.post("/v1/profiles", status_code=201, openapi_extra=_PROFILE_BODY)
+    async def create_profile(request: Request, who: Writer, idem: IdemKey = None) -> Response:
+        text = await _profile_text(request)
+        return once(who, idem, request, lambda: service.create_profile(text, who.key_id), status=201)
 
-    @app.post("/v1/profiles/validate")
-    async def validate_profile(body: ProfileBody, who: Reader) -> dict[str, Any]:
-        profile = service.parse(body.text())
+    @app.post("/v1/profiles/validate", openapi_extra=_PROFILE_BODY)
+    async def validate_profile(request: Request, who: Reader) -> dict[str, Any]:
+        profile = service.parse(await _profile_text(request))
         return {"ok": True, "name": profile.name, "hash": profile.version_hash}
 
     @app.get("/v1/profiles/diff")

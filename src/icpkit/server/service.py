@@ -239,22 +239,25 @@ class Service:
         scorer = self.active()
         with self._lock:
             version = self._scorer_version
-            results = [jsonable(r) for r in self._score_with(scorer, records)]
+            when = now()
+            results = [jsonable(r) for r in self._score_with(scorer, records, when)]
             if store:
                 for i, result in enumerate(results, 1):
                     if result.get("domain") is None:
                         raise DataError("an account to store needs a domain", where=f"accounts[{i}]",
                                         hint="send the account's domain (or ?store=false to score only)")
-                self._save(scorer, list(zip(records, results)), version or 0, now())
+                self._save(scorer, list(zip(records, results)), version or 0, when)
                 self._add_abm(scorer, results)
         return results
 
-    def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]],
+                    when: datetime | None = None) -> list[dict[str, Any]]:
+        """Scores of ``records`` as of ``when`` (default now), with their stored events."""
         events = None
         if scorer.profile.intent is not None or scorer.profile.triggers:
             domains = [d for d in (_domain_of(scorer, r) for r in records) if d]
             events = [_as_event(e) for e in self.store.events(domains)] if domains else []
-        results = scorer.score_many(records, events=events)
+        results = scorer.score_many(records, events=events, scored_at=when or now())
         for r in results:
             r.pop("abm_tier", None)
         return results
@@ -303,7 +306,7 @@ class Service:
         for batch in batches:
             if not batch:
                 continue
-            results = [jsonable(r) for r in self._score_with(scorer, batch)]
+            results = [jsonable(r) for r in self._score_with(scorer, batch, when)]
             moved += self._save(scorer, list(zip(batch, results)), version, when)
             done += len(batch)
         return done, moved
@@ -373,8 +376,9 @@ class Service:
         return {**_account_summary(row), "abm_tier": abm_tier, "record": json.loads(row["record"]),
                 "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
                                   for e in events],
-                "tier_history": [jsonable({k: c[k] for k in ("from_tier", "to_tier", "fit_score", "profile_version",
-                                                              "at")}) for c in self.store.tier_changes(key)]}
+                "tier_history": [jsonable({"from_tier": c["from_tier"], "to_tier": c["to_tier"],
+                                           "fit_score": c["fit_score"], "published_version": c["profile_version"],
+                                           "at": c["at"]}) for c in self.store.tier_changes(key)]}
 
     # -- leads ----------------------------------------------------------------------------
 
@@ -484,7 +488,7 @@ def _field(record: Mapping[str, Any], names: Sequence[str]) -> str | None:
 
 def _account_summary(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"domain": row["domain"], "fit_score": row["fit_score"], "tier": row["tier"], "route": row["route"],
-            "profile_version": row["profile_version"], "scored_at": jsonable(row["scored_at"]),
+            "published_version": row["profile_version"], "scored_at": jsonable(row["scored_at"]),
             "changed_at": jsonable(row["changed_at"]), "result": json.loads(row["result"])}
 
 
