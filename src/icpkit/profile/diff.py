@@ -1,8 +1,8 @@
 """What changed between two versions of a profile, in words.
 
 Both profiles are compared with every setting spelt out (a default written or not is the
-same profile), without the learned population; lists of
-named items (criteria, tiers, signals...) are matched by name, other lists by position.
+same profile), without the learned population; lists of named items are matched by name
+(criteria by name or field, signals by type), other lists by position.
 """
 
 from __future__ import annotations
@@ -53,11 +53,16 @@ def _plain(p: Profile) -> dict[str, Any]:
     return p.model_dump(mode="json", by_alias=True, exclude={"population"})
 
 
+#: The keys that name an item of a list (a criterion by its name or else its field, a signal by its type).
+_NAMING_KEYS = ("name", "field", "type")
+
+
 def _named(items: list[Any]) -> dict[str, Any] | None:
-    if items and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
-        names = [i["name"] for i in items]
-        if len(set(names)) == len(names):
-            return dict(zip(names, items))
+    for key in _NAMING_KEYS:
+        if items and all(isinstance(i, dict) and isinstance(i.get(key), str) for i in items):
+            names = [i[key] for i in items]
+            if len(set(names)) == len(names):
+                return dict(zip(names, items))
     return None
 
 

@@ -181,7 +181,8 @@ class Service:
         histogram = [0] * HISTOGRAM_BINS
         changes: list[dict[str, Any]] = []
         changed = total = 0
-        current = {a["domain"]: a for a in self.store.accounts([], after=None, limit=10**9)}
+        current = {a["domain"]: a for a in self.store.accounts([], after=None, limit=None,
+                                                               columns=["domain", "tier", "fit_score"])}
         for batch in self._batches():
             for record, result in zip(batch, self._score_with(scorer, batch)):
                 total += 1

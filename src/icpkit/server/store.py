@@ -164,9 +164,11 @@ class Store:
         found = self.rows.select(ACCOUNTS.name, [("domain", "=", domain)])
         return found[0] if found else None
 
-    def accounts(self, where: Where, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+    def accounts(self, where: Where, *, after: str | None, limit: int | None,
+                 columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Accounts matching ``where`` with a domain after ``after``, by domain."""
         cond = [*where, *([("domain", ">", after)] if after is not None else [])]
-        return self.rows.select(ACCOUNTS.name, cond, order=[("domain", False)], limit=limit)
+        return self.rows.select(ACCOUNTS.name, cond, columns=columns, order=[("domain", False)], limit=limit)
 
     def account_records(self, domains: Iterable[str] | None = None) -> list[dict[str, Any]]:
         where = [("domain", "in", list(domains))] if domains is not None else []
