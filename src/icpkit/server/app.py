@@ -10,10 +10,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -278,12 +278,13 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                        max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
                        changed_since: datetime | None = None, cursor: Annotated[str | None, Query(max_length=300)] = None,
                        limit: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 100) -> dict[str, Any]:
-        since = changed_since.replace(tzinfo=None) - (changed_since.utcoffset() or _ZERO) if changed_since else None
+        since = changed_since.astimezone(UTC).replace(tzinfo=None) if changed_since and changed_since.tzinfo \
+            else changed_since
         return service.accounts(tier=tier, abm_tier=abm_tier, route=route, min_score=min_score, max_score=max_score,
                                 changed_since=since, cursor=cursor, limit=limit).to_dict()
 
     @app.get("/v1/accounts/{domain}")
-    async def account(domain: Annotated[str, Field(max_length=300)], who: Reader) -> dict[str, Any]:
+    async def account(domain: Annotated[str, Path(max_length=300)], who: Reader) -> dict[str, Any]:
         return service.account(domain)
 
     @app.get("/v1/profiles")
@@ -306,20 +307,20 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
         return service.diff(a, b)
 
     @app.get("/v1/profiles/{version}")
-    async def profile(version: Annotated[int, Field(ge=1)], who: Reader) -> dict[str, Any]:
+    async def profile(version: Annotated[int, Path(ge=1)], who: Reader) -> dict[str, Any]:
         return service.profile_info(version) | {"yaml": service.profile_source(version)}
 
     @app.get("/v1/profiles/{version}/preview")
-    async def preview(version: Annotated[int, Field(ge=1)], who: Writer) -> dict[str, Any]:
+    async def preview(version: Annotated[int, Path(ge=1)], who: Writer) -> dict[str, Any]:
         return service.preview(version).to_dict()
 
     @app.post("/v1/profiles/{version}/publish")
-    async def publish(version: Annotated[int, Field(ge=1)], request: Request, who: Admin,
+    async def publish(version: Annotated[int, Path(ge=1)], request: Request, who: Admin,
                       idem: IdemKey = None) -> Response:
         return once(who, idem, request, lambda: service.publish(version, who.key_id))
 
     @app.post("/v1/profiles/{version}/rollback")
-    async def rollback(version: Annotated[int, Field(ge=1)], request: Request, who: Admin,
+    async def rollback(version: Annotated[int, Path(ge=1)], request: Request, who: Admin,
                        idem: IdemKey = None) -> Response:
         return once(who, idem, request, lambda: service.rollback(version, who.key_id))
 
@@ -332,16 +333,14 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
         return once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id), status=201)
 
     @app.delete("/v1/webhooks/{webhook_id}")
-    async def delete_webhook(webhook_id: Annotated[str, Field(max_length=64)], who: Admin) -> dict[str, Any]:
+    async def delete_webhook(webhook_id: Annotated[str, Path(max_length=64)], who: Admin) -> dict[str, Any]:
         service.delete_webhook(webhook_id)
         return {"ok": True, "webhook_id": webhook_id}
 
     @app.get("/v1/webhooks/{webhook_id}/deliveries")
-    async def deliveries(webhook_id: Annotated[str, Field(max_length=64)], who: Admin) -> dict[str, Any]:
+    async def deliveries(webhook_id: Annotated[str, Path(max_length=64)], who: Admin) -> dict[str, Any]:
         return {"deliveries": service.deliveries(webhook_id)}
 
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     return app
 
-
-_ZERO = datetime(2000, 1, 1) - datetime(2000, 1, 1)
