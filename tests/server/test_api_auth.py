@@ -117,3 +117,20 @@ def test_unknown_routes_and_methods_have_the_error_shape(api: Live) -> None:
         error_of(c.delete("/v1/accounts"), 405)
         error_of(c.get("/v1/accounts", params={"limit": 0}), 422)
         error_of(c.get("/v1/accounts", params={"min_score": "high"}), 422)
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/events", '{"events": [{"event_id": "x\\u0000", "domain": "acme.com", "type": "demo_request", '
+                   '"occurred_at": "2026-11-01T10:00:00Z"}]}'),
+    ("/v1/events", '{"events": [{"event_id": "\\ud800", "domain": "acme.com", "type": "demo_request", '
+                   '"occurred_at": "2026-11-01T10:00:00Z"}]}'),
+    ("/v1/score", '{"accounts": [{"domain": "a\\u0000.com"}]}'),
+    ("/v1/score", '{"accounts": [{"domain": "\\udc80.com"}]}'),
+    ("/v1/leads", '{"leads": [{"email": "a@b\\u0000.com"}]}'),
+    ("/v1/profiles/validate", '{"yaml": "\\ud800"}'),
+    ("/v1/profiles", '{"yaml": "name: x\\u000c"}'),
+])
+def test_nul_characters_and_lone_surrogates_are_refused_on_every_store(api: Live, path: str, body: str) -> None:
+    publish(api, SEED.parent / "intent.yaml")
+    with api.client(api.admin, **{"Content-Type": "application/json"}) as c:
+        error_of(c.post(path, content=body.encode()), 422)

@@ -76,6 +76,11 @@ def test_yaml_syntax_error_has_line() -> None:
     assert error_of("name: x\ncriteria:\n  - field: industry\n   weight: 1\n").where.startswith("p.yaml, line 4")
 
 
+def test_a_control_character_is_a_profile_error_with_its_line() -> None:
+    err = error_of("name: x\ndescription: a\x0cb\n")
+    assert "U+000C is not allowed" in err.message and err.where == "p.yaml, line 2"
+
+
 def test_version_hash_tracks_scoring_rules_only() -> None:
     base = parse_profile(SEED_TEXT)
     assert base.version_hash == parse_profile(SEED_TEXT).version_hash

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import DataError
 from .base import check_name
 
 #: Column kinds and their SQL type on both engines.
@@ -72,6 +73,23 @@ class AddIndex:
 
 
 Migration = Sequence[Table | AddColumn | AddIndex]
+
+
+def _storable(value: Any, column: str) -> Any:
+    """``value`` as stored, or a DataError for text no engine can store alike: a NUL
+    character (PostgreSQL refuses it) or a lone surrogate (not UTF-8)."""
+    if value.__class__ is str and ("\x00" in value or not value.isascii() and _has_surrogate(value)):
+        raise DataError("the text holds a NUL character or an invalid one (a lone surrogate), which cannot be stored",
+                        where=column, hint="remove control characters from the value")
+    return value
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _q(name: str) -> str:
@@ -197,7 +215,7 @@ class Rows:
             unknown = set(row) - set(cols)
             if unknown:
                 raise ValueError(f"{table} has no column {sorted(unknown)[0]!r}")
-        params = [[row.get(c) for c in cols] for row in rows]
+        params = [[_storable(row.get(c), c) for c in cols] for row in rows]
         if on_conflict != "error" and len(params) > 1:  # one statement may touch a key once: keep one row per key
             at = [cols.index(k) for k in t.key]
             by_key: dict[tuple[Any, ...], list[Any]] = {}
@@ -217,8 +235,9 @@ class Rows:
         t = self._table(table)
         sets = ", ".join(f"{t.column(c)} = {self._ph}" for c in values)
         cond, params = self._where(t, where)
+        new = [_storable(v, c) for c, v in values.items()]
         with self._lock:
-            found = self._execute(f"UPDATE {_q(t.name)} SET {sets}{cond} RETURNING 1", [*values.values(), *params])
+            found = self._execute(f"UPDATE {_q(t.name)} SET {sets}{cond} RETURNING 1", [*new, *params])
         return len(found)
 
     def delete(self, table: str, where: Where) -> int:
@@ -273,8 +292,8 @@ class Rows:
                     parts.append("FALSE" if op == "in" else "TRUE")
                     continue
                 parts.append(f"{name} {OPERATORS[op]} ({', '.join([self._ph] * len(items))})")
-                params.extend(items)
+                params.extend(_storable(v, col) for v in items)
             else:
                 parts.append(f"{name} {OPERATORS[op]} {self._ph}")
-                params.append(value)
+                params.append(_storable(value, col))
         return (" WHERE " + " AND ".join(parts) if parts else ""), params

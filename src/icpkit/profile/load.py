@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from ..errors import Problem, ProfileError, suggest
 from .model import Profile
@@ -47,6 +48,10 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         mark = exc.problem_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise ProfileError(f"not valid YAML: {exc.problem}", where=where) from None
+    except ReaderError as exc:  # a character YAML does not allow (a control character, a lone surrogate)
+        line = text.count("\n", 0, exc.position) + 1
+        raise ProfileError(f"not valid YAML: the character U+{exc.character:04X} is not allowed",
+                           where=f"{source}, line {line}", hint="remove control characters from the profile") from None
     except RecursionError:
         raise ProfileError("the YAML is nested too deeply", where=source) from None
     if not isinstance(data, dict):

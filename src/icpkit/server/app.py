@@ -278,8 +278,11 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                        max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
                        changed_since: datetime | None = None, cursor: Annotated[str | None, Query(max_length=300)] = None,
                        limit: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 100) -> dict[str, Any]:
-        since = changed_since.astimezone(UTC).replace(tzinfo=None) if changed_since and changed_since.tzinfo \
-            else changed_since
+        try:
+            since = changed_since.astimezone(UTC).replace(tzinfo=None) if changed_since and changed_since.tzinfo \
+                else changed_since
+        except OverflowError:
+            raise RequestError("changed_since is out of the range of dates", where="changed_since") from None
         return service.accounts(tier=tier, abm_tier=abm_tier, route=route, min_score=min_score, max_score=max_score,
                                 changed_since=since, cursor=cursor, limit=limit).to_dict()
 

@@ -133,7 +133,7 @@ class Service:
     # -- profiles -------------------------------------------------------------------------
 
     def parse(self, text: str, source: str = "profile") -> Profile:
-        if len(text.encode()) > self.settings.max_profile_bytes:
+        if len(text.encode("utf-8", "surrogatepass")) > self.settings.max_profile_bytes:
             raise ProfileError(f"the profile is larger than {self.settings.max_profile_bytes} bytes", where=source,
                                hint="ICP_MAX_PROFILE_BYTES sets the limit")
         return parse_profile(text, source=source)
