@@ -26,7 +26,7 @@ def rows(request: pytest.FixtureRequest) -> Iterator[Rows]:
 
         backend = connect()
     rows = backend.rows()
-    assert rows.migrate(MIGRATIONS) == 2
+    assert rows.migrate("test", MIGRATIONS) == 2
     yield rows
     backend.close()
 
@@ -39,7 +39,8 @@ def engine_postgres(pg_schema: tuple[str, str]) -> Any:
 
 
 def test_migrations_run_once_and_columns_added_later_are_used(rows: Rows) -> None:
-    assert rows.migrate(MIGRATIONS) == 0
+    assert rows.migrate("test", MIGRATIONS) == 0
+    assert rows.migrate("other", [[Table("t_other", {"id": "text"}, ("id",))]]) == 1  # its own numbers
     rows.insert("t_items", [{"id": "a", "n": 1, "note": "later column"}])
     assert rows.select("t_items", columns=["id", "note"]) == [{"id": "a", "note": "later column"}]
 

@@ -2,9 +2,9 @@
 accounts, events), on DuckDB or PostgreSQL, through one SQL dialect both speak.
 
 The caller describes its tables as data (:class:`Table`: columns of a few kinds, a primary
-key, indexes) and a list of migrations (each a list of tables to create or columns to
-add); :meth:`Rows.migrate` applies the ones a database has not seen yet, in one
-transaction, and records them in ``icp_migrations``. Reads and writes take table and column
+key, indexes) and a list of migrations under a namespace of its own (each a list of tables
+to create, columns or indexes to add); :meth:`Rows.migrate` applies the ones a database has
+not seen yet, each in one transaction, and records them in ``icp_migrations``. Reads and writes take table and column
 names that are checked against those descriptions and values that are always passed as
 parameters, so no text from a request ever becomes SQL. A backend knows no domain: the
 tables are the caller's.
@@ -137,15 +137,17 @@ class Rows:
             self._depth = 0
             self._commit()
 
-    def migrate(self, migrations: Sequence[Migration]) -> int:
-        """Apply the migrations this database has not had yet (numbered from 1 in list
-        order), each in its own transaction; the number of migrations applied. The tables
-        they describe are then known to :meth:`insert`, :meth:`select` and the others."""
+    def migrate(self, namespace: str, migrations: Sequence[Migration]) -> int:
+        """Apply the migrations of ``namespace`` (one caller's tables: numbered from 1 in list
+        order) this database has not had yet, each in its own transaction; the number
+        applied. The tables they describe are then known to :meth:`insert`, :meth:`select`
+        and the others. Several namespaces share a database without sharing numbers."""
         applied = 0
         with self.transaction():
-            self._execute('CREATE TABLE IF NOT EXISTS "icp_migrations" (version BIGINT PRIMARY KEY, '
-                          'applied_at TIMESTAMP)', ())
-            done = {int(r[0]) for r in self._execute('SELECT version FROM "icp_migrations"', ())}
+            self._execute('CREATE TABLE IF NOT EXISTS "icp_migrations" (namespace TEXT NOT NULL, '
+                          'version BIGINT NOT NULL, applied_at TIMESTAMP, PRIMARY KEY (namespace, version))', ())
+            done = {int(r[0]) for r in self._execute(
+                f'SELECT version FROM "icp_migrations" WHERE namespace = {self._ph}', (namespace,))}
         for number, steps in enumerate(migrations, 1):
             for step in steps:
                 self._learn(step)
@@ -155,7 +157,8 @@ class Rows:
                 for step in steps:
                     for sql in self._ddl(step):
                         self._execute(sql, ())
-                self._execute(f'INSERT INTO "icp_migrations" VALUES ({self._ph}, CURRENT_TIMESTAMP)', (number,))
+                self._execute(f'INSERT INTO "icp_migrations" VALUES ({self._ph}, {self._ph}, CURRENT_TIMESTAMP)',
+                              (namespace, number))
             applied += 1
         return applied
 

@@ -66,7 +66,7 @@ class Store:
 
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
-        rows.migrate(MIGRATIONS)
+        rows.migrate("server", MIGRATIONS)
 
     def transaction(self) -> Any:
         return self.rows.transaction()
