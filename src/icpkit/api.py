@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .discover.learn import Learned
     from .discover.shift import Shift
     from .intent.reader import EventsRead
+    from .monitor.drift import Drift
+    from .monitor.snapshot import Snapshot
     from .run import Loaded
 
 Accounts = Any  # a path, a table name, a pyarrow.Table, a pandas or polars DataFrame
@@ -61,6 +63,7 @@ class ScoreRun:
     top: list[dict[str, Any]] = field(default_factory=list)
     events: EventsRead | None = None  # with intent or triggers
     shift: Shift | None = None  # for a learned profile, on 1,000 records or more
+    run_id: int | None = None  # its number in the workspace's history (`icp runs`), when recorded
 
     def to_dict(self) -> dict[str, Any]:
         """The run as plain JSON data (``icp score --json``); the rows set aside are counted."""
@@ -71,7 +74,7 @@ class ScoreRun:
                 "rejects_file": str(self.rejects_file) if self.rejects_file else None, "warnings": self.warnings,
                 "crm_source": self.crm_source, "top": self.top,
                 "events": asdict(self.events) if self.events is not None else None,
-                "shift": self.shift.to_dict() if self.shift is not None else None}
+                "shift": self.shift.to_dict() if self.shift is not None else None, "run_id": self.run_id}
 
 
 def score(
@@ -127,7 +130,8 @@ def score_to(
 
     Outputs are written atomically; with ``on_error="skip"`` the rows set aside are written
     next to the output as ``<out>.rejects.csv``. With a ``workspace``, the run is remembered
-    there (for ``icp explain``) and its stored events are used when ``events`` is not given.
+    there (for ``icp explain``), recorded in its history (``icp runs``, ``icp drift``; a
+    fit-scoring profile), and its stored events are used when ``events`` is not given.
     Without a ``backend``, a small CSV file is scored in-process when it can be, with the
     engine's result (:mod:`icpkit.small`); ``backend="duckdb"`` always runs the engine.
     """
@@ -148,15 +152,18 @@ def score_to(
         if small is not None:
             run = ScoreRun(small.rows, small.output, prof.version_hash, 0.0, small.tiers, small.rejects,
                            warnings=small.warnings, crm_source=small.crm_source, top=small.top)
-            scores = small.scores
+            scores, snapshot = small.scores, small.snapshot
         else:
-            run, scores = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error, progress,
-                                           scored_at, top, events, as_of, contacts)
+            run, scores, snapshot = _score_on_engine(prof, accounts, out, target, workspace, backend, on_error,
+                                                     progress, scored_at, top, events, as_of, contacts)
         if prof.population is not None:
             from .discover.shift import shift
 
             run.shift, note = shift(prof, scores, run.tiers)
             run.warnings += ([note] if note else []) + (run.shift.warnings if run.shift is not None else [])
+        if workspace is not None and snapshot is not None:
+            run.run_id, note = _record_run(workspace, prof, snapshot, accounts, as_of)
+            run.warnings += [note] if note else []
         if workspace is not None and isinstance(accounts, (str, Path)):
             from .lastrun import last_run
 
@@ -181,8 +188,10 @@ def _check_outputs(out: str | Path, target: Target, backend: BackendArg, workspa
 
 def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target: Target, workspace: Workspace | None,
                      backend: BackendArg, on_error: OnError, progress: ProgressFn | None, scored_at: datetime | None,
-                     top: int, events: Any, as_of: datetime | None, contacts: Any) -> tuple[ScoreRun, dict[float, int]]:
-    """:func:`score_to` on a backend, and the accounts per fit score (see ``run.Written``)."""
+                     top: int, events: Any, as_of: datetime | None, contacts: Any
+                     ) -> tuple[ScoreRun, dict[float, int], Snapshot | None]:
+    """:func:`score_to` on a backend, the accounts per fit score and, with a workspace, the
+    run's snapshot (see ``run.Written``)."""
     from .intent.store import workspace_events
     from .io.frames import as_source
     from .run import score_rows, write_rejects, write_scores
@@ -196,14 +205,28 @@ def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target:
             ev = workspace_events(b, workspace)
         scored = score_rows(b, prof, as_source(accounts), on_error=on_error, progress=progress,
                             scored_at=scored_at, events=ev, as_of=as_of, contacts=as_source(contacts))
-        written = write_scores(b, prof, scored, target, progress=progress, top=top)
+        written = write_scores(b, prof, scored, target, progress=progress, top=top, snapshot=workspace is not None)
         loaded = scored.loaded
         rejects_file = None
         if loaded.rejects.rows:
             rejects_file = _rejects_path(out, workspace)
             write_rejects(b, loaded.rejects, rejects_file)
     return ScoreRun(loaded.rows, written.output, prof.version_hash, 0.0, written.tiers, loaded.rejects, rejects_file,
-                    loaded.warnings, loaded.canonical.crm_source, written.top, scored.events), written.scores
+                    loaded.warnings, loaded.canonical.crm_source, written.top, scored.events), written.scores, \
+        written.snapshot
+
+
+def _record_run(workspace: Workspace, prof: Profile, snapshot: Snapshot, accounts: Accounts,
+                as_of: datetime | None) -> tuple[int | None, str | None]:
+    """Record a run in the workspace's history: its number, or None and why it was not."""
+    from .monitor.history import History
+
+    source = str(accounts) if isinstance(accounts, (str, Path, TableName)) else type(accounts).__name__
+    try:
+        return History(workspace.path).record(snapshot, profile_name=prof.name, profile_hash=prof.version_hash,
+                                              source=source, as_of=as_of), None
+    except IcpError as exc:
+        return None, f"the run is not recorded in the workspace's history: {exc.message}"
 
 
 def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, events: Any = None,
@@ -374,6 +397,29 @@ def validate_accounts(profile: Profile | str | Path, accounts: Accounts, *, back
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres", "spark": "pyspark",
             "pyspark": "pyspark", "databricks": "databricks", "snowflake": "snowflake", "bigquery": "bigquery",
             "trino": "trino"}
+
+
+def drift(profile: Profile | str | Path, baseline: str, current: str, *, data: Any = None, label: str | None = None,
+          date: str | None = None, every: str = "month", workspace: Workspace | None = None,
+          min_support: int | None = None, exclude: Sequence[str] = (), backend: BackendArg = None) -> Drift:
+    """Compare two populations scored by ``profile``, as ``icp drift`` does: each a file, a
+    run of the ``workspace``'s history (``run:3``) or a period of the dated ``data`` file
+    (``2026-Q1``); see :mod:`icpkit.drift_run` and :mod:`icpkit.monitor.drift`. Columns in
+    ``exclude`` are not searched for segments."""
+    from .drift_run import check_columns, kind_of, side
+    from .monitor.drift import drift as compare_sides
+
+    if every not in ("month", "quarter"):
+        raise IcpError(f"unknown period length '{every}'", hint="use month or quarter")
+    prof = _profile(profile)
+    cache: dict[str, Any] = {}
+    with _backend(backend) as b:
+        if all(kind_of(t, data is not None) == "file" for t in (baseline, current)):
+            check_columns(b, baseline, current)
+        base, cur = (side(b, prof, text, what=what, data=data, label=label, date_col=date, exclude=exclude,
+                          workspace=workspace, cache=cache)
+                     for text, what in ((baseline, "baseline"), (current, "current")))
+    return compare_sides(prof, base, cur, every=every, min_records=min_support)
 
 
 def scoring_sql(profile: Profile | str | Path, table: str, dialect: str, *, text_columns: bool = False,

@@ -9,13 +9,30 @@ import os
 import sys
 import traceback
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from .cli_common import (
+    AsOfOpt,
+    BackendOpt,
+    ContactsOpt,
+    DataOpt,
+    DateOpt,
+    EventsOnErrorOpt,
+    EventsOpt,
+    HtmlOpt,
+    JsonOpt,
+    LabelOpt,
+    OnError,
+    ProfileArg,
+    ProfileOpt,
+    SplitAtOpt,
+    WorkspaceOpt,
+    _workspace,
+)
 from .cli_render import (
     _atomic_text,
     _auc3,
@@ -33,8 +50,10 @@ from .cli_render import (
     escape,
     out,
 )
+from .cli_monitor import drift, runs
+from .cli_server import keys_app, serve
 from .errors import IcpError, ProfileError
-from .workspace import DEFAULT_DIR, DEFAULT_LOCK_TIMEOUT_S, Workspace
+from .workspace import DEFAULT_DIR, Workspace
 
 # Commands import what they need when they run: `icp --help` stays fast.
 
@@ -48,44 +67,6 @@ app = typer.Typer(
 events_app = typer.Typer(help="Events (page views, form fills, replies...) kept in the workspace for intent.",
                           no_args_is_help=True)
 app.add_typer(events_app, name="events")
-keys_app = typer.Typer(help="API keys of the server (`icp serve`).", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", envvar="ICP_WORKSPACE",
-                                            help="Workspace directory (database and settings).")]
-ProfileArg = Annotated[Path, typer.Argument(help="Profile file (YAML).", show_default=False)]
-ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile file (YAML).")]
-DataOpt = Annotated[Path, typer.Option("--data", "-d", help="Labelled accounts: CSV, Parquet or JSON lines.")]
-LabelOpt = Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no, true/false.")]
-DateOpt = Annotated[str | None, typer.Option("--date", help="A date column; with --split-at, for an out-of-sample test.")]
-SplitAtOpt = Annotated[str | None, typer.Option("--split-at",
-                                                help="Evaluate only rows dated on or after this date (YYYY-MM-DD).")]
-EventsOpt = Annotated[str | None, typer.Option(
-    "--events", "-e", help="Events for the profile's intent and triggers: CSV, Parquet or JSON lines (or a table "
-                           "with a database --backend).")]
-BackendOpt = Annotated[str | None, typer.Option(
-    "--backend", "-b", envvar="ICP_DATABASE_URL", show_default=False,
-    help="Where to run: duckdb (default, embedded), a postgresql://user@host/db URL, spark (local), or a Spark "
-         "master URL.")]
-AsOfOpt = Annotated[str | None, typer.Option(
-    "--as-of", help="Score as of this moment (YYYY-MM-DD = 00:00 UTC, or an ISO timestamp); later events are "
-                    "ignored. Default: now.")]
-ContactsOpt = Annotated[str | None, typer.Option(
-    "--contacts", help="Contacts for the profile's personas: email, title, seniority, department.")]
-HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")]
-JsonOpt = Annotated[Path | None, typer.Option(
-    "--json", help="Also write every figure to this JSON file; '-' writes it to standard output (and the report "
-                   "to standard error).")]
-
-
-class OnError(str, Enum):
-    fail = "fail"
-    skip = "skip"
-
-
-EventsOnErrorOpt = Annotated[OnError, typer.Option(
-    "--on-error", help="fail: stop at the first unreadable event; skip: leave such events out.")]
-
 
 def _version(value: bool) -> None:
     if value:
@@ -454,79 +435,6 @@ def events_types(
 
 
 @app.command()
-def serve(
-    workspace: WorkspaceOpt = Path(DEFAULT_DIR),
-    profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Publish this profile at start "
-                                                 "when none is active.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """Run the JSON API (docs/server.md): score accounts as they arrive, take events, publish
-    and roll back profiles. Stores in the workspace's DuckDB, or in PostgreSQL when
-    ICP_DATABASE_URL is set."""
-    from .server.serve import open_service, publish_at_start, run, store_label
-    from .server.settings import Settings
-
-    settings = Settings.from_env()
-    ws = _workspace(workspace)
-    with open_service(ws, settings) as service:
-        if profile is not None:
-            version = publish_at_start(service, profile)
-            if version is not None:
-                err.print(f"Published {escape(str(profile))} as profile version {version}.")
-        if not service.store.keys():
-            err.print("[yellow]No API key yet: make one with `icp keys create --scope admin`.[/]")
-        err.print(f"Serving on http://{escape(host)}:{port} (store: {escape(store_label(ws, settings))}; "
-                  f"API documents at /docs and /openapi.json).")
-        run(service, host, port)
-
-
-ScopeOpt = Annotated[str, typer.Option("--scope", "-s", help="read, write or admin (each includes the ones before).")]
-
-
-@keys_app.command("create")
-def keys_create(scope: ScopeOpt = "read",
-                name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-                workspace: WorkspaceOpt = Path(DEFAULT_DIR)) -> None:
-    """Make an API key; it is printed once, as the last line (only its hash is stored)."""
-    from .server.keys import check_scope
-    from .server.serve import open_service
-
-    check_scope(scope)
-    with open_service(_workspace(workspace)) as service:
-        key, key_id = service.create_key(scope, name)
-    err.print(f"Made key {key_id} with the '{scope}' scope. Keep it: it is not shown again.")
-    print(key)
-
-
-@keys_app.command("list")
-def keys_list(workspace: WorkspaceOpt = Path(DEFAULT_DIR)) -> None:
-    """List the API keys (ids, scopes, names, dates; never the keys)."""
-    from .server.serve import open_service
-
-    with open_service(_workspace(workspace)) as service:
-        found = service.list_keys()
-    t = Table(title="API keys", title_justify="left")
-    for name in ("id", "scope", "name", "created (UTC)", "revoked (UTC)"):
-        t.add_column(name)
-    for k in found:
-        t.add_row(k["key_id"], k["scope"], escape(k["name"] or ""), str(k["created_at"] or "")[:19],
-                  str(k["revoked_at"] or "")[:19])
-    out.print(t)
-
-
-@keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `icp keys list`).")],
-                workspace: WorkspaceOpt = Path(DEFAULT_DIR)) -> None:
-    """Revoke an API key: requests with it are refused from then on."""
-    from .server.serve import open_service
-
-    with open_service(_workspace(workspace)) as service:
-        service.revoke_key(key_id)
-    out.print(f"Revoked key {escape(key_id)}.")
-
-
-@app.command()
 def discover(
     accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Accounts: CSV, Parquet or JSON lines.")],
     deals: Annotated[Path | None, typer.Option("--deals", help="Deals with an outcome column (won/lost).")] = None,
@@ -766,16 +674,10 @@ def _moment(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _workspace(path: Path) -> Workspace:
-    """The workspace of ``--workspace``: a run that finds it in use by another one waits
-    (``ICP_LOCK_TIMEOUT_S`` seconds, default 300) and says so on standard error."""
-    text = os.environ.get("ICP_LOCK_TIMEOUT_S", "").strip()
-    try:
-        timeout = float(text) if text else DEFAULT_LOCK_TIMEOUT_S
-    except ValueError:
-        raise IcpError(f"ICP_LOCK_TIMEOUT_S={text!r} is not a number of seconds") from None
-    return Workspace(path, lock_timeout_s=timeout,
-                     on_wait=lambda message: err.print(f"[yellow]{escape(message)}[/]"))
+app.command()(runs)
+app.command()(drift)
+app.command()(serve)
+app.add_typer(keys_app, name="keys")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from .io.canonical import CanonicalPlan, bad_flag, canonical_plan
 from .io.notes import read_warnings
 from .io.sources import source_label
 from .io.values import industry_is_unrecognised
+from .monitor.snapshot import Snapshot, from_counts
 from .profile.model import Intent, Profile
 from .rejects import Rejects
 from .scoring.columns import any_of
@@ -316,20 +317,26 @@ class Written:
     tiers: dict[str, int]
     top: list[dict[str, Any]]
     scores: dict[float, int] = field(default_factory=dict)
+    snapshot: Snapshot | None = None
 
 
 def write_scores(backend: Backend, profile: Profile, scored: Scored, target: Target, *,
-                 progress: ProgressFn | None = None, top: int = 5) -> Written:
-    """Stream the scored rows to ``target`` in the input's order, and summarise them."""
+                 progress: ProgressFn | None = None, top: int = 5, snapshot: bool = False) -> Written:
+    """Stream the scored rows to ``target`` in the input's order, and summarise them; with
+    ``snapshot``, also the run's snapshot (for the history: a fit-scoring profile only)."""
     # Always asked for in order: engines keep no order through the plan's joins (DuckDB's
     # Parquet writer lost it from about 1M rows). Backends stream the ordered rows with
     # memory flat in the row count (tests/backends/test_output_order.py holds the order).
     output = backend.write(scored.result(in_input_order=True), target, progress=progress)
     tiers, best = summary(backend, profile, scored, top)
-    scores = {}
-    if profile.population is not None and scored.plan is not None:
+    scores: dict[float, int] = {}
+    snap = None
+    if snapshot and scored.plan is not None:
+        snap = from_counts(profile, backend.to_arrow(scored.plan.points_counts()).to_pylist())
+        scores = dict(snap.scores) if profile.population is not None else {}
+    elif profile.population is not None and scored.plan is not None:
         scores = {r["fit_score"]: r["accounts"] for r in backend.to_arrow(scored.plan.score_counts()).to_pylist()}
-    return Written(output, tiers, best, scores)
+    return Written(output, tiers, best, scores, snap)
 
 
 def summary(backend: Backend, profile: Profile, scored: Scored, top: int) -> tuple[dict[str, int], list[dict[str, Any]]]:

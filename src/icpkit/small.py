@@ -36,6 +36,7 @@ from .io.crm import canonical_mapping
 from .io.notes import small_file_warnings
 from .io.small_csv import read_small_csv, write_csv
 from .io.sources import file_format
+from .monitor.snapshot import Snapshot, from_rows
 from .profile.model import Abm, Profile
 from .rejects import Rejects
 from .scoring.record import Scorer
@@ -59,6 +60,7 @@ class SmallRun:
     rejects: Rejects = field(default_factory=Rejects)
     warnings: list[str] = field(default_factory=list)  # worded as the engine words them
     scores: dict[float, int] = field(default_factory=dict)  # accounts per fit score (a learned profile)
+    snapshot: Snapshot | None = None
 
 
 def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: datetime | None = None,
@@ -101,7 +103,8 @@ def score_small(profile: Profile, accounts: Any, target: Any, *, scored_at: date
                     [{key: r[key], "fit_score": r["fit_score"], "tier": r["tier"], "abm_tier": r["abm_tier"],
                       "reasons": r["reasons"]} for r in best],
                     canonical_mapping(list(header), explicit=profile.columns).source, warnings=warnings,
-                    scores=dict(Counter(r["fit_score"] for r in scored)) if profile.population else {})
+                    scores=dict(Counter(r["fit_score"] for r in scored)) if profile.population else {},
+                    snapshot=from_rows(profile, scored))
 
 
 def _is_csv(path: str | Path, purpose: str) -> bool:

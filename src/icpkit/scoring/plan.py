@@ -110,6 +110,13 @@ class ScoringPlan:
         per_combo = self._per_combo()
         return per_combo.group_by("fit_score").agg(accounts=per_combo.n.sum().cast("int64"))
 
+    def points_counts(self) -> ir.Table:
+        """Accounts (``n``) per fit score, tier and points of every criterion, counted per
+        combination: what a run's snapshot holds (:mod:`icpkit.monitor.snapshot`)."""
+        per_combo = self._per_combo()
+        cols = ["fit_score", "tier", *[c for c in per_combo.columns if c.startswith("points_")]]
+        return per_combo.group_by(cols).agg(n=per_combo.n.sum().cast("int64"))
+
     def fit_scores(self) -> ir.Table:
         """``_row`` (when the input has one), ``domain``, ``fit_score`` and ``tier`` of every row:
         the part of the result a backtest needs, without reasons, points or ABM ranks."""
