@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .discover.shift import Shift
     from .intent.reader import EventsRead
     from .monitor.drift import Drift
+    from .review_run import Review
     from .monitor.snapshot import Snapshot
     from .run import Loaded
 
@@ -420,6 +421,27 @@ def drift(profile: Profile | str | Path, baseline: str, current: str, *, data: A
                           workspace=workspace, cache=cache)
                      for text, what in ((baseline, "baseline"), (current, "current")))
     return compare_sides(prof, base, cur, every=every, min_records=min_support)
+
+
+def review(profile: Profile | str | Path, history: Any, *, label: str, date: str, previous: Profile | str | Path | None = None,
+           universe: Any = None, every: str = "quarter", backend: BackendArg = None) -> Review:
+    """The quarterly review of ``profile`` on a labelled, dated ``history``, as ``icp review``
+    does (see :mod:`icpkit.review_run`): backtest, drift of the latest period, segments, TAM
+    by segment (of ``universe``, else of the history) and, with ``previous``, the changelog."""
+    from .review_run import review as gather
+
+    prof = _profile(profile)
+    prev = _profile(previous) if previous is not None else None
+    if every not in ("month", "quarter"):
+        raise IcpError(f"unknown period length '{every}'", hint="use month or quarter")
+    with _backend(backend) as b:
+        bt = backtest(prof, history, label, backend=b).to_dict()
+        comparison = compare_profiles(prev, prof, history, label, backend=b).to_dict() if prev is not None else None
+        sized = size_tam(prof, universe if universe is not None else history, backend=b).to_dict() \
+            if prof.criteria else None
+        return gather(b, prof, history, label=label, date=date, every=every, previous=prev,
+                      previous_name=str(previous) if previous is not None else None, tam=sized, backtest=bt,
+                      comparison=comparison)
 
 
 def scoring_sql(profile: Profile | str | Path, table: str, dialect: str, *, text_columns: bool = False,

@@ -50,7 +50,7 @@ from .cli_render import (
     escape,
     out,
 )
-from .cli_monitor import drift, runs
+from .cli_monitor import drift, review, runs
 from .cli_server import keys_app, serve
 from .errors import IcpError, ProfileError
 from .workspace import DEFAULT_DIR, Workspace
@@ -676,6 +676,7 @@ def _moment(text: str | None) -> datetime | None:
 
 app.command()(runs)
 app.command()(drift)
+app.command()(review)
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .cli_common import BackendOpt, HtmlOpt, JsonOpt, ProfileOpt, WorkspaceOpt, _workspace
 from .cli_render import _json_to_stdout, _write_json, err, escape, out
+from .errors import IcpError
 from .workspace import DEFAULT_DIR, Workspace
 
 
@@ -123,3 +124,44 @@ def _rate(t: dict) -> str:
     if not t["records"]:
         return "-"
     return f"{t['win_rate']:.0%} ({t['low']:.0%}-{t['high']:.0%})"
+
+
+def review(
+    profile: ProfileOpt,
+    history: Annotated[Path, typer.Option("--history", help="Labelled, dated accounts: CSV, Parquet or JSON lines.")],
+    label: Annotated[str, typer.Option("--label", "-l", help="The outcome column: 1/0, won/lost, yes/no.")],
+    date: Annotated[str, typer.Option("--date", help="The date column (the periods).")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The HTML report to write.")],
+    previous: Annotated[Path | None, typer.Option("--previous", help="The profile this one replaced: the changelog "
+                                                                     "and both measured on the history.")] = None,
+    universe: Annotated[Path | None, typer.Option("--universe", help="Companies to size the TAM in (default: the "
+                                                                     "history's accounts).")] = None,
+    every: Annotated[str, typer.Option(help="Period length: quarter or month.")] = "quarter",
+    json_out: JsonOpt = None,
+    backend: BackendOpt = None,
+) -> None:
+    """The quarterly review on one page: backtest, drift, segments, TAM and changelog (HTML)."""
+    import icpkit
+
+    _json_to_stdout(json_out)
+    if out_file.suffix.lower() not in (".html", ".htm") or out_file.is_dir():
+        raise IcpError(f"the review is an HTML page: --out {out_file} is not an .html file", where="--out")
+    with err.status("reviewing"):
+        r = icpkit.review(profile, history, label=label, date=date, previous=previous, universe=universe, every=every,
+                          backend=backend)
+    from .report.review import write_review_report
+
+    write_review_report(r, out_file)
+    if json_out is not None:
+        _write_json(json_out, json.dumps(r.to_dict(), indent=2, default=str) + "\n")
+    d = r.drift
+    out.print(f"Review of {escape(r.profile)} on {r.rows:,} records of {escape(r.history)} ({r.first} to {r.last}); "
+              f"latest period {r.latest_period}.")
+    auc = r.backtest.get("auc")
+    if auc is not None:
+        out.print(f"AUC {auc:.3f}; score stability of {r.latest_period} against before: "
+                  f"{_psi(d['psi']) or 'not enough data'}; {len(d['emerging'])} emerging and {len(d['fading'])} fading "
+                  "segments.")
+    for a in d["actions"]:
+        out.print(f"- {escape(a)}")
+    out.print(f"Wrote {escape(str(out_file))}")
