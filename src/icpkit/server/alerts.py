@@ -5,7 +5,8 @@ Kinds:
 
 - ``tier_upgrade``: a stored account moved to a higher tier;
 - ``new_high_fit``: an account seen for the first time landed in the highest tier;
-- ``buying_group_spike``: an account's buying group lit up (it was not before).
+- ``buying_group_spike``: an account's buying group lit up (it was not before);
+- ``drift`` and ``emerging_segment``: raised by the drift watch (:mod:`.watch`).
 
 An alert is written to the outbox (one row per webhook that wants its kind) in the same
 transaction as the scores that caused it, so none is lost or sent for a change that was
@@ -39,7 +40,7 @@ from .outbound import check_url
 from .settings import Settings
 from .store import Store, dumps, now
 
-KINDS = ("tier_upgrade", "new_high_fit", "buying_group_spike")
+KINDS = ("tier_upgrade", "new_high_fit", "buying_group_spike", "drift", "emerging_segment")
 #: Due deliveries taken per pass of the deliverer.
 BATCH = 50
 #: The longest wait between two attempts.

@@ -23,7 +23,8 @@ from .. import __version__
 from ..errors import DataError, IcpError, Problem, RateLimitError, RequestError
 from .alerts import Deliverer
 from .keys import Principal
-from .service import Service
+from .service import Service, jsonable
+from .watch import Watcher, check
 
 _STATUS = {"ProfileError": 422, "DataError": 422, "MissingColumnError": 422, "DuplicateKeyError": 422,
            "WorkspaceError": 503, "DependencyError": 500}
@@ -177,15 +178,20 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     delivers the alerts' webhooks while the app runs."""
     settings = service.settings
     deliverer = Deliverer(service.store, settings) if deliver else None
+    watcher = Watcher(service) if deliver and settings.drift_every_s > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if deliverer is not None:
             service.on_alerts = deliverer.wake
             deliverer.start()
+        if watcher is not None:
+            watcher.start()
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop()
             if deliverer is not None:
                 service.on_alerts = None
                 deliverer.stop()
@@ -326,6 +332,16 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     async def rollback(version: Annotated[int, Path(ge=1)], request: Request, who: Admin,
                        idem: IdemKey = None) -> Response:
         return once(who, idem, request, lambda: service.rollback(version, who.key_id))
+
+    @app.get("/v1/drift")
+    async def drift_checks(who: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> dict[str, Any]:
+        return {"checks": [{k: jsonable(c[k]) for k in ("seq", "at", "kind", "published_version", "rows", "psi",
+                                                         "level")} | {"emerging": json.loads(c["emerging"])}
+                           for c in service.store.checks(limit=limit)]}
+
+    @app.post("/v1/drift/check")
+    async def drift_check(who: Admin) -> dict[str, Any]:
+        return check(service)
 
     @app.get("/v1/webhooks")
     async def webhooks(who: Admin) -> dict[str, Any]:

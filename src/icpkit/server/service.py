@@ -210,6 +210,9 @@ class Service:
             self.store.publish(version, action, by)
             changed = self._rescore(scorer, version)
             self._scorer, self._scorer_version = scorer, version
+            from .watch import keep_baseline  # (watch reads the service)
+
+            keep_baseline(self, version)
         return {"version": version, "action": action, "rescored": changed[0], "tier_changes": changed[1]}
 
     def rollback(self, version: int, by: str) -> dict[str, Any]:

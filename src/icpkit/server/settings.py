@@ -15,6 +15,8 @@ variable                       default      what
 ``ICP_WEBHOOK_BACKOFF_S``      2            wait before the 2nd attempt; doubles each time (1 h at most)
 ``ICP_WEBHOOK_POLL_S``         1            how often the outbox is looked at for due deliveries
 ``ICP_WEBHOOK_ALLOW_PRIVATE``  0            1: allow webhooks to private and loopback addresses
+``ICP_DRIFT_EVERY_S``          86400        how often the drift watch runs (0: never)
+``ICP_DRIFT_LABEL``            (none)       the stored records' outcome field, for emerging segments
 =============================  ===========  ==================================================
 
 A value that is not a positive number (or, for a switch, 0 or 1) is an error naming the variable; an ``ICP_`` variable
@@ -35,6 +37,11 @@ OTHER_VARIABLES = ("ICP_LOCK_TIMEOUT_S", "ICP_REQUIRE_ENGINES", "ICP_WORKSPACE",
                    "ICP_DEBUG", "ICP_INDUSTRIES", "ICP_UPDATE_GOLDEN")
 
 
+#: Settings that are text, and numbers that may be 0 (off).
+_TEXT = ("database_url", "drift_label")
+_ZERO_OK = ("drift_every_s",)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -49,6 +56,8 @@ class Settings:
     webhook_backoff_s: float = 2.0
     webhook_poll_s: float = 1.0
     webhook_allow_private: bool = False
+    drift_every_s: float = 86400.0
+    drift_label: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,7 +71,7 @@ class Settings:
             if f is None:
                 raise IcpError(f"unknown setting {var}", where="environment",
                                hint=suggest(var, [*known, *OTHER_VARIABLES], "see `icp serve --help`"))
-            if f.name == "database_url":
+            if f.name in _TEXT:
                 values[f.name] = text.strip() or None
                 continue
             if f.type == "bool":
@@ -74,7 +83,7 @@ class Settings:
                 number = float(text) if f.type == "float" else int(text)
             except ValueError:
                 number = -1
-            if number <= 0:
+            if number < 0 or number == 0 and f.name not in _ZERO_OK:
                 raise IcpError(f"{var} must be a positive {'number' if f.type == 'float' else 'whole number'}, "
                                f"not '{text[:40]}'", where="environment")
             values[f.name] = number

@@ -41,10 +41,15 @@ OUTBOX = Table("icp_outbox", {"event_id": "text", "webhook_id": "text", "kind": 
                               "failed_at": "time", "last_error": "text"}, ("event_id", "webhook_id"),
                indexes=(("next_at",),))
 
+CHECKS = Table("icp_drift_checks", {"seq": "int", "at": "time", "kind": "text", "published_version": "int",
+                                    "rows": "int", "psi": "float", "level": "text", "snapshot": "text",
+                                    "emerging": "text"}, ("seq",))
+
 #: Each migration runs once per database, in order; never edit one that has shipped, add one.
 MIGRATIONS: list[list[Any]] = [
     [KEYS, PROFILES, PUBLICATIONS, ACCOUNTS, TIER_CHANGES, EVENTS, IDEMPOTENCY],
     [WEBHOOKS, OUTBOX, AddColumn(ACCOUNTS.name, "name_key", "text"), AddIndex(ACCOUNTS.name, ("name_key",))],
+    [CHECKS],
 ]
 
 
@@ -252,6 +257,20 @@ class Store:
             else:
                 values["next_at"] = retry_at
             self.rows.update(OUTBOX.name, key, values)
+
+    # -- drift checks -----------------------------------------------------------------------
+
+    def add_check(self, row: dict[str, Any]) -> int:
+        with self.transaction():
+            last = self.rows.select(CHECKS.name, columns=["seq"], order=[("seq", True)], limit=1)
+            seq = (last[0]["seq"] if last else 0) + 1
+            self.rows.insert(CHECKS.name, [{**row, "seq": seq, "at": now()}])
+        return seq
+
+    def checks(self, *, kind: str | None = None, version: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest drift checks (or baselines), newest first."""
+        where = [(c, "=", v) for c, v in (("kind", kind), ("published_version", version)) if v is not None]
+        return self.rows.select(CHECKS.name, where, order=[("seq", True)], limit=limit)
 
     # -- idempotent requests --------------------------------------------------------------
 
