@@ -439,8 +439,9 @@ def review(profile: Profile | str | Path, history: Any, *, label: str, date: str
         comparison = compare_profiles(prev, prof, history, label, backend=b).to_dict() if prev is not None else None
         sized = size_tam(prof, universe if universe is not None else history, backend=b).to_dict() \
             if prof.criteria else None
-        return gather(b, prof, history, label=label, date=date, every=every, previous=prev,
-                      previous_name=str(previous) if previous is not None else None, tam=sized, backtest=bt,
+        name = (previous.name if isinstance(previous, Profile) else str(previous)) if previous is not None else None
+        return gather(b, prof, history, label=label, date=date, every=every, previous=prev, previous_name=name,
+                      tam=sized, tam_of=str(universe) if universe is not None else "", backtest=bt,
                       comparison=comparison)
 
 

@@ -64,6 +64,9 @@ def test_filters_order_limit_count_update_delete(rows: Rows) -> None:
     assert [r["n"] for r in rows.select("t_items", [("id", "in", ["i1", "i3", "zz"])], order=[("n", False)])] == [1, 3]
     assert len(rows.select("t_items", [("id", "not in", ["i1", "i3"])])) == 8
     assert rows.select("t_items", [("id", "in", [])]) == []
+    many = [f"i{k}" for k in range(7)] + [f"zz{k}" for k in range(20)]  # more than are listed: one array
+    assert len(rows.select("t_items", [("id", "in", many)])) == 7
+    assert len(rows.select("t_items", [("id", "not in", many)])) == 3
     assert rows.select("t_items", [("x", "null", True)], limit=2, order=[("id", False)])[1]["id"] == "i1"
     assert rows.count("t_items", by="ok") == {True: 5, False: 5}
     assert rows.update("t_items", [("n", "<", 3)], {"note": "small"}) == 3

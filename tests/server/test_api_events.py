@@ -4,6 +4,7 @@ with eight writers at once."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import icpkit
@@ -21,6 +22,16 @@ def event(i: int, domain: str, kind: str, when: str = RECENT, person: int | None
     return {"event_id": f"e{i}", "type": kind, "occurred_at": when, **who}
 
 
+def settled(c, domain: str, timeout_s: float = 15.0) -> dict:
+    """The account once the server has rescored it after new events."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        account = c.get(f"/v1/accounts/{domain}").json()
+        if not account["rescore_pending"] or time.monotonic() > deadline:
+            return account
+        time.sleep(0.02)
+
+
 def test_events_rescore_the_accounts_they_touch_exactly_as_the_scorer(api: Live) -> None:
     publish(api, INTENT)
     accounts = [{"domain": "acme.com"}, {"domain": "globex.com"}]
@@ -31,8 +42,8 @@ def test_events_rescore_the_accounts_they_touch_exactly_as_the_scorer(api: Live)
         assert c.post("/v1/score", json={"accounts": accounts}).status_code == 200
         r = c.post("/v1/events", json={"events": events})
         assert r.status_code == 200, r.text
-        assert r.json() == {"received": 5, "added": 5, "duplicates": 0, "rescored": 1}  # initech is not stored
-        acme = c.get("/v1/accounts/acme.com").json()
+        assert r.json() == {"received": 5, "added": 5, "duplicates": 0, "rescoring": 1}  # initech is not stored
+        acme = settled(c, "acme.com")
         assert c.get("/v1/accounts/globex.com").json()["result"]["intent_score"] == 0
     at = datetime.fromisoformat(acme["result"]["scored_at"])
     expected = icpkit.Scorer(INTENT).score({"domain": "acme.com"}, events=events, as_of=at, scored_at=at)

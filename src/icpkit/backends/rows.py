@@ -29,6 +29,8 @@ OPERATORS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "
              "null": "IS NULL"}
 
 Where = Sequence[tuple[str, str, Any]]
+#: Up to this many values an ``in`` filter lists as parameters; more go as one array.
+_LISTED = 8
 
 
 @dataclass(frozen=True)
@@ -294,8 +296,12 @@ class Rows:
                 if not items:
                     parts.append("FALSE" if op == "in" else "TRUE")
                     continue
-                parts.append(f"{name} {OPERATORS[op]} ({', '.join([self._ph] * len(items))})")
-                params.extend(_storable(v, col) for v in items)
+                if len(items) <= _LISTED:
+                    parts.append(f"{name} {OPERATORS[op]} ({', '.join([self._ph] * len(items))})")
+                    params.extend(_storable(v, col) for v in items)
+                else:  # one array parameter: binding hundreds of parameters costs more than the query
+                    parts.append(f"{name} {'= ANY' if op == 'in' else '<> ALL'}({self._ph})")
+                    params.append([_storable(v, col) for v in items])
             else:
                 parts.append(f"{name} {OPERATORS[op]} {self._ph}")
                 params.append(_storable(value, col))

@@ -192,8 +192,10 @@ def event_rows(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     events = list(events)
     EventsIndex(events, AFTER_US, None)  # raises on the first batch of bad events
     out: list[dict[str, Any]] = []
+    layouts: dict[tuple[Any, ...], dict[str, str | None]] = {}
     for raw in events:
-        cols = _recognise(tuple(raw), EVENT_HEADERS)
+        shape = tuple(raw)
+        cols = layouts.get(shape) or layouts.setdefault(shape, _recognise(shape, EVENT_HEADERS))
         given = _domain(raw[cols["domain"]]) if cols["domain"] else None
         email = _lower_text(raw[cols["email"]]) if cols["email"] else None
         typ = _lower_text(raw[cols["type"]])  # type: ignore[index]

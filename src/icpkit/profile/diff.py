@@ -36,10 +36,19 @@ class Change:
 
 
 def _short(value: Any) -> str:
+    text = _plain_text(value)
+    return text if len(text) <= 120 else text[:119] + "\u2026"
+
+
+def _plain_text(value: Any) -> str:
+    """A value as the YAML would show it, compactly: settings left unset are not shown."""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = repr(value) if not isinstance(value, dict | list) else str(value)
-    return text if len(text) <= 80 else text[:79] + "\u2026"
+        return str(int(value))
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain_text(v)}" for k, v in value.items() if v not in (None, [], {})) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain_text(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def profile_diff(a: Profile, b: Profile) -> list[Change]:

@@ -73,7 +73,6 @@ def _tam_doc(tam: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "total": _count(t.total), "top_tier": t.top_tier, "top": _count(t.top), "verdict": t.verdict,
         "warnings": t.warnings, "rejected": _count(t.rejected) if t.rejected else "", "chart": _tam_chart(t),
-        "tiers": [{"tier": k, "n": _count(n), "share": _pct(n / t.total if t.total else None)} for k, n in t.tiers.items()],
         "dimensions": [{"name": DIMENSION_NAMES.get(d, d), "tiers": list(t.tiers),
                         "rows": [{"value": value, "cells": [{"n": _count(n), "share": _pct(n / t.tiers[k], 0)
                                                              if t.tiers.get(k) else ""} for k, n in by_tier.items()]}

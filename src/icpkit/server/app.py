@@ -5,10 +5,12 @@ Routes are versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``
 """
 
 
+import asyncio
 import json
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,6 +25,7 @@ from .. import __version__
 from ..errors import DataError, IcpError, Problem, RateLimitError, RequestError
 from .alerts import Deliverer
 from .keys import Principal
+from .rescoring import Rescorer
 from .service import Service, jsonable
 from .watch import Watcher, check
 
@@ -173,12 +176,28 @@ async def _profile_text(request: Request) -> str:
     return body.text()
 
 
+def _results(later: Future[list[dict[str, Any]]]) -> Future[dict[str, Any]]:
+    """``{"results": ...}`` of scores to come."""
+    out: Future[dict[str, Any]] = Future()
+
+    def done(f: Future[list[dict[str, Any]]]) -> None:
+        exc = f.exception()
+        if exc is not None:
+            out.set_exception(exc)
+        else:
+            out.set_result({"results": f.result()})
+
+    later.add_done_callback(done)
+    return out
+
+
 def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     """The API over ``service`` (see the module docstring); with ``deliver``, a thread
     delivers the alerts' webhooks while the app runs."""
     settings = service.settings
     deliverer = Deliverer(service.store, settings) if deliver else None
     watcher = Watcher(service) if deliver and settings.drift_every_s > 0 else None
+    rescorer = Rescorer(service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -187,9 +206,11 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
             deliverer.start()
         if watcher is not None:
             watcher.start()
+        rescorer.start()
         try:
             yield
         finally:
+            rescorer.stop()
             if watcher is not None:
                 watcher.stop()
             if deliverer is not None:
@@ -226,13 +247,13 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(error_body(500, "internal error"), status_code=500)
 
-    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
         who = service.authenticate(authorization)
         buckets.take(who.key_id)
         return who
 
     def needs(scope: str) -> Callable[..., Principal]:
-        def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
             who.require(scope)
             return who
         return check
@@ -242,8 +263,10 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     Admin = Annotated[Principal, Depends(needs("admin"))]
     IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
-    def once(who: Principal, idem: str | None, request: Request, run: Callable[[], Any], status: int = 200) -> Response:
-        """Run a POST once per Idempotency-Key: a repeat gets the first response again."""
+    async def once(who: Principal, idem: str | None, request: Request, run: Callable[[], Any],
+                   status: int = 200) -> Response:
+        """Run a POST once per Idempotency-Key: a repeat gets the first response again. ``run``
+        may return a future (stored scores), awaited without holding up other requests."""
         what = f"{request.method} {request.url.path}?{request.url.query}"
         if idem:
             seen = service.store.replay(who.key_id, idem)
@@ -252,7 +275,10 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                     raise RequestError("this Idempotency-Key was used for another request", where="Idempotency-Key")
                 return Response(seen["body"], status_code=seen["status"], media_type="application/json",
                                 headers={"Idempotent-Replayed": "true"})
-        body = json.dumps(run(), default=str)
+        answer = run()
+        if isinstance(answer, Future):
+            answer = await asyncio.wrap_future(answer)
+        body = json.dumps(answer, default=str)
         if idem:
             service.store.remember(who.key_id, idem, what, status, body)
         return Response(body, status_code=status, media_type="application/json")
@@ -267,11 +293,12 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                     ) -> Response:
         if store:
             who.require("write")
-        return once(who, idem, request, lambda: {"results": service.score(body.accounts, store=store)})
+        later = service.score_later(body.accounts, store=store)
+        return await once(who, idem, request, lambda: _results(later))
 
     @app.post("/v1/events")
     async def events(body: EventsBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
-        return once(who, idem, request, lambda: service.add_events(body.events))
+        return await once(who, idem, request, lambda: service.add_events(body.events))
 
     @app.post("/v1/leads")
     async def leads(body: LeadsBody, who: Reader) -> dict[str, Any]:
@@ -303,7 +330,7 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     @app.post("/v1/profiles", status_code=201, openapi_extra=_PROFILE_BODY)
     async def create_profile(request: Request, who: Writer, idem: IdemKey = None) -> Response:
         text = await _profile_text(request)
-        return once(who, idem, request, lambda: service.create_profile(text, who.key_id), status=201)
+        return await once(who, idem, request, lambda: service.create_profile(text, who.key_id), status=201)
 
     @app.post("/v1/profiles/validate", openapi_extra=_PROFILE_BODY)
     async def validate_profile(request: Request, who: Reader) -> dict[str, Any]:
@@ -326,12 +353,12 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     @app.post("/v1/profiles/{version}/publish")
     async def publish(version: Annotated[int, Path(ge=1)], request: Request, who: Admin,
                       idem: IdemKey = None) -> Response:
-        return once(who, idem, request, lambda: service.publish(version, who.key_id))
+        return await once(who, idem, request, lambda: service.publish(version, who.key_id))
 
     @app.post("/v1/profiles/{version}/rollback")
     async def rollback(version: Annotated[int, Path(ge=1)], request: Request, who: Admin,
                        idem: IdemKey = None) -> Response:
-        return once(who, idem, request, lambda: service.rollback(version, who.key_id))
+        return await once(who, idem, request, lambda: service.rollback(version, who.key_id))
 
     @app.get("/v1/drift")
     async def drift_checks(who: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> dict[str, Any]:
@@ -349,7 +376,7 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
 
     @app.post("/v1/webhooks", status_code=201)
     async def create_webhook(body: WebhookBody, request: Request, who: Admin, idem: IdemKey = None) -> Response:
-        return once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id), status=201)
+        return await once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id), status=201)
 
     @app.delete("/v1/webhooks/{webhook_id}")
     async def delete_webhook(webhook_id: Annotated[str, Path(max_length=64)], who: Admin) -> dict[str, Any]:

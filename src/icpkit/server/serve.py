@@ -24,7 +24,11 @@ def open_service(workspace: Workspace, settings: Settings | None = None) -> Iter
     else:
         backend = connect("duckdb", database=workspace.ensure().database)
     try:
-        yield Service(Store(backend.rows()), settings)
+        service = Service(Store(backend.rows()), settings)
+        try:
+            yield service
+        finally:
+            service.close()
     finally:
         backend.close()
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+import queue
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +39,8 @@ HISTOGRAM_BINS = 10
 PREVIEW_LISTED = 100
 #: How often the keys are read again from the store (a key revoked elsewhere stops working).
 KEYS_TTL_S = 5.0
+#: How long the published version read from the store is trusted.
+ACTIVE_TTL_S = 1.0
 #: Accounts scored per batch when a publication rescores every account.
 RESCORE_BATCH = 2000
 
@@ -83,6 +87,75 @@ class Preview:
                 "tier_changes": self.changed, "changes": self.changes}
 
 
+@dataclass
+class _Stored:
+    """One request's scores waiting to be stored."""
+
+    records: list[Mapping[str, Any]]
+    results: list[dict[str, Any]]
+    version: int
+    when: datetime
+
+
+class _Batcher:
+    """Group commit: requests hand their scores to one thread, which stores all that are
+    waiting in one transaction and then answers each. Under load a transaction carries many
+    requests, so the store's fixed cost per transaction is shared; alone, a request waits
+    for its own transaction only."""
+
+    MAX = 512  # requests per transaction
+
+    def __init__(self, store: Callable[[list[_Stored]], None]) -> None:
+        self._store = store
+        self._queue: queue.SimpleQueue[tuple[_Stored, Future[list[dict[str, Any]]]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def submit(self, item: _Stored) -> Future[list[dict[str, Any]]]:
+        future: Future[list[dict[str, Any]]] = Future()
+        self._queue.put((item, future))
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="icp-store", daemon=True)
+                    self._thread.start()
+        return future
+
+    def close(self) -> None:
+        """Store what is waiting, then stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)  # type: ignore[arg-type]
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            waiting = [first]
+            stop = False
+            while len(waiting) < self.MAX:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                waiting.append(nxt)
+            try:
+                self._store([item for item, _ in waiting])
+            except BaseException as exc:  # noqa: BLE001 - every waiting request gets the error
+                for _, future in waiting:
+                    future.set_exception(exc)
+            else:
+                for item, future in waiting:
+                    future.set_result(item.results)
+            if stop:
+                return
+
+
 class Service:
     """The server's state: its store, settings and the active profile's scorer."""
 
@@ -91,11 +164,20 @@ class Service:
         self.settings = settings or Settings()
         #: Told when alerts were queued (the deliverer's wake-up), if any.
         self.on_alerts: Any = None
+        #: Told when accounts were marked for rescoring (the rescoring thread's wake-up), if any.
+        self.on_pending: Any = None
         self._lock = threading.RLock()
         self._scorer: Scorer | None = None
         self._scorer_version: int | None = None
+        self._active: int | None = None
+        self._active_read = -ACTIVE_TTL_S
+        self._batcher = _Batcher(self._store_batch)
         self._keys: dict[str, dict[str, Any]] = {}
         self._keys_read = 0.0
+
+    def close(self) -> None:
+        """Finish the stores still waiting (the store itself is closed by its owner)."""
+        self._batcher.close()
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -210,6 +292,7 @@ class Service:
             self.store.publish(version, action, by)
             changed = self._rescore(scorer, version)
             self._scorer, self._scorer_version = scorer, version
+            self._active, self._active_read = version, time.monotonic()
             from .watch import keep_baseline  # (watch reads the service)
 
             keep_baseline(self, version)
@@ -221,11 +304,22 @@ class Service:
                                 hint="POST /v1/profiles/{version}/publish")
         return self.publish(version, by, action="rollback")
 
+    def active_version(self) -> int | None:
+        """The published version, read from the store at most every :data:`ACTIVE_TTL_S`
+        (another server on the same PostgreSQL may publish); a publication here is seen at once."""
+        if time.monotonic() - self._active_read >= ACTIVE_TTL_S:
+            self._active = self.store.active_version()
+            self._active_read = time.monotonic()
+        return self._active
+
     def active(self) -> Scorer:
-        version = self.store.active_version()
+        version = self.active_version()
         if version is None:
             raise ConflictError("no profile is published yet",
                                 hint="POST /v1/profiles with a profile, then publish it (or `icp serve --profile`)")
+        scorer = self._scorer
+        if scorer is not None and self._scorer_version == version:
+            return scorer  # the usual case, without waiting for a store in progress
         with self._lock:
             if self._scorer is None or self._scorer_version != version:
                 self._scorer, self._scorer_version = Scorer(self.load_version(version)), version
@@ -236,23 +330,45 @@ class Service:
     def score(self, records: Sequence[Mapping[str, Any]], *, store: bool = True) -> list[dict[str, Any]]:
         """Score ``records`` with the active profile; with ``store``, keep each as its
         account's latest score (accounts are keyed by domain)."""
+        return self.score_later(records, store=store).result()
+
+    def score_later(self, records: Sequence[Mapping[str, Any]], *, store: bool = True) -> Future[list[dict[str, Any]]]:
+        """:meth:`score` whose answer comes when the scores are stored: stores of concurrent
+        requests are committed together (one transaction for all that wait, see :class:`_Batcher`)."""
         self._check_count(records, "accounts")
         for i, record in enumerate(records, 1):
             if not isinstance(record, Mapping):
                 raise DataError(f"an account is a JSON object, not {type(record).__name__}", where=f"accounts[{i}]")
         scorer = self.active()
+        version = self._scorer_version
+        when = now()
+        results = [jsonable(r) for r in self._score_with(scorer, records, when)]
+        if not store:
+            done: Future[list[dict[str, Any]]] = Future()
+            done.set_result(results)
+            return done
+        for i, result in enumerate(results, 1):
+            if result.get("domain") is None:
+                raise DataError("an account to store needs a domain", where=f"accounts[{i}]",
+                                hint="send the account's domain (or ?store=false to score only)")
+        return self._batcher.submit(_Stored(list(records), results, version or 0, when))
+
+    def _store_batch(self, batch: list[_Stored]) -> None:
+        """Store the scores of many requests in one transaction, then give each its ABM tiers."""
         with self._lock:
-            version = self._scorer_version
-            when = now()
-            results = [jsonable(r) for r in self._score_with(scorer, records, when)]
-            if store:
-                for i, result in enumerate(results, 1):
-                    if result.get("domain") is None:
-                        raise DataError("an account to store needs a domain", where=f"accounts[{i}]",
-                                        hint="send the account's domain (or ?store=false to score only)")
-                self._save(scorer, list(zip(records, results)), version or 0, when)
-                self._add_abm(scorer, results)
-        return results
+            scorer = self.active()
+            version = self._scorer_version or 0
+            for item in batch:
+                if item.version != version:  # scored before a publication: score again with the new version
+                    item.results = [jsonable(r) for r in self._score_with(scorer, item.records, item.when)]
+            pairs = [(r, res) for item in batch for r, res in zip(item.records, item.results, strict=True)]
+            self._save(scorer, pairs, version, batch[-1].when)
+            abm = scorer.profile.abm
+            split = self._abm(scorer) if abm is not None and any(r.get("tier") == abm.tier for _, r in pairs) else None
+        for item in batch:
+            if split is not None:
+                for r in item.results:
+                    r["abm_tier"] = split[1].get(r["domain"], "C") if r.get("tier") == split[0] else None
 
     def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]],
                     when: datetime | None = None) -> list[dict[str, Any]]:
@@ -287,12 +403,6 @@ class Service:
         ranked = self.store.ranked(abm.tier, abm.a + abm.b)
         return abm.tier, {d: "A" if i < abm.a else "B" for i, d in enumerate(ranked)}
 
-    def _add_abm(self, scorer: Scorer, results: list[dict[str, Any]]) -> None:
-        split = self._abm(scorer)
-        if split is not None:
-            for r in results:
-                r["abm_tier"] = split[1].get(r["domain"], "C") if r.get("tier") == split[0] else None
-
     def _batches(self) -> Any:
         after: str | None = None
         while True:
@@ -318,24 +428,37 @@ class Service:
     # -- events ---------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """Store new events (idempotent by ``event_id``) and rescore the known accounts they
-        touch, in one transaction."""
+        """Store new events (idempotent by ``event_id``) and mark the stored accounts they
+        touch for rescoring, in one transaction; :meth:`rescore_pending` rescores them (the
+        server's rescoring thread, soon after; a mark survives a restart). The answer counts
+        the events received, added and already stored, and the accounts marked."""
         self._check_count(events, "events")
         rows = event_rows(events)
         received = now()
         stored = [{**r, "occurred_at": rv.from_micros(r["occurred_at"]),
                    "properties": None if r["properties"] is None else dumps(r["properties"]),
                    "received_at": received} for r in rows]
-        with self._lock, self.store.transaction():
+        touched = sorted({r["domain"] for r in stored if r["domain"]})
+        scorer = self.active() if self.active_version() is not None else None
+        reads_events = scorer is not None and (scorer.profile.intent is not None or bool(scorer.profile.triggers))
+        with self.store.transaction():
             added = self.store.add_events(stored)
-            rescored = 0
+            marked = self.store.mark_pending(touched) if added and reads_events and touched else 0
+        if marked and self.on_pending is not None:
+            self.on_pending()
+        return {"received": len(rows), "added": added, "duplicates": len(rows) - added, "rescoring": marked}
+
+    def rescore_pending(self, limit: int = RESCORE_BATCH) -> int:
+        """Rescore (up to ``limit``) accounts marked by new events, and clear their marks, in
+        one transaction; how many were rescored."""
+        with self._lock, self.store.transaction():
+            domains = self.store.pending(limit)
             version = self.store.active_version()
-            touched = sorted({r["domain"] for r in stored if r["domain"]})
-            if added and version is not None and touched:
-                scorer = self.active()
-                if scorer.profile.intent is not None or scorer.profile.triggers:
-                    rescored = self._rescore(scorer, version, touched)[0]
-        return {"received": len(rows), "added": added, "duplicates": len(rows) - added, "rescored": rescored}
+            done = 0
+            if domains and version is not None:
+                done = self._rescore(self.active(), version, domains)[0]
+            self.store.clear_pending(domains)
+        return done
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -350,7 +473,7 @@ class Service:
                                ("fit_score", "<=", max_score), ("changed_at", ">=", changed_since)):
             if value is not None:
                 where.append((col, op, value))
-        split = self._abm(self.active()) if self.store.active_version() is not None else None
+        split = self._abm(self.active()) if self.active_version() is not None else None
         if abm_tier is not None:
             if abm_tier not in ("A", "B", "C"):
                 raise RequestError("abm_tier is A, B or C", where="abm_tier")
@@ -375,9 +498,10 @@ class Service:
         if row is None:
             raise NotFoundError(f"no account '{key}'", where="domain")
         events = self.store.events([key], limit=self.settings.account_events_max)
-        split = self._abm(self.active()) if self.store.active_version() is not None else None
+        split = self._abm(self.active()) if self.active_version() is not None else None
         abm_tier = split[1].get(key, "C") if split and row["tier"] == split[0] else None
-        return {**_account_summary(row), "abm_tier": abm_tier, "record": json.loads(row["record"]),
+        return {**_account_summary(row), "abm_tier": abm_tier, "rescore_pending": self.store.is_pending(key),
+                "record": json.loads(row["record"]),
                 "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
                                   for e in events],
                 "tier_history": [jsonable({"from_tier": c["from_tier"], "to_tier": c["to_tier"],

@@ -9,6 +9,7 @@ PostgreSQL. JSON values are stored as text. Times are naive UTC.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -45,12 +46,22 @@ CHECKS = Table("icp_drift_checks", {"seq": "int", "at": "time", "kind": "text", 
                                     "rows": "int", "psi": "float", "level": "text", "snapshot": "text",
                                     "emerging": "text"}, ("seq",))
 
+PENDING = Table("icp_pending", {"domain": "text", "since": "time"}, ("domain",), indexes=(("since",),))
+
 #: Each migration runs once per database, in order; never edit one that has shipped, add one.
 MIGRATIONS: list[list[Any]] = [
     [KEYS, PROFILES, PUBLICATIONS, ACCOUNTS, TIER_CHANGES, EVENTS, IDEMPOTENCY],
     [WEBHOOKS, OUTBOX, AddColumn(ACCOUNTS.name, "name_key", "text"), AddIndex(ACCOUNTS.name, ("name_key",))],
     [CHECKS],
+    # the number of an account's tier changes kept with it (no count of its history per write);
+    # the ABM split read by index
+    [AddColumn(ACCOUNTS.name, "changes", "int"), AddIndex(ACCOUNTS.name, ("tier", "fit_score", "domain"))],
+    [PENDING, AddIndex(EVENTS.name, ("domain", "occurred_at"))],
 ]
+
+
+#: How long the live webhooks read from the store are trusted (another server may add one).
+HOOKS_TTL_S = 2.0
 
 
 def now() -> datetime:
@@ -71,6 +82,8 @@ class Store:
 
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
+        self._hooks: list[dict[str, Any]] | None = None
+        self._hooks_read = 0.0
         rows.migrate("server", MIGRATIONS)
 
     def transaction(self) -> Any:
@@ -132,25 +145,28 @@ class Store:
         domains = [r["domain"] for _, r in scored]
         with self.transaction():
             before = {a["domain"]: a for a in self.rows.select(
-                ACCOUNTS.name, [("domain", "in", domains)], columns=["domain", "tier", "changed_at", "result"])}
+                ACCOUNTS.name, [("domain", "in", domains)], columns=["domain", "tier", "changed_at", "result",
+                                                                     "changes"])}
+            counted = [d for d, a in before.items() if a["changes"] is None]  # stored before the column was
+            seqs = {d: a["changes"] or 0 for d, a in before.items()} | self._last_seq(counted)
             current = dict(before)
-            seqs = self._last_seq(domains)
             rows, changes = [], []
             for record, result in scored:
                 domain = result["domain"]
                 old = current.get(domain)
                 moved = old is None or old["tier"] != result.get("tier")
-                name = result.get("name")
-                rows.append({"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
-                             "tier": result.get("tier"), "route": result.get("route"), "result": dumps(result),
-                             "profile_version": version, "scored_at": when,
-                             "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
-                             "name_key": name_key(name) if isinstance(name, str) else None})
                 if moved:
                     seqs[domain] = seqs.get(domain, 0) + 1
                     changes.append({"domain": domain, "seq": seqs[domain], "from_tier": old["tier"] if old else None,
                                     "to_tier": result.get("tier"), "fit_score": result.get("fit_score"),
                                     "profile_version": version, "at": when})
+                name = result.get("name")
+                rows.append({"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
+                             "tier": result.get("tier"), "route": result.get("route"), "result": dumps(result),
+                             "profile_version": version, "scored_at": when,
+                             "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
+                             "name_key": name_key(name) if isinstance(name, str) else None,
+                             "changes": seqs.get(domain, 0)})
                 current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
             self.rows.insert(TIER_CHANGES.name, changes)
@@ -211,6 +227,24 @@ class Store:
             self.rows.insert(EVENTS.name, fresh)
         return len(fresh)
 
+    def mark_pending(self, domains: Sequence[str]) -> int:
+        """Mark the stored accounts among ``domains`` for rescoring; how many there were."""
+        known = [a["domain"] for a in self.rows.select(ACCOUNTS.name, [("domain", "in", list(domains))],
+                                                       columns=["domain"])]
+        self.rows.insert(PENDING.name, [{"domain": d, "since": now()} for d in known], on_conflict="ignore")
+        return len(known)
+
+    def pending(self, limit: int) -> list[str]:
+        return [r["domain"] for r in self.rows.select(PENDING.name, columns=["domain"], order=[("since", False)],
+                                                      limit=limit)]
+
+    def is_pending(self, domain: str) -> bool:
+        return bool(self.rows.select(PENDING.name, [("domain", "=", domain)], columns=["domain"]))
+
+    def clear_pending(self, domains: Sequence[str]) -> None:
+        if domains:
+            self.rows.delete(PENDING.name, [("domain", "in", list(domains))])
+
     def events(self, domains: Sequence[str], *, limit: int | None = None) -> list[dict[str, Any]]:
         return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
                                 order=[("occurred_at", True), ("event_id", False)], limit=limit)
@@ -218,15 +252,24 @@ class Store:
     # -- webhooks and their outbox ----------------------------------------------------------
 
     def add_webhook(self, webhook_id: str, url: str, secret: str, kinds: Sequence[str], by: str) -> None:
+        self._hooks = None
         self.rows.insert(WEBHOOKS.name, [{"webhook_id": webhook_id, "url": url, "secret": secret,
                                           "kinds": ",".join(kinds), "created_at": now(), "created_by": by}])
 
     def webhooks(self, *, live_only: bool = True) -> list[dict[str, Any]]:
+        """The webhooks (the live ones: read again at most every :data:`HOOKS_TTL_S`, and at
+        once after a change here)."""
+        if live_only and self._hooks is not None and time.monotonic() - self._hooks_read < HOOKS_TTL_S:
+            return self._hooks
         where = [("deleted_at", "null", True)] if live_only else []
-        return [{**w, "kinds": w["kinds"].split(",")} for w in
-                self.rows.select(WEBHOOKS.name, where, order=[("created_at", False), ("webhook_id", False)])]
+        found = [{**w, "kinds": w["kinds"].split(",")} for w in
+                 self.rows.select(WEBHOOKS.name, where, order=[("created_at", False), ("webhook_id", False)])]
+        if live_only:
+            self._hooks, self._hooks_read = found, time.monotonic()
+        return found
 
     def delete_webhook(self, webhook_id: str) -> bool:
+        self._hooks = None
         return self.rows.update(WEBHOOKS.name, [("webhook_id", "=", webhook_id), ("deleted_at", "null", True)],
                                 {"deleted_at": now()}) > 0
 
