@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 
-from .service import RESCORE_BATCH, Service
+from .service import Service
 
+#: Accounts rescored per transaction: small, so that the requests storing events (which
+#: share the store's connection) wait little for one.
+BATCH = 200
 #: How often the marks are looked at when nothing wakes the thread (after a restart, or
 #: marks made by another server on the same PostgreSQL).
 POLL_S = 1.0
@@ -37,7 +40,7 @@ class Rescorer:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                done = self.service.rescore_pending(RESCORE_BATCH)
+                done = self.service.rescore_pending(BATCH)
             except Exception:  # noqa: BLE001 - the store away: try again on the next pass
                 done = 0
             if not done:
