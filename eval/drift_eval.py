@@ -26,7 +26,6 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-
 from datasets import LOADERS, MONTHS  # eval/datasets.py, next to this script
 
 import icpkit

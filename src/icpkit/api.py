@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from .discover.shift import Shift
     from .intent.reader import EventsRead
     from .monitor.drift import Drift
-    from .review_run import Review
     from .monitor.snapshot import Snapshot
+    from .review_run import Review
     from .run import Loaded
 
 Accounts = Any  # a path, a table name, a pyarrow.Table, a pandas or polars DataFrame

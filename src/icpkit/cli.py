@@ -33,6 +33,7 @@ from .cli_common import (
     WorkspaceOpt,
     _workspace,
 )
+from .cli_monitor import drift, review, runs
 from .cli_render import (
     _atomic_text,
     _auc3,
@@ -50,7 +51,6 @@ from .cli_render import (
     escape,
     out,
 )
-from .cli_monitor import drift, review, runs
 from .cli_server import keys_app, serve
 from .errors import IcpError, ProfileError
 from .workspace import DEFAULT_DIR, Workspace

@@ -86,7 +86,8 @@ def read_records(backend: Backend, profile: Profile, source: Any, *, label: str 
 
 
 def _dates(backend: Backend, source: Any, column: str, where: str) -> np.ndarray:
-    from .discover.features import _column, _dates as checked
+    from .discover.features import _column
+    from .discover.features import _dates as checked
 
     raw = backend.read(source, "icp_drift_dates")
     col = _column([c for c in raw.columns if c != "_row"], column, "date", where)

@@ -266,7 +266,7 @@ class Service:
         current = {a["domain"]: a for a in self.store.accounts([], after=None, limit=None,
                                                                columns=["domain", "tier", "fit_score"])}
         for batch in self._batches():
-            for record, result in zip(batch, self._score_with(scorer, batch)):
+            for result in self._score_with(scorer, batch):
                 total += 1
                 tier = result.get("tier")
                 tiers[tier] = tiers.get(tier, 0) + 1
