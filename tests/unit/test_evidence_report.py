@@ -260,3 +260,12 @@ def test_write_report_is_atomic(tmp_path: Path) -> None:
     assert write_report(page, out) == out
     assert out.read_text(encoding="utf-8") == page
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left behind
+
+
+def test_a_bar_chart_draws_every_reference_line_with_its_label() -> None:
+    from icpkit.report.evidence import Bar, bar_chart, linear_upto
+
+    svg = str(bar_chart([Bar("a", 0.3, note="0.30")], linear_upto(0.5), origin=0.0, tick=str, ref=0.05,
+                        ref_label="base", refs=[(0.10, "watch 0.10"), (0.25, "shifted 0.25")]))
+    assert svg.count('class="ref"') == 3
+    assert all(label in svg for label in ("base", "watch 0.10", "shifted 0.25"))

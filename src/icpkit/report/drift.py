@@ -93,16 +93,6 @@ def _figure(f: dict[str, Any] | None, names: tuple[str, str], what: str) -> dict
             "bins": _bins(bins, measured)}
 
 
-def _with_ref_of(chart: Markup, other: Markup) -> Markup:
-    """``chart`` with the reference line of ``other`` drawn on it too. Both are
-    :func:`bar_chart` of the same bars on the same scale with another ``ref``; a bar chart
-    draws its one reference line (a line, then its label) last."""
-    a, b = str(chart), str(other)
-    tail = b[b.rindex("<line "):b.rindex("</svg>")]
-    assert 'class="ref"' in tail, "bar_chart no longer draws its reference line last"
-    return Markup(a[: a.rindex("</svg>")] + tail + "</svg>")
-
-
 def _criteria_chart(attribute_bins: dict[str, dict[str, Any]]) -> Markup | None:
     """Each criterion's stability index, with reference lines at the watch and shifted levels."""
     if not attribute_bins:
@@ -115,10 +105,8 @@ def _criteria_chart(attribute_bins: dict[str, dict[str, Any]]) -> Markup | None:
                     else Bar(str(name), v, note=f"{_fixed(v)} · {level}", tone=_LEVELS.get(level, ("", "main"))[1]))
     top = max([b.value for b in bars if b.value is not None], default=0.0)
     scale = linear_upto(min(max(PSI_SHIFTED * 1.2, top * 1.05), _PSI_AXIS_MAX))
-    common: dict[str, Any] = {"origin": 0.0, "tick": lambda t: f"{t:.2f}",
-                              "title": "Stability index of each criterion"}
-    return _with_ref_of(bar_chart(bars, scale, ref=PSI_WATCH, ref_label=f"watch {PSI_WATCH:.2f}", **common),
-                        bar_chart(bars, scale, ref=PSI_SHIFTED, ref_label=f"shifted {PSI_SHIFTED:.2f}", **common))
+    return bar_chart(bars, scale, origin=0.0, tick=lambda t: f"{t:.2f}", title="Stability index of each criterion",
+                     refs=[(PSI_WATCH, f"watch {PSI_WATCH:.2f}"), (PSI_SHIFTED, f"shifted {PSI_SHIFTED:.2f}")])
 
 
 def _criteria(attribute_bins: dict[str, dict[str, Any]], names: tuple[str, str]) -> list[dict[str, Any]]:

@@ -165,9 +165,11 @@ def _clip(s: str, n: int) -> str:
 
 
 def bar_chart(bars: Sequence[Bar], scale: Scale, *, origin: float, tick: Callable[[float], str],
-              ref: float | None = None, ref_label: str = "", title: str = "") -> Markup:
+              ref: float | None = None, ref_label: str = "", title: str = "",
+              refs: Sequence[tuple[float, str]] = ()) -> Markup:
     """Horizontal bars from ``origin`` (0 on a linear scale, 1 for lifts on a log scale)
-    with optional interval whiskers and a dashed reference line at ``ref``."""
+    with optional interval whiskers and dashed reference lines: at ``ref`` (labelled
+    ``ref_label``) and at each ``(value, label)`` of ``refs``."""
     label_w, note_w, row_h, top, bottom = 170.0, 124.0, 22.0, 22.0, 22.0
     x0, x1 = label_w, WIDTH - note_w
     height = top + row_h * len(bars) + bottom
@@ -193,8 +195,9 @@ def bar_chart(bars: Sequence[Bar], scale: Scale, *, origin: float, tick: Callabl
             out += [_line(lo, cy, hi, cy, "whisker"), _line(lo, cy - 5, lo, cy + 5, "whisker"),
                     _line(hi, cy - 5, hi, cy + 5, "whisker")]
         out.append(_text(x1 + 8, cy, b.note, "note"))
-    if ref is not None:
-        out += [_line(x(ref), top - 6, x(ref), axis_y, "ref"), _text(x(ref), top - 13, ref_label, "reflabel", "middle")]
+    for value, label in [*([(ref, ref_label)] if ref is not None else []), *refs]:
+        out += [_line(x(value), top - 6, x(value), axis_y, "ref"),
+                _text(x(value), top - 13, label, "reflabel", "middle")]
     return _svg(height, title, out)
 
 
