@@ -408,10 +408,10 @@ def drift(profile: Profile | str | Path, baseline: str, current: str, *, data: A
     (``2026-Q1``); see :mod:`icpkit.drift_run` and :mod:`icpkit.monitor.drift`. Columns in
     ``exclude`` are not searched for segments."""
     from .drift_run import check_columns, kind_of, side
+    from .monitor.drift import check_every
     from .monitor.drift import drift as compare_sides
 
-    if every not in ("month", "quarter"):
-        raise IcpError(f"unknown period length '{every}'", hint="use month or quarter")
+    check_every(every)
     prof = _profile(profile)
     cache: dict[str, Any] = {}
     with _backend(backend) as b:
@@ -423,17 +423,18 @@ def drift(profile: Profile | str | Path, baseline: str, current: str, *, data: A
     return compare_sides(prof, base, cur, every=every, min_records=min_support)
 
 
-def review(profile: Profile | str | Path, history: Any, *, label: str, date: str, previous: Profile | str | Path | None = None,
+def review(profile: Profile | str | Path, history: Any, *, label: str, date: str,
+           previous: Profile | str | Path | None = None,
            universe: Any = None, every: str = "quarter", backend: BackendArg = None) -> Review:
     """The quarterly review of ``profile`` on a labelled, dated ``history``, as ``icp review``
     does (see :mod:`icpkit.review_run`): backtest, drift of the latest period, segments, TAM
     by segment (of ``universe``, else of the history) and, with ``previous``, the changelog."""
+    from .monitor.drift import check_every
     from .review_run import review as gather
 
+    check_every(every)
     prof = _profile(profile)
     prev = _profile(previous) if previous is not None else None
-    if every not in ("month", "quarter"):
-        raise IcpError(f"unknown period length '{every}'", hint="use month or quarter")
     with _backend(backend) as b:
         bt = backtest(prof, history, label, backend=b).to_dict()
         comparison = compare_profiles(prev, prof, history, label, backend=b).to_dict() if prev is not None else None

@@ -224,19 +224,25 @@ def check_hostile_is_text(page: Any) -> None:
     expect(page.get_by_text(HOSTILE, exact=True).first).to_be_visible()
 
 
+def check_page(page: Any, headings: Any, charts: Any) -> None:
+    """Every section and chart drawn, and the segments table holding the planted segment and
+    the hostile value."""
+    from playwright.sync_api import expect
+
+    check_sections(page, headings)
+    check_charts(page, charts)
+    table = segments_table(page)
+    expect(table.get_by_role("cell", name="Retail", exact=True)).to_be_visible()
+    expect(table.get_by_role("cell", name=HOSTILE, exact=True)).to_be_visible()
+
+
 # ---------------------------------------------------------------- tests
 
 
 def test_drift_page(reports: Reports, open_page: Any) -> None:
     opened = open_page(reports.drift)
     page = opened.page
-    check_sections(page, DRIFT_HEADINGS)
-    check_charts(page, DRIFT_CHARTS)
-    table = segments_table(page)
-    from playwright.sync_api import expect
-
-    expect(table.get_by_role("cell", name="Retail", exact=True)).to_be_visible()
-    expect(table.get_by_role("cell", name=HOSTILE, exact=True)).to_be_visible()
+    check_page(page, DRIFT_HEADINGS, DRIFT_CHARTS)
     check_hostile_is_text(page)
     check_screenshot(page, reports.folder / "drift.png")
     opened.check_offline()
@@ -245,13 +251,9 @@ def test_drift_page(reports: Reports, open_page: Any) -> None:
 def test_review_page(reports: Reports, open_page: Any) -> None:
     opened = open_page(reports.review)
     page = opened.page
-    check_sections(page, REVIEW_HEADINGS)
-    check_charts(page, REVIEW_CHARTS)
+    check_page(page, REVIEW_HEADINGS, REVIEW_CHARTS)
     from playwright.sync_api import expect
 
-    table = segments_table(page)
-    expect(table.get_by_role("cell", name="Retail", exact=True)).to_be_visible()
-    expect(table.get_by_role("cell", name=HOSTILE, exact=True)).to_be_visible()
     # the changelog names the change and the comparison its verdict, AUCs and moves
     expect(page.get_by_role("cell", name="criteria[industry].levels[1].points", exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name="20 → 12", exact=True)).to_be_visible()

@@ -20,7 +20,7 @@ A figure that lacks data says so ("not enough data: ...") instead of a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy as np
 from ..discover.backtest import wilson_interval
 from ..discover.features import Labelled
 from ..discover.shift import psi, psi_level
+from ..errors import IcpError
 from ..profile.model import Profile
 from .segments import Segment, find, support
 from .snapshot import POINTS_PREFIX, Snapshot, from_counts
@@ -70,8 +71,6 @@ class Records:
 
 
 def _attr_subset(a: Any, mask: np.ndarray) -> Any:
-    from dataclasses import replace
-
     values = a.values[mask] if isinstance(a.values, np.ndarray) else [v for v, m in zip(a.values, mask) if m]
     return replace(a, values=values)
 
@@ -139,6 +138,16 @@ def stability(base: dict[Any, int], cur: dict[Any, int], labels: dict[Any, str] 
 
 def _bin_name(k: Any) -> str:
     return f"{k:+g} points" if isinstance(k, float) else str(k)
+
+
+#: The lengths of a period.
+PERIODS = ("month", "quarter")
+
+
+def check_every(every: str) -> str:
+    if every not in PERIODS:
+        raise IcpError(f"unknown period length '{every}'", hint="use month or quarter")
+    return every
 
 
 def period_of(days: np.ndarray, every: str) -> np.ndarray:

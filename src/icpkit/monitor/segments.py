@@ -13,9 +13,10 @@ less often than the top tier does.
 Values: a text attribute's values (and "missing"), a number's quintiles, a list's items.
 Only groups of at least ``min_support`` records are tested (default :func:`support`: 30
 records or 1% of them); pairs only of values that have that support on their own, and a
-pair is reported only when neither of its values is reported alone. The p-values of every tested group are corrected together with
-the Benjamini-Hochberg procedure (the false-discovery rate), and the groups with a
-q-value of at most ``alpha`` are reported, the strongest first.
+pair is reported only when neither of its values is reported alone. The p-values of every
+tested group are corrected together with the Benjamini-Hochberg procedure (the false-
+discovery rate), and the groups with a q-value of at most ``alpha`` are reported, the
+strongest first.
 """
 
 from __future__ import annotations

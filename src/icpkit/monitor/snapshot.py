@@ -46,7 +46,8 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Snapshot:
-        return cls(int(d["rows"]), {float(s): int(n) for s, n in d["scores"]}, {str(k): int(v) for k, v in d["tiers"].items()},
+        return cls(int(d["rows"]), {float(s): int(n) for s, n in d["scores"]},
+                   {str(k): int(v) for k, v in d["tiers"].items()},
                    {k: {float(p): int(n) for p, n in v} for k, v in d.get("points", {}).items()})
 
 

@@ -10,7 +10,7 @@ Kinds:
 
 An alert is written to the outbox (one row per webhook that wants its kind) in the same
 transaction as the scores that caused it, so none is lost or sent for a change that was
-rolled back. A :class:`Deliverer` thread posts each due row as JSON, signed, and marks it
+rolled back. A :class:`Deliverer` (on a worker thread) posts each due row as JSON, signed, and marks it
 delivered on a 2xx answer; otherwise it retries with exponential backoff, up to
 ``ICP_WEBHOOK_MAX_ATTEMPTS``. Rows pending at a restart are delivered after it. The event
 id travels in the ``X-Icp-Event-Id`` header: a receiver that saw it already can ignore a
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -97,46 +96,34 @@ def check_kinds(kinds: Sequence[str]) -> list[str]:
 
 
 class Deliverer:
-    """A thread delivering the outbox's due rows (see the module docstring)."""
+    """Delivers the outbox's due rows (see the module docstring), one batch a call of
+    :meth:`run_once` (a :class:`~.workers.Worker`'s work)."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._client: Any = None
+        self._closing = False
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="icp-webhooks", daemon=True)
-        self._thread.start()
+    def close(self) -> None:
+        """Stop between two deliveries (then close the connections, once the worker stopped)."""
+        self._closing = True
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(self.settings.webhook_timeout_s + 5)
+    def release(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _loop(self) -> None:
+    def run_once(self) -> bool:
+        """Deliver the due rows once; whether a full batch was due (more may be)."""
         import httpx
 
-        with httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False) as client:
-            while not self._stop.is_set():
-                try:
-                    sent = self.run_once(client)
-                except Exception:  # noqa: BLE001 - a store hiccup: try again on the next pass
-                    sent = 0
-                if sent < BATCH:
-                    self._wake.wait(self.settings.webhook_poll_s)
-                    self._wake.clear()
-
-    def run_once(self, client: Any) -> int:
-        """Deliver the due rows once; how many were tried."""
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False)
+        client = self._client
         due = self.store.due(BATCH)
         hooks = {h["webhook_id"]: h for h in self.store.webhooks(live_only=False)}
         for row in due:
-            if self._stop.is_set():
+            if self._closing:
                 break
             hook = hooks.get(row["webhook_id"])
             if hook is None or hook["deleted_at"] is not None:
@@ -152,7 +139,7 @@ class Deliverer:
                 wait = min(MAX_BACKOFF_S, self.settings.webhook_backoff_s * 2 ** (attempts - 1))
                 retry = now() + timedelta(seconds=wait)
             self.store.delivered(row["event_id"], row["webhook_id"], ok=False, error=error, retry_at=retry)
-        return len(due)
+        return len(due) == BATCH
 
     def _post(self, client: Any, hook: Mapping[str, Any], row: Mapping[str, Any]) -> str | None:
         """None when the receiver took it (2xx), else why not."""

@@ -6,11 +6,11 @@ Routes are versioned under ``/v1``; the OpenAPI document is at ``/openapi.json``
 
 
 import asyncio
+import inspect
 import json
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -25,9 +25,9 @@ from .. import __version__
 from ..errors import DataError, IcpError, Problem, RateLimitError, RequestError
 from .alerts import Deliverer
 from .keys import Principal
-from .rescoring import Rescorer
-from .service import Service, jsonable
-from .watch import Watcher, check
+from .service import PENDING_BATCH, PENDING_POLL_S, Service, jsonable
+from .watch import check
+from .workers import Worker
 
 _STATUS = {"ProfileError": 422, "DataError": 422, "MissingColumnError": 422, "DuplicateKeyError": 422,
            "WorkspaceError": 503, "DependencyError": 500}
@@ -176,46 +176,40 @@ async def _profile_text(request: Request) -> str:
     return body.text()
 
 
-def _results(later: Future[list[dict[str, Any]]]) -> Future[dict[str, Any]]:
-    """``{"results": ...}`` of scores to come."""
-    out: Future[dict[str, Any]] = Future()
-
-    def done(f: Future[list[dict[str, Any]]]) -> None:
-        exc = f.exception()
-        if exc is not None:
-            out.set_exception(exc)
-        else:
-            out.set_result({"results": f.result()})
-
-    later.add_done_callback(done)
-    return out
-
-
 def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     """The API over ``service`` (see the module docstring); with ``deliver``, a thread
     delivers the alerts' webhooks while the app runs."""
     settings = service.settings
     deliverer = Deliverer(service.store, settings) if deliver else None
-    watcher = Watcher(service) if deliver and settings.drift_every_s > 0 else None
-    rescorer = Rescorer(service)
+    sending = Worker("icp-webhooks", deliverer.run_once, settings.webhook_poll_s,
+                     join_s=settings.webhook_timeout_s + 5) if deliverer is not None else None
+    rescoring = Worker("icp-rescore", lambda: service.rescore_pending(PENDING_BATCH) > 0, PENDING_POLL_S,
+                       join_s=60)
+
+    def drift_check() -> bool:
+        check(service)
+        return False  # one check a period
+
+    watch = Worker("icp-drift", drift_check, settings.drift_every_s, wait_first=True) \
+        if deliver and settings.drift_every_s > 0 else None
+    workers = [w for w in (sending, rescoring, watch) if w is not None]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if deliverer is not None:
-            service.on_alerts = deliverer.wake
-            deliverer.start()
-        if watcher is not None:
-            watcher.start()
-        rescorer.start()
+        service.on_alerts = sending.wake if sending is not None else None
+        service.on_pending = rescoring.wake
+        for w in workers:
+            w.start()
         try:
             yield
         finally:
-            rescorer.stop()
-            if watcher is not None:
-                watcher.stop()
+            service.on_alerts = service.on_pending = None
             if deliverer is not None:
-                service.on_alerts = None
-                deliverer.stop()
+                deliverer.close()
+            for w in reversed(workers):
+                w.stop()
+            if deliverer is not None:
+                deliverer.release()
 
     app = FastAPI(title="icpkit", version=__version__, lifespan=lifespan,
                   description="Score accounts and leads against your Ideal Customer Profile.")
@@ -265,8 +259,8 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
 
     async def once(who: Principal, idem: str | None, request: Request, run: Callable[[], Any],
                    status: int = 200) -> Response:
-        """Run a POST once per Idempotency-Key: a repeat gets the first response again. ``run``
-        may return a future (stored scores), awaited without holding up other requests."""
+        """Run a POST once per Idempotency-Key: a repeat gets the first response again, and
+        runs nothing. ``run`` may return an awaitable (stored scores)."""
         what = f"{request.method} {request.url.path}?{request.url.query}"
         if idem:
             seen = service.store.replay(who.key_id, idem)
@@ -276,8 +270,8 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                 return Response(seen["body"], status_code=seen["status"], media_type="application/json",
                                 headers={"Idempotent-Replayed": "true"})
         answer = run()
-        if isinstance(answer, Future):
-            answer = await asyncio.wrap_future(answer)
+        if inspect.isawaitable(answer):
+            answer = await answer
         body = json.dumps(answer, default=str)
         if idem:
             service.store.remember(who.key_id, idem, what, status, body)
@@ -293,8 +287,11 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                     ) -> Response:
         if store:
             who.require("write")
-        later = service.score_later(body.accounts, store=store)
-        return await once(who, idem, request, lambda: _results(later))
+
+        async def scores() -> dict[str, Any]:  # answered once stored, without holding up other requests
+            return {"results": await asyncio.wrap_future(service.score_later(body.accounts, store=store))}
+
+        return await once(who, idem, request, scores)
 
     @app.post("/v1/events")
     async def events(body: EventsBody, request: Request, who: Writer, idem: IdemKey = None) -> Response:
@@ -309,7 +306,8 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
                        abm_tier: Annotated[str | None, Query(pattern="^[ABC]$")] = None, route: str | None = None,
                        min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
                        max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
-                       changed_since: datetime | None = None, cursor: Annotated[str | None, Query(max_length=300)] = None,
+                       changed_since: datetime | None = None,
+                       cursor: Annotated[str | None, Query(max_length=300)] = None,
                        limit: Annotated[int, Query(ge=1, le=settings.page_size_max)] = 100) -> dict[str, Any]:
         try:
             since = changed_since.astimezone(UTC).replace(tzinfo=None) if changed_since and changed_since.tzinfo \
@@ -376,7 +374,8 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
 
     @app.post("/v1/webhooks", status_code=201)
     async def create_webhook(body: WebhookBody, request: Request, who: Admin, idem: IdemKey = None) -> Response:
-        return await once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id), status=201)
+        return await once(who, idem, request, lambda: service.create_webhook(body.url, body.kinds, who.key_id),
+                          status=201)
 
     @app.delete("/v1/webhooks/{webhook_id}")
     async def delete_webhook(webhook_id: Annotated[str, Path(max_length=64)], who: Admin) -> dict[str, Any]:

@@ -39,6 +39,13 @@ HISTOGRAM_BINS = 10
 PREVIEW_LISTED = 100
 #: How often the keys are read again from the store (a key revoked elsewhere stops working).
 KEYS_TTL_S = 5.0
+#: Accounts marked by new events rescored per transaction (:meth:`Service.rescore_pending`):
+#: few, so that the requests storing events, which share the store's connection, wait
+#: little for one.
+PENDING_BATCH = 200
+#: How often the server looks for marks when nothing wakes it (after a restart, or marks
+#: made by another server on the same PostgreSQL).
+PENDING_POLL_S = 1.0
 #: How long the published version read from the store is trusted.
 ACTIVE_TTL_S = 1.0
 #: Accounts scored per batch when a publication rescores every account.
@@ -85,6 +92,18 @@ class Preview:
                 "histogram": {"bins": [f"{i * 10}-{i * 10 + 10}" for i in range(HISTOGRAM_BINS)],
                               "counts": self.histogram},
                 "tier_changes": self.changed, "changes": self.changes}
+
+
+@dataclass(frozen=True)
+class _AbmSplit:
+    """ABM tiers over the stored accounts: the tier split and its best ``ranked`` accounts
+    ({domain: "A" or "B"}, ties broken by domain); the tier's other accounts are "C"."""
+
+    tier: str
+    ranked: dict[str, str]
+
+    def of(self, domain: str, tier: str | None) -> str | None:
+        return self.ranked.get(domain, "C") if tier == self.tier else None
 
 
 @dataclass
@@ -365,10 +384,10 @@ class Service:
             self._save(scorer, pairs, version, batch[-1].when)
             abm = scorer.profile.abm
             split = self._abm(scorer) if abm is not None and any(r.get("tier") == abm.tier for _, r in pairs) else None
-        for item in batch:
-            if split is not None:
+        if split is not None:
+            for item in batch:
                 for r in item.results:
-                    r["abm_tier"] = split[1].get(r["domain"], "C") if r.get("tier") == split[0] else None
+                    r["abm_tier"] = split.of(r["domain"], r.get("tier"))
 
     def _score_with(self, scorer: Scorer, records: Sequence[Mapping[str, Any]],
                     when: datetime | None = None) -> list[dict[str, Any]]:
@@ -394,14 +413,18 @@ class Service:
             self.on_alerts()
         return len(changes)
 
-    def _abm(self, scorer: Scorer) -> tuple[str, dict[str, str]] | None:
-        """The ABM tier split over the stored accounts: (the tier split, {domain: "A" or "B"});
-        the tier's other accounts are "C". Ties are broken by domain."""
+    def _abm(self, scorer: Scorer | None = None) -> _AbmSplit | None:
+        """The ABM split of the stored accounts by ``scorer``'s profile (default: the active
+        one; None when there is none, or no ABM tiers)."""
+        if scorer is None:
+            if self.active_version() is None:
+                return None
+            scorer = self.active()
         abm = scorer.profile.abm
         if abm is None or not scorer.profile.criteria:
             return None
         ranked = self.store.ranked(abm.tier, abm.a + abm.b)
-        return abm.tier, {d: "A" if i < abm.a else "B" for i, d in enumerate(ranked)}
+        return _AbmSplit(abm.tier, {d: "A" if i < abm.a else "B" for i, d in enumerate(ranked)})
 
     def _batches(self) -> Any:
         after: str | None = None
@@ -448,9 +471,12 @@ class Service:
             self.on_pending()
         return {"received": len(rows), "added": added, "duplicates": len(rows) - added, "rescoring": marked}
 
-    def rescore_pending(self, limit: int = RESCORE_BATCH) -> int:
+    def rescore_pending(self, limit: int = PENDING_BATCH) -> int:
         """Rescore (up to ``limit``) accounts marked by new events, and clear their marks, in
-        one transaction; how many were rescored."""
+        one transaction; how many were rescored. The server runs it on a thread of its own,
+        so that a stream of event batches is stored at the speed of the store and an account
+        is rescored once for all the events that arrived meanwhile; marks are stored with
+        the events, so after a restart it finishes what was marked."""
         with self._lock, self.store.transaction():
             domains = self.store.pending(limit)
             version = self.store.active_version()
@@ -473,23 +499,22 @@ class Service:
                                ("fit_score", "<=", max_score), ("changed_at", ">=", changed_since)):
             if value is not None:
                 where.append((col, op, value))
-        split = self._abm(self.active()) if self.active_version() is not None else None
+        split = self._abm()
         if abm_tier is not None:
             if abm_tier not in ("A", "B", "C"):
                 raise RequestError("abm_tier is A, B or C", where="abm_tier")
             if split is None:
                 where.append(("domain", "in", []))
             else:
-                where.append(("tier", "=", split[0]))
-                ranked = split[1]
-                picked = [d for d, t in ranked.items() if t == abm_tier]
-                where.append(("domain", "not in", list(ranked)) if abm_tier == "C" else ("domain", "in", picked))
+                where.append(("tier", "=", split.tier))
+                picked = [d for d, t in split.ranked.items() if t == abm_tier]
+                where.append(("domain", "not in", list(split.ranked)) if abm_tier == "C" else ("domain", "in", picked))
         rows = self.store.accounts(where, after=cursor, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         page = [_account_summary(r) for r in rows]
         for a in page:
-            a["abm_tier"] = (split[1].get(a["domain"], "C") if split and a["tier"] == split[0] else None)
+            a["abm_tier"] = split.of(a["domain"], a["tier"]) if split else None
         return Page(page, rows[-1]["domain"] if more else None)
 
     def account(self, domain: str) -> dict[str, Any]:
@@ -498,9 +523,9 @@ class Service:
         if row is None:
             raise NotFoundError(f"no account '{key}'", where="domain")
         events = self.store.events([key], limit=self.settings.account_events_max)
-        split = self._abm(self.active()) if self.active_version() is not None else None
-        abm_tier = split[1].get(key, "C") if split and row["tier"] == split[0] else None
-        return {**_account_summary(row), "abm_tier": abm_tier, "rescore_pending": self.store.is_pending(key),
+        split = self._abm()
+        return {**_account_summary(row), "abm_tier": split.of(key, row["tier"]) if split else None,
+                "rescore_pending": self.store.is_pending(key),
                 "record": json.loads(row["record"]),
                 "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
                                   for e in events],

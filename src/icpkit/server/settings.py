@@ -33,8 +33,7 @@ from dataclasses import dataclass, fields
 from ..errors import IcpError, suggest
 
 #: ``ICP_`` variables read elsewhere (the CLI, the workspace lock, the tests).
-OTHER_VARIABLES = ("ICP_LOCK_TIMEOUT_S", "ICP_REQUIRE_ENGINES", "ICP_WORKSPACE", "ICP_BACKEND", "ICP_COMPLETE",
-                   "ICP_DEBUG", "ICP_INDUSTRIES", "ICP_UPDATE_GOLDEN")
+OTHER_VARIABLES = ("ICP_LOCK_TIMEOUT_S", "ICP_REQUIRE_ENGINES", "ICP_WORKSPACE", "ICP_DEBUG", "ICP_UPDATE_GOLDEN")
 
 
 #: Settings that are text, and numbers that may be 0 (off).

@@ -89,6 +89,12 @@ class Store:
     def transaction(self) -> Any:
         return self.rows.transaction()
 
+    def _next(self, table: Table, column: str) -> int:
+        """The number after the largest of ``column`` (1 for an empty table); call it within
+        the transaction that inserts it."""
+        last = self.rows.select(table.name, columns=[column], order=[(column, True)], limit=1)
+        return (last[0][column] if last else 0) + 1
+
     # -- keys -----------------------------------------------------------------------------
 
     def add_key(self, key_id: str, key_hash: str, scope: str, name: str) -> None:
@@ -106,8 +112,7 @@ class Store:
 
     def add_profile(self, name: str, hash_: str, source: str, by: str) -> int:
         with self.transaction():
-            last = self.rows.select(PROFILES.name, columns=["version"], order=[("version", True)], limit=1)
-            version = (last[0]["version"] if last else 0) + 1
+            version = self._next(PROFILES, "version")
             self.rows.insert(PROFILES.name, [{"version": version, "name": name, "hash": hash_, "source": source,
                                               "created_at": now(), "created_by": by}])
         return version
@@ -122,8 +127,7 @@ class Store:
 
     def publish(self, version: int, action: str, by: str) -> None:
         with self.transaction():
-            last = self.rows.select(PUBLICATIONS.name, columns=["seq"], order=[("seq", True)], limit=1)
-            self.rows.insert(PUBLICATIONS.name, [{"seq": (last[0]["seq"] if last else 0) + 1, "version": version,
+            self.rows.insert(PUBLICATIONS.name, [{"seq": self._next(PUBLICATIONS, "seq"), "version": version,
                                                   "action": action, "at": now(), "by_key": by}])
 
     def publications(self) -> list[dict[str, Any]]:
@@ -305,8 +309,7 @@ class Store:
 
     def add_check(self, row: dict[str, Any]) -> int:
         with self.transaction():
-            last = self.rows.select(CHECKS.name, columns=["seq"], order=[("seq", True)], limit=1)
-            seq = (last[0]["seq"] if last else 0) + 1
+            seq = self._next(CHECKS, "seq")
             self.rows.insert(CHECKS.name, [{**row, "seq": seq, "at": now()}])
         return seq
 

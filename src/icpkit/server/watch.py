@@ -16,7 +16,6 @@ and each segment not seen by the previous check is an ``emerging_segment`` alert
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from ..monitor.drift import MIN_ROWS, Figure, stability
@@ -103,28 +102,3 @@ def _emerging(service: Service) -> list[dict[str, Any]]:
     tiers = np.asarray([t for _, t in pairs], dtype=object)
     found, _ = find(data, tiers, top, "emerging", min_support=support(len(pairs)))
     return [jsonable(s.to_dict()) for s in found]
-
-
-class Watcher:
-    """A thread running :func:`check` every ``ICP_DRIFT_EVERY_S`` seconds."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="icp-drift", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.service.settings.drift_every_s):
-            try:
-                check(self.service)
-            except Exception:  # noqa: BLE001 - a failed check (the store away) is tried again next time
-                continue
