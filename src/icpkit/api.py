@@ -466,6 +466,36 @@ def scoring_sql(profile: Profile | str | Path, table: str, dialect: str, *, text
     return fit_sql(prof, TableName(table), target, text_columns=text_columns, scored_at=scored_at)
 
 
+def enrich_accounts(accounts: Any, config: Any, *, out: str | Path | None = None,
+                    workspace: Workspace | None = None, dry_run: bool = False, budget: float | None = None,
+                    backend: BackendArg = None, progress: ProgressFn | None = None) -> Any:
+    """Fill in the fields of ``accounts`` from the providers of ``config`` (an ``enrich.yaml``
+    path or an :class:`~icpkit.enrich.config.EnrichConfig`), as ``icp enrich`` does (see
+    :mod:`icpkit.enrich_run`). Remote answers are cached in the ``workspace`` (none given:
+    nothing is cached); ``budget`` overrides the configuration's; ``dry_run`` asks no remote
+    provider and estimates what a run would cost."""
+    from .enrich.config import EnrichConfig, load_config
+    from .enrich_run import enrich
+
+    cfg = config if isinstance(config, EnrichConfig) else load_config(config)
+    base = Path.cwd() if isinstance(config, EnrichConfig) else Path(config).resolve().parent
+    if budget is not None:
+        cfg = cfg.model_copy(update={"budget": budget})
+    target = _target(out, backend, workspace) if out is not None else None
+    if workspace is None:
+        with _backend(backend) as b:
+            return enrich(b, accounts, cfg, cache_rows=None, base_dir=base, out=target, dry_run=dry_run,
+                          progress=progress)
+    with workspace.locked(), _backend(backend if backend is not None else "duckdb",
+                                      database=workspace.database if backend is None else None) as b:
+        if b.name == "duckdb" and backend is None:
+            return enrich(b, accounts, cfg, cache_rows=b.rows(), base_dir=base, out=target, dry_run=dry_run,
+                          progress=progress)
+        with _backend("duckdb", database=workspace.database) as store:
+            return enrich(b, accounts, cfg, cache_rows=store.rows(), base_dir=base, out=target, dry_run=dry_run,
+                          progress=progress)
+
+
 @contextmanager
 def _backend(backend: BackendArg, database: Path | None = None) -> Iterator[Backend]:
     """The backend to run on: one the caller keeps (not closed here), or one made for the call."""

@@ -33,6 +33,7 @@ from .cli_common import (
     WorkspaceOpt,
     _workspace,
 )
+from .cli_enrich import enrich
 from .cli_monitor import drift, review, runs
 from .cli_render import (
     _atomic_text,
@@ -678,6 +679,7 @@ app.command()(runs)
 app.command()(drift)
 app.command()(review)
 app.command()(serve)
+app.command()(enrich)
 app.add_typer(keys_app, name="keys")
 
 

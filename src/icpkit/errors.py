@@ -126,6 +126,10 @@ class ProfileError(IcpError):
     """The profile (YAML) is invalid; ``where`` is the file, line and key path."""
 
 
+class ConfigError(IcpError):
+    """A configuration file (e.g. ``enrich.yaml``) is invalid; ``where`` is the file, line and key."""
+
+
 class DataError(IcpError):
     """Input data cannot be used; ``where`` names the file, row and column."""
 

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
-from ..errors import Problem, ProfileError, suggest
+from ..errors import IcpError, Problem, ProfileError, suggest
 from .model import Profile
 
 #: At most this many values of a profile may come from YAML aliases (see :class:`_Plain`).
@@ -41,29 +41,39 @@ def as_profile(profile: Profile | str | Path) -> Profile:
 
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Parse profile YAML text (``source`` names it in errors)."""
+    return parse_yaml(text, Profile, source, hint="run `icp init` to see a starter profile")
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def parse_yaml(text: str, model: type[M], source: str, *, error: type[IcpError] = ProfileError,
+               what: str = "profile", hint: str = "") -> M:
+    """YAML text validated as ``model``: loaded safely (aliases capped, see :class:`_Plain`),
+    every problem an ``error`` naming ``source``, the line and the key path (unknown keys
+    with the keys allowed there). ``what`` names the file in messages."""
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
-        raise ProfileError(f"not valid YAML: {exc.problem}", where=where) from None
+        raise error(f"not valid YAML: {exc.problem}", where=where) from None
     except ReaderError as exc:  # a character YAML does not allow (a control character, a lone surrogate)
         line = text.count("\n", 0, exc.position) + 1
-        raise ProfileError(f"not valid YAML: the character U+{exc.character:04X} is not allowed",
-                           where=f"{source}, line {line}", hint="remove control characters from the profile") from None
+        raise error(f"not valid YAML: the character U+{exc.character:04X} is not allowed",
+                    where=f"{source}, line {line}", hint=f"remove control characters from the {what}") from None
     except RecursionError:
-        raise ProfileError("the YAML is nested too deeply", where=source) from None
+        raise error("the YAML is nested too deeply", where=source) from None
     if not isinstance(data, dict):
-        raise ProfileError("a profile must be a YAML mapping (key: value lines)", where=source,
-                           hint="run `icp init` to see a starter profile")
-    plain = _Plain(source).copy(data)
+        raise error(f"a {what} must be a YAML mapping (key: value lines)", where=source, hint=hint)
+    plain = _Plain(source, error).copy(data)
     try:
-        return Profile.model_validate(plain)
+        return model.model_validate(plain)
     except ValidationError as exc:
-        problems = [_problem(err, data, source) for err in _one_per_union(exc.errors())]
-        head = "invalid profile" if len(problems) > 1 else problems[0].message
-        raise ProfileError(head, where=problems[0].where, hint=problems[0].hint, problems=problems) from None
+        problems = [_problem(err, data, source, model) for err in _one_per_union(exc.errors())]
+        head = f"invalid {what}" if len(problems) > 1 else problems[0].message
+        raise error(head, where=problems[0].where, hint=problems[0].hint, problems=problems) from None
 
 
 def dump_profile(profile: Profile) -> str:
@@ -95,8 +105,8 @@ class _Plain:
     through aliases, the profile is refused with the line of the alias.
     """
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self, source: str, error: type[IcpError] = ProfileError) -> None:
+        self.source, self.error = source, error
         self.seen: set[int] = set()
         self.left = MAX_ALIAS_VALUES
 
@@ -111,7 +121,7 @@ class _Plain:
         if alias is not None:
             self.left -= 1
             if self.left < 0:
-                raise ProfileError(f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values", where=alias,
+                raise self.error(f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values", where=alias,
                                    hint="write the values out instead of repeating aliases (*name)")
         if isinstance(node, dict):
             return {str(k): self.copy(v, (node, k), alias) for k, v in node.items()}
@@ -161,7 +171,7 @@ def _one_per_union(errors: list[Any]) -> list[Any]:
     return out
 
 
-def _problem(err: Any, data: Any, source: str) -> Problem:
+def _problem(err: Any, data: Any, source: str, model: type[BaseModel]) -> Problem:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
     key_path = _key_path(loc)
     line = _line_of(data, loc)
@@ -170,7 +180,7 @@ def _problem(err: Any, data: Any, source: str) -> Problem:
         where = f"{source}, key '{key_path}'" if key_path else source
     hint = ""
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], model)
         hint = suggest(str(loc[-1]), allowed, f"allowed keys: {', '.join(allowed)}" if allowed else "")
         return Problem(f"unknown key '{loc[-1]}'", where, hint)
     if err["type"] == "missing":
@@ -205,9 +215,9 @@ def _line_of(data: Any, loc: list[Any]) -> int | None:
     return line
 
 
-def _allowed_keys(loc: list[Any]) -> list[str]:
-    """The keys allowed at a location of the profile, from the model classes."""
-    model: Any = Profile
+def _allowed_keys(loc: list[Any], root: type[BaseModel]) -> list[str]:
+    """The keys allowed at a location of the file, from the model classes."""
+    model: Any = root
     for part in loc:
         model = _unwrap(model)
         if isinstance(part, int):

@@ -5,16 +5,18 @@ must be public: private, loopback, link-local, multicast, reserved and unspecifi
 addresses (IPv4 and IPv6) are refused unless explicitly allowed
 (``ICP_WEBHOOK_ALLOW_PRIVATE=1``, e.g. for a receiver on the same machine). The check runs
 when a webhook is made and again before each delivery (a name may resolve elsewhere later);
-redirects are not followed.
+redirects are not followed. The address rules are those of the enrichment fetcher
+(:class:`icpkit.enrich.fetch.AddressPolicy`): one definition of "public" for everything icpkit sends.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
+from ..enrich.fetch import AddressPolicy, FetchError
 from ..errors import DataError
+
+_PRIVATE_HINT = "set ICP_WEBHOOK_ALLOW_PRIVATE=1 to allow receivers on private networks"
 
 
 def check_url(url: str, *, allow_private: bool = False) -> str:
@@ -32,15 +34,8 @@ def check_url(url: str, *, allow_private: bool = False) -> str:
     if allow_private:
         return url
     try:
-        found = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise DataError(f"cannot resolve the host '{parts.hostname}'", where="url") from None
-    for *_, address in found:
-        ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise DataError(f"the host '{parts.hostname}' resolves to {ip}, which is not a public address",
-                            where="url", hint="set ICP_WEBHOOK_ALLOW_PRIVATE=1 to allow receivers on private networks")
+        AddressPolicy().addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    except FetchError as exc:
+        raise DataError(exc.message, where="url",
+                        hint=_PRIVATE_HINT if exc.reason == "refused_address" else exc.hint) from None
     return url
