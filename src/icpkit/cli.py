@@ -33,6 +33,7 @@ from .cli_common import (
     WorkspaceOpt,
     _workspace,
 )
+from .cli_dedupe import dedupe
 from .cli_enrich import enrich
 from .cli_monitor import drift, review, runs
 from .cli_render import (
@@ -680,6 +681,7 @@ app.command()(drift)
 app.command()(review)
 app.command()(serve)
 app.command()(enrich)
+app.command()(dedupe)
 app.add_typer(keys_app, name="keys")
 
 

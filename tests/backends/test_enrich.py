@@ -261,3 +261,54 @@ def test_a_missing_api_key_names_the_variable(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(DataError, match="VENDOR_TEST_KEY"):
         icpkit.enrich_accounts(accounts, api_config(tmp_path, "http://127.0.0.1:9/?d={domain}"),
                                out=tmp_path / "out.csv")
+
+
+# ------------------------------------------------------------------------------ websites
+
+#: A tiny fingerprint set of our own, in the Wappalyzer format.
+FINGERPRINTS = {
+    "Acme CMS": {"cats": [1], "meta": {"generator": "^AcmeCMS ([\\d.]+)\\;version:\\1"}, "implies": "PHP"},
+    "PHP": {"cats": [27], "headers": {"X-Powered-By": "^php/?([\\d.]+)?\\;version:\\1"}},
+    "jQuery": {"cats": [59], "scriptSrc": "jquery[.-]([\\d.]+)(?:\\.min)?\\.js\\;version:\\1"},
+}
+CATEGORIES = {"1": {"name": "CMS"}, "27": {"name": "Programming languages"}, "59": {"name": "JavaScript libraries"}}
+PAGE = (b'<html><head><meta name="generator" content="AcmeCMS 4.2">'
+        b'<script src="/static/jquery-3.6.0.min.js"></script></head><body>Hello</body></html>')
+
+
+def test_a_website_provider_detects_technologies_and_honours_robots(tmp_path: Path) -> None:
+    import json
+
+    from tests.enrich_servers import Reply, Site
+
+    (tmp_path / "fp" / "technologies").mkdir(parents=True)
+    (tmp_path / "fp" / "technologies" / "a.json").write_text(json.dumps(FINGERPRINTS), encoding="utf-8")
+    (tmp_path / "fp" / "categories.json").write_text(json.dumps(CATEGORIES), encoding="utf-8")
+    accounts = write_csv(tmp_path / "accounts.csv", ["domain"], [["acme.test"], ["blocked.test"], ["gone.test"]])
+    routes = {"/acme.test/": Reply(200, PAGE, [("Content-Type", "text/html")]),
+              "/blocked.test/": Reply(200, PAGE, [("Content-Type", "text/html")]),
+              "/robots.txt": Reply(200, b"User-agent: *\nDisallow: /blocked.test/\n")}
+    with Site(routes) as site:
+        cfg = config(tmp_path, f"""
+            providers:
+              site:
+                type: website
+                fingerprints: fp
+                url: "{site.url('/{domain}/')}"
+                fetch: {{allow_private: true, per_host_interval_s: 0}}
+            fields:
+              technologies: [site]
+              technology_categories: [site]
+            """)
+        ws = Workspace(tmp_path / "ws")
+        icpkit.enrich_accounts(accounts, cfg, out=tmp_path / "out.csv", workspace=ws)
+        assert "/blocked.test/" not in site.paths
+        pages = [p for p in site.paths if p != "/robots.txt"]
+        icpkit.enrich_accounts(accounts, cfg, out=tmp_path / "again.csv", workspace=ws)
+        assert [p for p in site.paths if p != "/robots.txt"] == pages  # answered from the cache
+    rows = {r["domain"]: r for r in read(tmp_path / "out.csv")}
+    assert rows["acme.test"]["technologies"] == "Acme CMS; PHP; jQuery"
+    assert rows["acme.test"]["technology_categories"] == "CMS; JavaScript libraries; Programming languages"
+    assert rows["blocked.test"]["technologies"] is None and rows["blocked.test"]["enrich_problems"] == "site: robots"
+    assert rows["gone.test"]["technologies"] is None and rows["gone.test"]["enrich_problems"] is None
+    assert read(tmp_path / "again.csv")[0]["technologies"] == "Acme CMS; PHP; jQuery"

@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from ..errors import DataError, WorkspaceError, located
+from ..errors import DataError, DependencyError, WorkspaceError, located
 from ..io.atomic import temp_beside
 from ..io.sources import CsvDialect, existing_file, file_format, json_lines_error, sniff_csv, utf8_copy
 from .base import (ROW, OnError, ProgressFn, ReadReject, Source, Target, TableName, check_name, csv_safe, output_file,
@@ -380,6 +380,28 @@ class DuckDBBackend:
             self._run("ROLLBACK")
             raise
         return after - before
+
+    @contextmanager
+    def splink_api(self) -> Iterator[Any]:
+        """A Splink ``DuckDBAPI`` on this connection, for entity resolution
+        (:mod:`icpkit.enrich.dedupe`). The tables and views Splink makes while it is in use
+        (all named ``__splink__...``), and the inputs registered through it, are dropped after."""
+        try:
+            from splink.backends.duckdb import DuckDBAPI
+        except ImportError:
+            raise DependencyError("deduplication needs Splink", hint="pip install icpkit[enrich]") from None
+        before = self._splink_objects()
+        try:
+            yield DuckDBAPI(connection=self.con)
+        finally:
+            for kind, *parts in sorted(self._splink_objects() - before):
+                self._run(f"DROP {kind} IF EXISTS {'.'.join(quote_ident(p) for p in parts)}")
+
+    def _splink_objects(self) -> set[tuple[str, str, str, str]]:
+        return set(self.con.execute(
+            "SELECT 'TABLE', database_name, schema_name, table_name FROM duckdb_tables() "
+            "WHERE starts_with(table_name, '__splink__') UNION ALL SELECT 'VIEW', database_name, schema_name, view_name "
+            "FROM duckdb_views() WHERE starts_with(view_name, '__splink__')").fetchall())
 
 
 #: Arrow types of the stored rows' column kinds (see :mod:`.rows`).

@@ -219,6 +219,11 @@ def _allowed_keys(loc: list[Any], root: type[BaseModel]) -> list[str]:
     """The keys allowed at a location of the file, from the model classes."""
     model: Any = root
     for part in loc:
+        model = _optional(model)
+        origin = typing.get_origin(model)
+        if origin is dict:  # ``part`` is a key of the mapping: what follows is its value's type
+            model = typing.get_args(model)[1]
+            continue
         model = _unwrap(model)
         if isinstance(part, int):
             continue
@@ -233,6 +238,15 @@ def _allowed_keys(loc: list[Any], root: type[BaseModel]) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [f.alias or n for n, f in model.model_fields.items()]
     return []
+
+
+def _optional(tp: Any) -> Any:
+    """``X`` of ``X | None``; any other type as it is."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
 
 
 def _unwrap(tp: Any) -> Any:
