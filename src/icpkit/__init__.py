@@ -16,15 +16,15 @@ _LAZY = {
     "ScoreRun": "api", "score": "api", "score_to": "api", "explain": "api", "backtest": "api",
     "compare_profiles": "api", "size_tam": "api", "scoring_sql": "api", "Scorer": "scoring.record",
     "TableName": "io.sources", "learn": "api", "compare": "api", "tam": "api", "drift": "api", "review": "api",
-    "enrich_accounts": "api",
+    "enrich_accounts": "api", "match_leads": "api", "dedupe_accounts": "api",
 }
 #: ``icpkit.discover(...)`` is the verb, and ``icpkit.discover`` the package behind it (callable).
 _PACKAGES = ("discover",)
 __all__ = ["__version__", *sorted([*_LAZY, *_PACKAGES])]
 
 if TYPE_CHECKING:
-    from .api import (ScoreRun, backtest, compare, compare_profiles, drift, enrich_accounts, explain, learn, review,
-                      score, score_to, scoring_sql, size_tam, tam)
+    from .api import (ScoreRun, backtest, compare, compare_profiles, dedupe_accounts, drift, enrich_accounts, explain,
+                      learn, match_leads, review, score, score_to, scoring_sql, size_tam, tam)
     from .errors import IcpError
     from .io.sources import TableName
     from .profile.load import load_profile

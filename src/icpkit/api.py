@@ -496,6 +496,27 @@ def enrich_accounts(accounts: Any, config: Any, *, out: str | Path | None = None
                           progress=progress)
 
 
+def match_leads(leads: Any, accounts: Any, out: str | Path, *, backend: BackendArg = None,
+                progress: ProgressFn | None = None) -> Any:
+    """Match ``leads`` (people) to ``accounts`` and write them to ``out`` with the matched
+    account's domain, the method and the confidence, as ``icp match`` does (see
+    :mod:`icpkit.enrich.match`)."""
+    from .match_run import run_match
+
+    return run_match(leads, accounts, out, backend=backend, progress=progress)
+
+
+def dedupe_accounts(accounts: Any, out: str | Path, *, clusters_out: str | Path | None = None, rules: Any = None,
+                    threshold: float | None = None, backend: BackendArg = None,
+                    progress: ProgressFn | None = None) -> Any:
+    """Cluster duplicate ``accounts`` and write one merged record per cluster to ``out``, as
+    ``icp dedupe`` does (see :mod:`icpkit.enrich.dedupe` and :mod:`icpkit.enrich.survivorship`)."""
+    from .dedupe_run import run_dedupe
+
+    return run_dedupe(accounts, out, clusters_out=clusters_out, rules=rules, threshold=threshold, backend=backend,
+                      progress=progress)
+
+
 @contextmanager
 def _backend(backend: BackendArg, database: Path | None = None) -> Iterator[Backend]:
     """The backend to run on: one the caller keeps (not closed here), or one made for the call."""

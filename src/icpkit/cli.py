@@ -35,6 +35,7 @@ from .cli_common import (
 )
 from .cli_dedupe import dedupe
 from .cli_enrich import enrich
+from .cli_match import match
 from .cli_monitor import drift, review, runs
 from .cli_render import (
     _atomic_text,
@@ -681,6 +682,7 @@ app.command()(drift)
 app.command()(review)
 app.command()(serve)
 app.command()(enrich)
+app.command()(match)
 app.command()(dedupe)
 app.add_typer(keys_app, name="keys")
 

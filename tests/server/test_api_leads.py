@@ -28,6 +28,7 @@ def test_leads_are_matched_scored_and_routed(api: Live, tmp_path: Path) -> None:
             {"email": "Ann@ACME.com", "title": "VP Sales EMEA", "department": "IT"},
             {"email": "bob@gmail.com", "company": "acme corp", "title": "Engineer"},
             {"email": "cy@gmail.com", "company": "Acme", "title": "Engineer"},
+            {"email": "gus@gmail.com", "company": "Acme Rockets", "title": "Engineer"},
             {"email": "dee@yahoo.com", "website": "https://www.beta.io/contact"},
             {"email": "eve@newco.com", "industry": "Internet", "employees": "120", "technologies": "Salesforce",
              "country": "US", "days_since_funding": 30},
@@ -38,17 +39,19 @@ def test_leads_are_matched_scored_and_routed(api: Live, tmp_path: Path) -> None:
         got = r.json()["results"]
     assert [(g["email"], g["domain"], g["match_method"], g["scored_from"]) for g in got] == [
         ("ann@acme.com", "acme.com", "email_domain", "account"),
-        ("bob@gmail.com", "acme.com", "company_name", "account"),   # exact name, case and spaces aside
-        ("cy@gmail.com", None, None, None),                          # free mail, name not exact: no match
+        ("bob@gmail.com", "acme.com", "exact_name", "account"),     # exact name, case and spaces aside
+        ("cy@gmail.com", "acme.com", "exact_name", "account"),      # the legal suffix aside
+        ("gus@gmail.com", None, None, None),                         # free mail, another company: no match
         ("dee@yahoo.com", "beta.io", "website", "account"),
         ("eve@newco.com", None, None, "lead"),                       # unknown company, scored on its fields
         ("fay@other.org", None, None, None),
     ]
+    assert [g["match_confidence"] for g in got] == [1.0, 0.9, 0.9, 0.0, 0.95, 0.0, 0.0]
     assert got[0]["personas"] == ["economic_buyer", "technical_evaluator"] and got[1]["personas"] == []
     assert (got[0]["fit_score"], got[0]["tier"], got[0]["route"], got[0]["abm_tier"]) == (80.0, "high", "ae_queue",
                                                                                           "A")
-    assert (got[4]["fit_score"], got[4]["tier"], got[4]["route"]) == (100.0, "high", "ae_queue")
-    assert got[5]["route"] is None and "do not score" in got[5]["unscored"]
+    assert (got[5]["fit_score"], got[5]["tier"], got[5]["route"]) == (100.0, "high", "ae_queue")
+    assert got[6]["route"] is None and "do not score" in got[6]["unscored"]
     assert api.service.store.account("newco.com") is None  # a lead stores no account
 
 

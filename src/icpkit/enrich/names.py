@@ -130,7 +130,7 @@ def strip_legal_forms(words: list[str]) -> list[str]:
 def company_key(name: object) -> str:
     """The matching key of a company name (see the module docstring); ``""`` for a blank,
     wordless or non-text value."""
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not any(ch.isalnum() for ch in name):
         return ""
     return _key(name)
 
@@ -185,11 +185,15 @@ def _word_edits(length: int) -> int:
 def typo_close(a: str, b: str) -> bool:
     """Whether two keys differ only as a typo makes names differ: word by word, each changed
     word within its budget of edits (:data:`WORD_TYPO_EDITS`; an edit is a letter changed,
-    added, dropped or two swapped); or, when a space was added or lost, one edit at most
-    between the keys without spaces (``media markt`` / ``mediamarkt``)."""
+    added, dropped or two swapped), one at most in a name of one word (``interbrand`` /
+    ``interbank``: nothing else in the name backs two edits up); or, when a space was added
+    or lost, one edit at most between the keys without spaces (``media markt`` /
+    ``mediamarkt``)."""
     from rapidfuzz.distance import OSA
 
     aw, bw = a.split(), b.split()
     if len(aw) != len(bw):
         return OSA.distance(compact(a), compact(b)) <= 1
-    return all(x == y or OSA.distance(x, y) <= _word_edits(max(len(x), len(y))) for x, y in zip(aw, bw))
+    most = 1 if len(aw) == 1 else _LONG_WORD_EDITS  # no other word to back two edits up
+    return all(x == y or OSA.distance(x, y) <= min(most, _word_edits(max(len(x), len(y))))
+               for x, y in zip(aw, bw))

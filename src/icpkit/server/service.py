@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..enrich.match import AccountIndex
 from ..errors import AuthError, ConflictError, DataError, MissingColumnError, NotFoundError, ProfileError, RequestError
-from ..intent.record import FREE_MAIL, event_rows, read_person
+from ..intent.record import event_rows, read_person
 from ..io import record as rv
+from ..io.crm import canonical_mapping, resolve_column
 from ..profile.diff import profile_diff
 from ..profile.load import parse_profile
 from ..profile.model import Profile
@@ -50,6 +52,9 @@ PENDING_POLL_S = 1.0
 ACTIVE_TTL_S = 1.0
 #: Accounts scored per batch when a publication rescores every account.
 RESCORE_BATCH = 2000
+#: The stored accounts' matching index is rebuilt when this process stored accounts since,
+#: or after this many seconds (another server process may have stored some).
+MATCH_INDEX_TTL_S = 30.0
 
 
 def jsonable(value: Any) -> Any:
@@ -191,6 +196,7 @@ class Service:
         self._active: int | None = None
         self._active_read = -ACTIVE_TTL_S
         self._batcher = _Batcher(self._store_batch)
+        self._index: tuple[AccountIndex, int, float] | None = None  # the index, the store's write count, when
         self._keys: dict[str, dict[str, Any]] = {}
         self._keys_read = 0.0
 
@@ -536,10 +542,11 @@ class Service:
     # -- leads ----------------------------------------------------------------------------
 
     def leads(self, leads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Each inbound person matched to a stored account (by the e-mail's domain, else the
-        company's website, else its exact name; a free-mail address only by name), with the
-        account's fit, intent and route and the personas the person is. An unmatched lead
-        with company fields is scored on them (nothing is stored)."""
+        """Each inbound person matched to a stored account by the matcher of ``icp match``
+        (the e-mail's domain, else the company's website, else its name, exact then fuzzy
+        with the country; a free-mail address only by name), with the account's fit, intent
+        and route and the personas the person is. An unmatched lead with company fields is
+        scored on them (nothing is stored)."""
         self._check_count(leads, "leads")
         scorer = self.active()
         out = []
@@ -547,8 +554,10 @@ class Service:
             if not isinstance(lead, Mapping):
                 raise DataError(f"a lead is a JSON object, not {type(lead).__name__}", where=f"leads[{i}]")
             person = read_person(lead)
-            domain, method = self._match(lead, person)
-            found: dict[str, Any] = {"email": person["email"], "domain": domain, "match_method": method,
+            match = self._match(lead)
+            domain = match.domain
+            found: dict[str, Any] = {"email": person["email"], "domain": domain, "match_method": match.method,
+                                     "match_confidence": round(match.confidence, 4),
                                      "personas": scorer.personas_of(lead)}
             if domain is not None:
                 account = self.account(domain)
@@ -567,22 +576,35 @@ class Service:
             out.append(found)
         return out
 
-    def _match(self, lead: Mapping[str, Any], person: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        email = person.get("email")
-        mail = rv.account_domain(email.split("@", 1)[1]) if email and "@" in email else None
-        if mail and mail not in FREE_MAIL and self.store.account(mail) is not None:
-            return mail, "email_domain"
-        site = _field(lead, ("website", "company_website", "company domain", "company_domain", "domain"))
-        if site is not None:
-            domain = rv.account_domain(site)
-            if domain and self.store.account(domain) is not None:
-                return domain, "website"
-        company = _field(lead, ("company", "company_name", "company name", "account", "account_name", "organization"))
-        if company is not None:
-            named = self.store.by_name(company)
-            if len(named) == 1:
-                return named[0], "company_name"
-        return None, None
+    def _match(self, lead: Mapping[str, Any]) -> Any:
+        """The stored account of ``lead`` by the one matcher (:mod:`icpkit.enrich.match`)."""
+        return self._accounts_index().match(lead)
+
+    def _accounts_index(self) -> AccountIndex:
+        """The stored accounts indexed for matching: built on first use and again once this
+        process stored accounts, or :data:`MATCH_INDEX_TTL_S` later."""
+        with self._lock:
+            written = self.store.accounts_written
+            if self._index is not None and self._index[1] == written \
+                    and time.monotonic() - self._index[2] < MATCH_INDEX_TTL_S:
+                return self._index[0]
+            domains, names, countries = [], [], []
+            mappings: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
+            for row in self.store.account_records():
+                record = json.loads(row["record"])
+                headers = tuple(k for k in record if isinstance(k, str))
+                if headers not in mappings:
+                    cols = canonical_mapping(list(headers)).columns
+                    mappings[headers] = (resolve_column("name", list(headers), cols),
+                                         resolve_column("country", list(headers), cols))
+                name_col, country_col = mappings[headers]
+                domains.append(row["domain"])
+                names.append(record.get(name_col) if name_col else None)
+                countries.append(rv.normalize_country(str(record[country_col]))
+                                 if country_col and record.get(country_col) is not None else None)
+            index = AccountIndex(domains, names, countries)
+            self._index = (index, written, time.monotonic())
+            return index
 
     def _score_lead(self, scorer: Scorer, lead: Mapping[str, Any], person: Mapping[str, Any]) -> dict[str, Any] | None:
         record = {k: v for k, v in lead.items() if k not in ("email", "title", "seniority", "department")}
@@ -628,15 +650,6 @@ class Service:
             raise DataError(f"{len(items)} {what} in one request; at most {self.settings.max_records}", where=what,
                             hint="send smaller batches (ICP_MAX_RECORDS sets the limit)")
 
-
-def _field(record: Mapping[str, Any], names: Sequence[str]) -> str | None:
-    """The first of ``names`` (compared ignoring case, spaces and underscores) with text."""
-    keys = {k.lower().replace("_", " ").strip(): k for k in record if isinstance(k, str)}
-    for name in names:
-        key = keys.get(name.replace("_", " "))
-        if key is not None and isinstance(record[key], str) and record[key].strip():
-            return record[key].strip()
-    return None
 
 
 def _account_summary(row: Mapping[str, Any]) -> dict[str, Any]:

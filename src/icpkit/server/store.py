@@ -80,6 +80,9 @@ def dumps(value: Any) -> str:
 class Store:
     """The server's tables on one backend's :class:`~icpkit.backends.rows.Rows`."""
 
+    #: How many times this process stored accounts (readers compare it to see a change).
+    accounts_written = 0
+
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
         self._hooks: list[dict[str, Any]] | None = None
@@ -173,6 +176,7 @@ class Store:
                              "changes": seqs.get(domain, 0)})
                 current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
+            self.accounts_written += 1
             self.rows.insert(TIER_CHANGES.name, changes)
         return changes, {d: {**a, "result": json.loads(a["result"])} for d, a in before.items()}
 
@@ -198,11 +202,6 @@ class Store:
     def account_records(self, domains: Iterable[str] | None = None) -> list[dict[str, Any]]:
         where = [("domain", "in", list(domains))] if domains is not None else []
         return self.rows.select(ACCOUNTS.name, where, columns=["domain", "record"], order=[("domain", False)])
-
-    def by_name(self, name: str) -> list[str]:
-        """The domains of the stored accounts named ``name`` (compared by :func:`name_key`)."""
-        found = self.rows.select(ACCOUNTS.name, [("name_key", "=", name_key(name))], columns=["domain"], limit=2)
-        return [r["domain"] for r in found]
 
     def ranked(self, tier: str, n: int) -> list[str]:
         """The ``n`` best-scored accounts of ``tier`` (ties by domain)."""
