@@ -14,14 +14,14 @@ open). Nothing is written to a workspace unless one is given.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from .backends import connect
+from .backends import using
 from .discover.tam import Tam, TamLimits, judge
 from .errors import DataError, IcpError
 from .io.sources import TableName, file_format
@@ -103,7 +103,7 @@ def score(
 
     prof = _profile(profile)
     kind, _ = as_arrow(accounts) if not isinstance(accounts, TableName) else ("path", None)
-    with _backend(backend) as b:
+    with using(backend) as b:
         scored = score_rows(b, prof, as_source(accounts), on_error=on_error, explain=explain, scored_at=scored_at,
                             events=as_source(events), as_of=as_of, contacts=as_source(contacts))
         result = b.to_arrow(scored.result(in_input_order=True))
@@ -199,7 +199,7 @@ def _score_on_engine(prof: Profile, accounts: Accounts, out: str | Path, target:
 
     in_workspace = isinstance(target, TableName) and not _is_database(backend)
     database = workspace.ensure().database if in_workspace and workspace is not None else None
-    with _backend(backend, database) as b:
+    with using(backend, database=database) as b:
         ev = as_source(events)
         if ev is None and (prof.intent is not None or prof.triggers) and _uses_store(b, workspace):
             assert workspace is not None
@@ -245,7 +245,7 @@ def explain(profile: Profile | str | Path, accounts: Accounts, domain: str, *, e
     from .scoring.plan import ROW_KEY
 
     prof = _profile(profile)
-    with _backend(backend) as b:
+    with using(backend) as b:
         ev = as_source(events)
         if ev is None and (prof.intent is not None or prof.triggers) and _uses_store(b, workspace):
             assert workspace is not None
@@ -290,7 +290,7 @@ def backtest(profile: Profile | str | Path, data: Any, label: str, *, date: str 
     prof = _profile(profile)
     check_as_of(prof, as_of)
     cutoff = check_split(date, split_at)
-    with _backend(backend) as b:
+    with using(backend) as b:
         scored = score_rows(b, prof, as_source(data), events=as_source(events), as_of=as_of,
                             contacts=as_source(contacts), scored_at=as_of)
         counts = labelled_counts(b, prof, scored, label, date, cutoff)
@@ -307,7 +307,7 @@ def learn(data: Any, label: str, *, exclude: Sequence[str] = (), allow: Sequence
     The result holds the profile, its evidence and the validation; nothing is written."""
     from .discover.learn import learn as learn_scorecard
 
-    with _backend(backend) as b:
+    with using(backend) as b:
         return learn_scorecard(data, label, exclude=exclude, allow=allow, date=date, name=name, seed=seed,
                                min_share=min_share, leak_auc=leak_auc, backend=b)
 
@@ -320,7 +320,7 @@ def discover(accounts: Any, *, deals: Any = None, outcomes: Any = None, best: st
     proposed profile when there is a signal."""
     from .discover.discover import discover as find
 
-    with _backend(backend) as b:
+    with using(backend) as b:
         return find(accounts, deals=deals, outcomes=outcomes, best=best, top_share=top_share, key=key,
                     exclude=exclude, min_support=min_support, seed=seed, backend=b)
 
@@ -349,7 +349,7 @@ def compare_profiles(a: Profile | str | Path, b: Profile | str | Path, data: Any
 
     pa_, pb = _profile(a), _profile(b)
     cutoff = check_split(date, split_at)
-    with _backend(backend) as eng:
+    with using(backend) as eng:
         da = labelled_counts(eng, pa_, score_rows(eng, pa_, as_source(data)), label, date, cutoff, keep_rows=True)
         db = labelled_counts(eng, pb, score_rows(eng, pb, as_source(data)), label, date, cutoff, keep_rows=True)
     return comparison(pa_, pb, da, db)
@@ -369,7 +369,7 @@ def size_tam(profile: Profile | str | Path, universe: Any, *, limits: TamLimits 
     from .run import score_rows
 
     prof = _profile(profile)
-    with _backend(backend) as b:
+    with using(backend) as b:
         scored = score_rows(b, prof, as_source(universe), on_error=on_error, progress=progress)
         if scored.plan is None:
             raise IcpError("TAM sizing needs a profile with criteria", hint="add criteria to the profile")
@@ -390,7 +390,7 @@ def validate_accounts(profile: Profile | str | Path, accounts: Accounts, *, back
     from .io.frames import as_source
     from .run import score_rows
 
-    with _backend(backend) as b:
+    with using(backend) as b:
         return score_rows(b, _profile(profile), as_source(accounts)).loaded
 
 
@@ -414,7 +414,7 @@ def drift(profile: Profile | str | Path, baseline: str, current: str, *, data: A
     check_every(every)
     prof = _profile(profile)
     cache: dict[str, Any] = {}
-    with _backend(backend) as b:
+    with using(backend) as b:
         if all(kind_of(t, data is not None) == "file" for t in (baseline, current)):
             check_columns(b, baseline, current)
         base, cur = (side(b, prof, text, what=what, data=data, label=label, date_col=date, exclude=exclude,
@@ -435,7 +435,7 @@ def review(profile: Profile | str | Path, history: Any, *, label: str, date: str
     check_every(every)
     prof = _profile(profile)
     prev = _profile(previous) if previous is not None else None
-    with _backend(backend) as b:
+    with using(backend) as b:
         bt = backtest(prof, history, label, backend=b).to_dict()
         comparison = compare_profiles(prev, prof, history, label, backend=b).to_dict() if prev is not None else None
         sized = size_tam(prof, universe if universe is not None else history, backend=b).to_dict() \
@@ -483,15 +483,15 @@ def enrich_accounts(accounts: Any, config: Any, *, out: str | Path | None = None
         cfg = cfg.model_copy(update={"budget": budget})
     target = _target(out, backend, workspace) if out is not None else None
     if workspace is None:
-        with _backend(backend) as b:
+        with using(backend) as b:
             return enrich(b, accounts, cfg, cache_rows=None, base_dir=base, out=target, dry_run=dry_run,
                           progress=progress)
-    with workspace.locked(), _backend(backend if backend is not None else "duckdb",
+    with workspace.locked(), using(backend if backend is not None else "duckdb",
                                       database=workspace.database if backend is None else None) as b:
         if b.name == "duckdb" and backend is None:
             return enrich(b, accounts, cfg, cache_rows=b.rows(), base_dir=base, out=target, dry_run=dry_run,
                           progress=progress)
-        with _backend("duckdb", database=workspace.database) as store:
+        with using("duckdb", database=workspace.database) as store:
             return enrich(b, accounts, cfg, cache_rows=store.rows(), base_dir=base, out=target, dry_run=dry_run,
                           progress=progress)
 
@@ -515,19 +515,6 @@ def dedupe_accounts(accounts: Any, out: str | Path, *, clusters_out: str | Path 
 
     return run_dedupe(accounts, out, clusters_out=clusters_out, rules=rules, threshold=threshold, backend=backend,
                       progress=progress)
-
-
-@contextmanager
-def _backend(backend: BackendArg, database: Path | None = None) -> Iterator[Backend]:
-    """The backend to run on: one the caller keeps (not closed here), or one made for the call."""
-    if backend is not None and not isinstance(backend, str):
-        yield backend
-        return
-    b = connect(backend, database=database)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def _is_database(backend: BackendArg) -> bool:

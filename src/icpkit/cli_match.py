@@ -39,7 +39,7 @@ def match(
     if quiet:
         return
     share = f" ({summary.matched / summary.leads:.1%})" if summary.leads else ""
-    out.print(f"Matched [bold]{summary.matched:,}[/] of {summary.leads:,} leads{share} to {summary.accounts:,} "
+    out.print(f"Matched [bold]{summary.matched:,}[/] of {summary.leads:,} leads{share} against {summary.accounts:,} "
               f"accounts in {summary.seconds:.1f} s -> {escape(summary.output)}")
     t = Table(title="Matches by method", title_justify="left")
     t.add_column("method")

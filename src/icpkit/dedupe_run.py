@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import connect
+from .backends import connect, using
 from .enrich.survivorship import DedupeRules, load_rules
 from .errors import IcpError
 from .io.atomic import check_output_file
@@ -85,7 +85,7 @@ def run_dedupe(accounts: Any, out: str | Path, *, clusters_out: str | Path | Non
     parsed = rules if isinstance(rules, DedupeRules) or rules is None else load_rules(rules)
     source = as_source(accounts)
     where = source_label(source)
-    with _backend(backend) as b:
+    with using(backend) as b:
         with _phase(progress, "reading accounts"):
             raw = b.read(source, "icp_dedupe_accounts")
             table = b.to_arrow(raw.order_by("_row"))
@@ -124,19 +124,6 @@ def _examples(result: DedupeResult) -> list[dict[str, Any]]:
     return [{"cluster_id": merged.column("cluster_id")[i].as_py(), "size": sizes[i],
              "rows": merged.column("merged_rows")[i].as_py(), "names": seen[merged.column("cluster_id")[i].as_py()]}
             for i in top]
-
-
-@contextmanager
-def _backend(backend: str | Backend | None) -> Iterator[Backend]:
-    """The backend to run on: one the caller keeps (not closed here), or one made for the call."""
-    if backend is not None and not isinstance(backend, str):
-        yield backend
-        return
-    b = connect(backend)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 @contextmanager

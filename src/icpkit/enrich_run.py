@@ -104,7 +104,13 @@ def enrich(backend: Backend, accounts: Any, config: EnrichConfig, *, cache_rows:
         if progress is not None:
             progress("looking up accounts" if not dry_run else "estimating", 100.0 * done / max(len(jobs), 1))
 
-    results = run_all(fall, jobs, concurrency=config.concurrency, progress=step)
+    try:
+        results = run_all(fall, jobs, concurrency=config.concurrency, progress=step)
+    finally:
+        for p in providers.values():
+            fetcher = getattr(p, "fetcher", None)
+            if fetcher is not None:
+                fetcher.close()
     table = _output(raw, headers, config, targets, domains, inputs, results)
     written = None
     if out is not None and not dry_run:

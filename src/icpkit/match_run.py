@@ -25,13 +25,11 @@ checked before anything is read; an error leaves no output file (nor any part of
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import connect
+from .backends import using
 from .enrich.match import MAIL_KINDS, METHODS
 from .errors import DataError, located
 from .io.frames import as_source
@@ -85,7 +83,7 @@ def run_match(leads: Any, accounts: Any, out: str | Path, *, backend: str | Back
     start = time.perf_counter()
     target = Path(out)
     check_output_file(target)
-    with _backend(backend) as b:
+    with using(backend) as b:
         lead_table, lead_label = _read(b, leads, "icp_match_leads", "reading leads", progress)
         _check_leads(lead_table, lead_label)
         account_table, account_label = _read(b, accounts, "icp_match_accounts", "reading accounts", progress)
@@ -99,19 +97,6 @@ def run_match(leads: Any, accounts: Any, out: str | Path, *, backend: str | Back
         written = b.write(b.read(result, "icp_match_out").order_by("_row").select(*result.column_names),
                           target, progress=progress)
     return _summary(found, len(index), index.skipped, written, renamed, time.perf_counter() - start)
-
-
-@contextmanager
-def _backend(backend: str | Backend | None) -> Iterator[Backend]:
-    """The backend to run on: one the caller keeps (not closed here), or one made for the call."""
-    if backend is not None and not isinstance(backend, str):
-        yield backend
-        return
-    b = connect(backend)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def _read(b: Backend, data: Any, name: str, phase: str, progress: ProgressFn | None) -> tuple[pa.Table, str]:

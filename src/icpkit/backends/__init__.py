@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IcpError
 
@@ -54,3 +56,17 @@ def backend_label(target: str | None) -> str:
         user, host = rest.split("@", 1)
         return f"{scheme}://{user.split(':', 1)[0]}@{host}"
     return target
+
+
+@contextmanager
+def using(backend: Any = None, *, database: str | Path | None = None) -> Iterator[Backend]:
+    """The backend to run on: an open one as it is (the caller keeps it: not closed here), or
+    the one :func:`connect` makes of a name, URL or None for the call, closed after it."""
+    if backend is not None and not isinstance(backend, str):
+        yield backend
+        return
+    b = connect(backend, database=database)
+    try:
+        yield b
+    finally:
+        b.close()
