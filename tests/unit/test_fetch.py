@@ -397,6 +397,16 @@ def test_api_requests_post_json_and_keep_keys_on_their_origin() -> None:
     assert "/robots.txt" not in api.paths
 
 
+def test_a_bytes_body_is_sent_as_it_is_and_kept_on_a_307() -> None:
+    body = b'{"event": "tier_upgrade",  "spaces kept": true}'
+    with Site({"/hook": redirect("/final", 307), "/final": Reply(204)}) as receiver, fetcher(allow_private=True) as f:
+        got = f.request("POST", receiver.url("/hook"), headers={"Content-Type": "application/json"}, content=body)
+        with pytest.raises(ValueError):
+            f.request("POST", receiver.url("/hook"), json={"a": 1}, content=body)
+    assert got.status == 204
+    assert [(r.path, r.body) for r in receiver.requests] == [("/hook", body), ("/final", body)]
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         FetchSettings(timeout=3)  # type: ignore[call-arg]

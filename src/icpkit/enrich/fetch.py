@@ -593,6 +593,7 @@ class _Hop:
     headers: Mapping[str, str]
     params: Mapping[str, Any] | None = None
     json: Any = None
+    content: bytes | None = None
 
     def follow(self, response: httpx.Response) -> _Hop | None:
         """The request a redirect answer leads to, or None when ``response`` is not one."""
@@ -604,13 +605,13 @@ class _Hop:
         except (httpx.InvalidURL, ValueError):
             raise FetchError(f"the redirect to '{location}' is not a valid URL", where=self.url,
                              reason="bad_url") from None
-        method, body = self.method, self.json
+        method, body, content = self.method, self.json, self.content
         if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
-            method, body = "GET", None
+            method, body, content = "GET", None, None
         headers = self.headers
         if parse_url(url).origin != parse_url(self.url).origin:
             headers = {k: v for k, v in headers.items() if k.lower() in CROSS_ORIGIN_HEADERS}
-        return _Hop(method, url, headers, None, body)
+        return _Hop(method, url, headers, None, body, content)
 
 
 class Fetcher:
@@ -650,13 +651,15 @@ class Fetcher:
         return self._call(_Hop("GET", url, dict(headers or {})), robots=self.settings.respect_robots)
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                params: Mapping[str, Any] | None = None, json: Any = None) -> Fetched:
-        """GET or POST (with an optional JSON body) under the address, redirect, size and time rules,
-        without robots.txt (API endpoints). Any HTTP status is returned, not raised."""
+                params: Mapping[str, Any] | None = None, json: Any = None, content: bytes | None = None) -> Fetched:
+        """GET or POST (with an optional JSON body, or ``content``: bytes sent as they are) under the
+        address, redirect, size and time rules, without robots.txt (API endpoints, webhooks). Any
+        HTTP status is returned, not raised."""
         method = method.upper()
-        if method not in ("GET", "POST") or (json is not None and method == "GET"):
-            raise ValueError(f"only GET, and POST with an optional JSON body, are sent, not {method}")
-        return self._call(_Hop(method, url, dict(headers or {}), params, json), robots=False)
+        body = json is not None or content is not None
+        if method not in ("GET", "POST") or (body and method == "GET") or (json is not None and content is not None):
+            raise ValueError(f"only GET, and POST with an optional JSON or bytes body, are sent, not {method}")
+        return self._call(_Hop(method, url, dict(headers or {}), params, json, content), robots=False)
 
     def _call(self, hop: _Hop, *, robots: bool, pace: bool = True, max_bytes: int | None = None,
               truncate: bool | None = None) -> Fetched:
@@ -672,7 +675,8 @@ class Fetcher:
                 self._pacer.wait(target.host)
             hop_started = time.monotonic()
             with _errors_named(hop.url, hop_started + self.settings.deadline_s - spent), self._client.stream(
-                    hop.method, hop.url, headers=dict(hop.headers), params=hop.params, json=hop.json) as response:
+                    hop.method, hop.url, headers=dict(hop.headers), params=hop.params, json=hop.json,
+                    content=hop.content) as response:
                 follow = hop.follow(response)
                 if follow is None:
                     body, cut = _read_body(response, max_bytes or self.settings.max_bytes,

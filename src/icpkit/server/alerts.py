@@ -95,6 +95,10 @@ def check_kinds(kinds: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
+#: The most of a receiver's answer that is read (only its status counts).
+RECEIVER_BYTES = 65_536
+
+
 class Deliverer:
     """Delivers the outbox's due rows (see the module docstring), one batch a call of
     :meth:`run_once` (a :class:`~.workers.Worker`'s work)."""
@@ -115,10 +119,14 @@ class Deliverer:
 
     def run_once(self) -> bool:
         """Deliver the due rows once; whether a full batch was due (more may be)."""
-        import httpx
-
         if self._client is None:
-            self._client = httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False)
+            from ..enrich.fetch import Fetcher, FetchSettings
+
+            timeout = self.settings.webhook_timeout_s
+            self._client = Fetcher(FetchSettings(
+                timeout_s=timeout, deadline_s=timeout, max_redirects=0, per_host_interval_s=0, respect_robots=False,
+                allow_private=self.settings.webhook_allow_private, max_bytes=RECEIVER_BYTES, truncate=True,
+                user_agent="icpkit-webhooks"))
         client = self._client
         due = self.store.due(BATCH)
         hooks = {h["webhook_id"]: h for h in self.store.webhooks(live_only=False)}
@@ -143,20 +151,19 @@ class Deliverer:
 
     def _post(self, client: Any, hook: Mapping[str, Any], row: Mapping[str, Any]) -> str | None:
         """None when the receiver took it (2xx), else why not."""
-        import httpx
+        from ..enrich.fetch import FetchError
 
         try:
             check_url(hook["url"], allow_private=self.settings.webhook_allow_private)
         except DataError as exc:
             return exc.message
         body = row["payload"].encode()
-        headers = {"Content-Type": "application/json", "User-Agent": "icpkit-webhooks",
-                   "X-Icp-Event-Id": row["event_id"], "X-Icp-Event-Kind": row["kind"],
+        headers = {"Content-Type": "application/json", "X-Icp-Event-Id": row["event_id"], "X-Icp-Event-Kind": row["kind"],
                    "X-Icp-Signature": sign(hook["secret"], body, int(time.time()))}
         try:
-            answer = client.post(hook["url"], content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
-        if 200 <= answer.status_code < 300:
+            answer = client.request("POST", hook["url"], content=body, headers=headers)
+        except FetchError as exc:
+            return f"{exc.reason}: {exc.message}"[:500]
+        if 200 <= answer.status < 300:
             return None
-        return f"HTTP {answer.status_code}"
+        return f"HTTP {answer.status}"
