@@ -238,10 +238,16 @@ def test_an_exact_name_in_another_country_matches_with_less_confidence(index: Ac
     assert (found.domain, found.confidence) == ("hooli.xyz", m.EXACT_OTHER_COUNTRY_CONFIDENCE)
 
 
-def test_a_fuzzy_match_needs_the_country_to_agree(index: AccountIndex) -> None:
-    lead = {"company": "Umbrela Pharmaceuticals Corp"}
-    assert index.match(lead | {"country": "US"}).method == "fuzzy_name"
-    assert index.match(lead | {"country": "France"}).domain is None
+def test_a_fuzzy_match_abroad_must_be_closer_and_is_less_sure(index: AccountIndex) -> None:
+    lead = {"company": "Umbrela Pharmaceuticals Corp"}  # one letter off a US account's name
+    home = index.match(lead | {"country": "US"})
+    abroad = index.match(lead | {"country": "France"})
+    assert (home.method, abroad.method) == ("fuzzy_name", "fuzzy_name") and abroad.domain == home.domain
+    assert abroad.confidence == pytest.approx(home.confidence * m.ABROAD_FACTOR)
+    # three letters off (0.87 similar): close enough at home, not from another country
+    far = {"company": "Umbrela Pharmacuticls Corp"}
+    assert index.match(far | {"country": "US"}).method == "fuzzy_name"
+    assert index.match(far | {"country": "France"}).domain is None
 
 
 def test_a_name_match_with_a_work_address_elsewhere_is_less_sure(index: AccountIndex) -> None:
@@ -325,7 +331,8 @@ def test_a_table_is_matched_by_the_same_rules_as_one_lead(index: AccountIndex) -
         assert (row["domain"], row["match_method"], row["confidence"]) == (one.domain, one.method, one.confidence), lead
     assert [r["email"] for r in got[:3]] == ["ann@acme.com", "ann@uk.acme.com", "x@gmail.com"]
     assert [r["match_method"] for r in got] == ["email_domain", "email_domain", "exact_name", "website", "fuzzy_name",
-                                                None, None, "exact_name", "exact_name", "exact_name", None, None, None]
+                                                "fuzzy_name", None, "exact_name", "exact_name", "exact_name", None, None,
+                                                None]
 
 
 def test_the_table_reports_what_each_address_is(index: AccountIndex) -> None:

@@ -28,8 +28,10 @@ works at, by the first of these that holds:
    by :data:`FUZZY_MIN_MARGIN`, have :data:`FUZZY_MIN_LENGTH` letters or more, and differ
    from the lead's key only as a typo would (:func:`~icpkit.enrich.names.typo_close`: word
    by word, ``north`` is not a typo of ``south``). Accounts in another country than the
-   lead's (both known) are not candidates. The confidence grows with the score and the
-   margin (:func:`fuzzy_confidence`).
+   lead's (both known) are candidates only when none in its country matches, and then
+   must be :data:`FUZZY_ABROAD_MIN_SCORE` similar, with the confidence times
+   :data:`ABROAD_FACTOR` (people work abroad, as for exact names). The confidence grows
+   with the score and the margin (:func:`fuzzy_confidence`).
 
 A name match (3 or 4) made while the lead gives a work address or a website at a domain
 that is no account's is less sure: its confidence is multiplied by
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["EMAIL_CONFIDENCE", "EXACT_BY_COUNTRY_CONFIDENCE", "EXACT_CONFIDENCE", "EXACT_OTHER_COUNTRY_CONFIDENCE",
-           "FUZZY_BLOCK_MAX", "FUZZY_FULL_MARGIN", "FUZZY_LENGTH_SPREAD", "FUZZY_MAX_CONFIDENCE", "FUZZY_MIN_LENGTH",
+           "ABROAD_FACTOR", "FUZZY_ABROAD_MIN_SCORE", "FUZZY_BLOCK_MAX", "FUZZY_FULL_MARGIN", "FUZZY_LENGTH_SPREAD", "FUZZY_MAX_CONFIDENCE", "FUZZY_MIN_LENGTH",
            "FUZZY_MIN_MARGIN", "FUZZY_MIN_SCORE", "LEAD_FIELDS", "MAIL_KINDS", "METHODS", "OTHER_DOMAIN_FACTOR",
            "WEBSITE_CONFIDENCE", "AccountIndex", "Candidate", "Hits", "Match", "fuzzy_confidence", "lead_columns",
            "lead_values"]
@@ -106,6 +108,10 @@ FUZZY_FULL_MARGIN = 0.15
 #: How many letters longer or shorter than the lead's key an account's may be to be found by
 #: its first letters and length (see :func:`~icpkit.enrich.names.block_keys`).
 FUZZY_LENGTH_SPREAD = 2
+#: A fuzzy match among accounts in another country than the lead's (none in its own matched):
+#: at least this similar, and its confidence times :data:`ABROAD_FACTOR`.
+FUZZY_ABROAD_MIN_SCORE = 0.9
+ABROAD_FACTOR = EXACT_OTHER_COUNTRY_CONFIDENCE / EXACT_CONFIDENCE
 #: A blocking key shared by more distinct account keys than this (``bank``, ``university``)
 #: is not used to find candidates, unless the lead's key has no other.
 FUZZY_BLOCK_MAX = 1000
@@ -358,6 +364,15 @@ class AccountIndex:
         return _Named(None, None, 0.0, None, candidates)
 
     def _fuzzy(self, key: str, country: str | None, hits: Hits | None = None, near: Hits | None = None) -> _Named:
+        found = self._fuzzy_in(key, country, hits, near)
+        if found.domain is None and country is not None:
+            abroad = self._fuzzy_in(key, None, hits, near)
+            if abroad.domain is not None and abroad.candidates[0].score >= FUZZY_ABROAD_MIN_SCORE:
+                return _Named(abroad.domain, "fuzzy_name", abroad.confidence * ABROAD_FACTOR, abroad.account,
+                              abroad.candidates)
+        return found
+
+    def _fuzzy_in(self, key: str, country: str | None, hits: Hits | None = None, near: Hits | None = None) -> _Named:
         ranked = self._ranked(self._hits(key, FUZZY_MIN_SCORE) if hits is None else hits, country)
         if ranked and ranked[0][1][0] < FUZZY_MIN_SCORE + FUZZY_MIN_MARGIN:
             # a best close to the threshold: runner-ups below it may be within the margin
