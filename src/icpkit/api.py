@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -482,18 +482,16 @@ def enrich_accounts(accounts: Any, config: Any, *, out: str | Path | None = None
     if budget is not None:
         cfg = cfg.model_copy(update={"budget": budget})
     target = _target(out, backend, workspace) if out is not None else None
-    if workspace is None:
-        with using(backend) as b:
-            return enrich(b, accounts, cfg, cache_rows=None, base_dir=base, out=target, dry_run=dry_run,
-                          progress=progress)
-    with workspace.locked(), using(backend if backend is not None else "duckdb",
-                                      database=workspace.database if backend is None else None) as b:
-        if b.name == "duckdb" and backend is None:
-            return enrich(b, accounts, cfg, cache_rows=b.rows(), base_dir=base, out=target, dry_run=dry_run,
-                          progress=progress)
-        with using("duckdb", database=workspace.database) as store:
-            return enrich(b, accounts, cfg, cache_rows=store.rows(), base_dir=base, out=target, dry_run=dry_run,
-                          progress=progress)
+    with ExitStack() as stack:
+        if workspace is not None:
+            stack.enter_context(workspace.locked())
+        b = stack.enter_context(using(backend, database=workspace.database if workspace and backend is None else None))
+        rows = None
+        if workspace is not None:  # the cache: the workspace's database, this backend's when it is that one
+            store = b if backend is None else stack.enter_context(using("duckdb", database=workspace.database))
+            rows = store.rows()
+        return enrich(b, accounts, cfg, cache_rows=rows, base_dir=base, out=target, dry_run=dry_run,
+                      progress=progress)
 
 
 def match_leads(leads: Any, accounts: Any, out: str | Path, *, backend: BackendArg = None,

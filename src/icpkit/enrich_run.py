@@ -156,12 +156,9 @@ def _providers(backend: Backend, config: EnrichConfig, base_dir: Path,
 
 
 def _fetcher(p: Any) -> Any:
-    from .enrich.fetch import Fetcher, FetchSettings
+    from .enrich.fetch import Fetcher
 
-    f = p.fetch
-    return Fetcher(FetchSettings(timeout_s=f.timeout_s, max_bytes=f.max_bytes, max_redirects=f.max_redirects,
-                                 per_host_interval_s=f.per_host_interval_s, allow_private=f.allow_private,
-                                 respect_robots=getattr(p, "respect_robots", True)))
+    return Fetcher(p.fetch)
 
 
 def _path(value: str, base_dir: Path) -> Path:

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import ConfigError, DataError
 from ..profile.load import parse_yaml
+from .fetch import FetchSettings
 
 Kind = Literal["text", "number", "integer", "list", "bool"]
 
@@ -54,17 +55,6 @@ WEBSITE_FIELDS = ("technologies", "technology_categories")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Fetch(_Strict):
-    """How pages and APIs are fetched (see :mod:`icpkit.enrich.fetch`)."""
-
-    timeout_s: float = Field(10.0, gt=0, le=300)
-    max_bytes: int = Field(2_000_000, gt=0)
-    max_redirects: int = Field(5, ge=0, le=20)
-    per_host_interval_s: float = Field(1.0, ge=0)
-    allow_private: bool = Field(False, description="Allow private and loopback addresses (a test server, an "
-                                                   "intranet API); refused by default.")
 
 
 class TableProvider(_Strict):
@@ -85,9 +75,8 @@ class WebsiteProvider(_Strict):
     fingerprints: str = Field(description="A folder of Wappalyzer-format technology files.")
     url: str = Field("https://{domain}/", description="The page fetched; {domain} is the account's domain.")
     min_confidence: int = Field(50, ge=1, le=100)
-    respect_robots: bool = True
     cost: float = Field(0.0, ge=0)
-    fetch: Fetch = Fetch()
+    fetch: FetchSettings = FetchSettings()
     fields: tuple[str, ...] = WEBSITE_FIELDS
 
     @model_validator(mode="after")
@@ -118,7 +107,7 @@ class HttpProvider(_Strict):
     cost: float = Field(0.0, ge=0, description="What one lookup costs (charged for every answer, found or not).")
     retries: int = Field(3, ge=0, le=10, description="Retries on a timeout, 429 or 5xx.")
     backoff_s: float = Field(1.0, ge=0, le=60, description="The first retry's wait; doubled each time.")
-    fetch: Fetch = Fetch()
+    fetch: FetchSettings = FetchSettings()
 
     @model_validator(mode="after")
     def _placeholders(self) -> HttpProvider:

@@ -4,9 +4,10 @@ A URL must be ``http`` or ``https`` with a host name; every address the host res
 must be public: private, loopback, link-local, multicast, reserved and unspecified
 addresses (IPv4 and IPv6) are refused unless explicitly allowed
 (``ICP_WEBHOOK_ALLOW_PRIVATE=1``, e.g. for a receiver on the same machine). The check runs
-when a webhook is made and again before each delivery (a name may resolve elsewhere later),
-and a delivery goes through the enrichment fetcher, which connects to the address it checked
-(no second DNS answer can point it elsewhere); redirects are not followed. The address rules are those of the enrichment fetcher
+when a webhook is made (here, for a clear answer) and on each delivery, by the enrichment
+fetcher the deliveries go through, which connects to the very address it checked (a name
+may resolve elsewhere later, and no second DNS answer can slip in); redirects are not
+followed. The address rules are those of the enrichment fetcher
 (:class:`icpkit.enrich.fetch.AddressPolicy`): one definition of "public" for everything icpkit sends.
 """
 

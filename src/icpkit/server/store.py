@@ -68,11 +68,6 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def name_key(name: str) -> str:
-    """A company name as names are matched: trimmed, inner spaces single, case folded."""
-    return " ".join(name.split()).casefold()
-
-
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -167,12 +162,10 @@ class Store:
                     changes.append({"domain": domain, "seq": seqs[domain], "from_tier": old["tier"] if old else None,
                                     "to_tier": result.get("tier"), "fit_score": result.get("fit_score"),
                                     "profile_version": version, "at": when})
-                name = result.get("name")
                 rows.append({"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
                              "tier": result.get("tier"), "route": result.get("route"), "result": dumps(result),
                              "profile_version": version, "scored_at": when,
                              "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
-                             "name_key": name_key(name) if isinstance(name, str) else None,
                              "changes": seqs.get(domain, 0)})
                 current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
