@@ -4,7 +4,6 @@ the dry run and every kind of provider failure."""
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,8 @@ import icpkit
 from icpkit.enrich.config import parse_config
 from icpkit.errors import ConfigError, DataError
 from icpkit.workspace import Workspace
+from tests.files import write_csv
 from tests.vendor_api import vendor_api
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def read(path: Path) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from icpkit.demo.generate import DemoFiles, generate_demo
+from tests.files import write_csv
 
 ICP = shutil.which("icp", path=str(Path(sys.executable).parent)) or "icp"
 MAVEN = Path(__file__).resolve().parents[3] / "shared" / "data" / "maven_crm_sales_opportunities"
@@ -35,14 +35,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     return generate_demo(tmp_path_factory.mktemp("discover-cli") / "demo", 3000, 7)
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 @pytest.fixture()
 def coin_flip(tmp_path: Path) -> tuple[Path, Path]:
     """400 accounts, each with one closed deal won or lost by a coin flip."""
@@ -52,8 +44,8 @@ def coin_flip(tmp_path: Path) -> tuple[Path, Path]:
         accounts.append([f"c{i}.example", r.choice(["software", "retail", "banking", "internet", "health"]),
                          r.randint(1, 2000), r.choice(["US", "DE", "GB", "CA"])])
         deals.append([f"d{i}", f"c{i}.example", "won" if r.random() < 0.4 else "lost"])
-    return (_write_csv(tmp_path / "accounts.csv", ["domain", "industry", "employees", "country"], accounts),
-            _write_csv(tmp_path / "deals.csv", ["deal_id", "domain", "outcome"], deals))
+    return (write_csv(tmp_path / "accounts.csv", ["domain", "industry", "employees", "country"], accounts),
+            write_csv(tmp_path / "deals.csv", ["deal_id", "domain", "outcome"], deals))
 
 
 def test_discover_on_the_demo_writes_profile_report_and_json(tmp_path: Path, demo: DemoFiles) -> None:
@@ -89,8 +81,8 @@ def test_without_out_the_profile_is_printed(tmp_path: Path) -> None:
         accounts.append([f"c{i}.example", industry, r.choice(["US", "DE"])])
         won = r.random() < (0.7 if industry == "software" else 0.15)
         deals.append([f"c{i}.example", "Closed Won" if won else "Closed Lost"])
-    _write_csv(tmp_path / "a.csv", ["domain", "industry", "country"], accounts)
-    _write_csv(tmp_path / "d.csv", ["domain", "stage"], deals)
+    write_csv(tmp_path / "a.csv", ["domain", "industry", "country"], accounts)
+    write_csv(tmp_path / "d.csv", ["domain", "stage"], deals)
     run = icp("discover", "-a", "a.csv", "--deals", "d.csv", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "name: Discovered ICP" in run.stdout and "field: industry" in run.stdout
@@ -111,8 +103,8 @@ def test_min_support_decides_which_groups_may_be_named(tmp_path: Path) -> None:
                                          + [("doomed", 0.0)] * 12):
         accounts.append([f"c{i}.example", industry])
         deals.append([f"c{i}.example", "won" if r.random() < rate else "lost"])
-    _write_csv(tmp_path / "a.csv", ["domain", "industry"], accounts)
-    _write_csv(tmp_path / "d.csv", ["domain", "outcome"], deals)
+    write_csv(tmp_path / "a.csv", ["domain", "industry"], accounts)
+    write_csv(tmp_path / "d.csv", ["domain", "outcome"], deals)
     default = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--json", "J.json", "--out", "P.yaml", cwd=tmp_path)
     assert default.returncode == 0, default.stderr
     assert _strongest_industry(default).startswith("a: ")
@@ -139,8 +131,8 @@ def test_volume_attributes_are_named_and_not_proposed(tmp_path: Path) -> None:
         for _ in range(r.randint(4, 8) if segment == "enterprise" else 1):
             won = r.random() < (0.5 if industry == "software" else 0.15)
             deals.append([f"c{i}.example", "won" if won else "lost", 1000])
-    _write_csv(tmp_path / "a.csv", ["domain", "segment", "industry"], accounts)
-    _write_csv(tmp_path / "d.csv", ["domain", "outcome", "amount"], deals)
+    write_csv(tmp_path / "a.csv", ["domain", "segment", "industry"], accounts)
+    write_csv(tmp_path / "d.csv", ["domain", "outcome", "amount"], deals)
     run = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--best", "won_amount", "--out", "P.yaml",
               "--html", "R.html", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -189,8 +181,8 @@ def test_bad_options_exit_1(tmp_path: Path, coin_flip: tuple[Path, Path]) -> Non
 def test_a_signal_with_nothing_to_propose_is_no_internal_error(tmp_path: Path) -> None:
     rows = [[f"c{i}.example", b] for b in range(20) for i in range(b * 500, b * 500 + 500)]
     deals = [[d, "won" if (i % 500) < (150 if b % 2 == 0 else 250) else "lost"] for i, (d, b) in enumerate(rows)]
-    _write_csv(tmp_path / "a.csv", ["domain", "score_x"], rows)
-    _write_csv(tmp_path / "d.csv", ["domain", "outcome"], deals)
+    write_csv(tmp_path / "a.csv", ["domain", "score_x"], rows)
+    write_csv(tmp_path / "d.csv", ["domain", "outcome"], deals)
     run = icp("discover", "-a", "a.csv", "--deals", "d.csv", "--out", "P.yaml", cwd=tmp_path)
     assert run.returncode in (0, 1), run.stderr
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.test_enrich import api_config, write_csv
+from tests.backends.test_enrich import api_config
 from tests.cli.test_cli import ICP, icp
+from tests.files import write_csv
 from tests.vendor_api import vendor_api
 
 
