@@ -238,6 +238,26 @@ def floor_sql(inp: Path, out: Path) -> str:
     return FLOOR_SQL.format(inp=_q(inp), out=_q(out))
 
 
+def lower_bound_sql(inp: Path, out: Path) -> str:
+    """(d) The least any scorer of this output does: icpkit's scoring plan over the input's
+    columns *as stored*, taken as canonical values (no trimming, case folding, country or
+    domain normalisation, no checks of bad values or duplicates, and no ABM tiers, which
+    need a pass of their own), streamed from the file to the output in one COPY: points, fit
+    score, tier, route and reasons looked up by each row's combination of outcomes."""
+    import ibis
+    import pyarrow.parquet as pq
+
+    from icpkit.profile.load import load_profile
+    from icpkit.scoring.plan import build_plan
+
+    profile = load_profile(RUBRIC).model_copy(update={"abm": None})
+    raw = ibis.table(ibis.Schema.from_pyarrow(pq.read_schema(inp)), name="raw")
+    plan = build_plan(profile, raw.select("domain", "name", *(c.field for c in profile.criteria)))
+    query = plan.sql("duckdb").replace(" AS MATERIALIZED (", " AS (")  # streamed, not stored
+    return f"COPY (WITH raw AS (SELECT * FROM read_parquet({_q(inp)})), {query.removeprefix('WITH ')}) " \
+           f"TO {_q(out)} (FORMAT parquet, COMPRESSION zstd)"
+
+
 # ------------------------------------------------------------------ (b) pandas, row by row
 
 def score_row(r: Any) -> tuple[float, str, str, str]:

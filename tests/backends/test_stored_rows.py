@@ -58,6 +58,16 @@ def test_kinds_round_trip_and_conflicts(rows: Rows) -> None:
     assert {r["id"]: r["n"] for r in rows.select("t_items")} == {"a": 5, "b": 2, "c": 3, "d": 8}  # the last copy
 
 
+@pytest.mark.parametrize("n", [3, 300])  # a few rows go as parameters, many as one table (DuckDB)
+def test_batches_of_any_size_round_trip(rows: Rows, n: int) -> None:
+    at = datetime(2026, 12, 7, 3, 0, 0, 250)
+    batch = [{"id": f"k{i}", "n": i, "x": i / 4, "ok": i % 3 == 0, "at": at if i % 2 else None} for i in range(n)]
+    rows.insert("t_items", batch)
+    rows.insert("t_items", [dict(b, n=-b["n"]) for b in batch[: n // 2 + 1]], on_conflict="replace")
+    got = sorted(rows.select("t_items", columns=["id", "n", "x", "ok", "at"]), key=lambda r: int(r["id"][1:]))
+    assert got == [dict(b, n=-b["n"] if i <= n // 2 else b["n"]) for i, b in enumerate(batch)]
+
+
 def test_filters_order_limit_count_update_delete(rows: Rows) -> None:
     rows.insert("t_items", [{"id": f"i{k}", "n": k, "ok": k % 2 == 0} for k in range(10)])
     assert [r["id"] for r in rows.select("t_items", [("n", ">=", 7)], order=[("n", True)])] == ["i9", "i8", "i7"]

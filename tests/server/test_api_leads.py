@@ -70,6 +70,19 @@ def test_abm_tiers_rank_the_stored_high_tier_accounts(api: Live, tmp_path: Path)
             assert [a["domain"] for a in listed] == domains and {a["abm_tier"] for a in listed} == {tier}
         assert c.get("/v1/accounts/a1.com").json()["abm_tier"] == "B"
 
+        def abm_tiers() -> dict[str, str]:
+            return {a["domain"]: a["abm_tier"] for a in c.get("/v1/accounts").json()["accounts"]}
+
+        # a0 falls to 80 points: a1 joins a3 in A, a4 moves up to B
+        fallen = c.post("/v1/score", json={"accounts": [dict(accounts[0], days_since_funding=None)]}).json()
+        assert fallen["results"][0]["abm_tier"] == "C"
+        assert abm_tiers() == {"a0.com": "C", "a1.com": "A", "a2.com": "C", "a3.com": "A", "a4.com": "B"}
+        # a new best account ties a3 at 100 and comes after it by domain
+        new = c.post("/v1/score", json={"accounts": [dict(ACME, domain="a5.com", days_since_funding=10)]}).json()
+        assert new["results"][0]["abm_tier"] == "A"
+        assert abm_tiers() == {"a0.com": "C", "a1.com": "B", "a2.com": "C", "a3.com": "A", "a4.com": "C",
+                               "a5.com": "A"}
+
 
 def test_filters_and_cursor_pages(api: Live) -> None:
     publish(api, SEED)

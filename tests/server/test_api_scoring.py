@@ -60,6 +60,12 @@ def test_one_record_scored_stored_and_listed(api: Live) -> None:
         detail = c.get("/v1/accounts/ACME.com").json()
         assert detail["fit_score"] == 80.0 and detail["record"] == ACME
         assert [(h["from_tier"], h["to_tier"]) for h in detail["tier_history"]] == [(None, "high")]
+        # a new account twice in one request: stored once, as its last record has it
+        twice = [dict(ACME, domain="twice.io", employees="5"), dict(ACME, domain="twice.io")]
+        assert [r["fit_score"] for r in c.post("/v1/score", json={"accounts": twice}).json()["results"]] == [60.0, 80.0]
+        detail = c.get("/v1/accounts/twice.io").json()
+        assert detail["fit_score"] == 80.0 and detail["record"]["employees"] == "51-200"
+        assert [(h["from_tier"], h["to_tier"]) for h in detail["tier_history"]] == [(None, "monitor"), ("monitor", "high")]
 
 
 def test_store_false_scores_without_storing(api: Live) -> None:

@@ -25,16 +25,18 @@ if TYPE_CHECKING:
 _SPARK_MASTERS = ("spark://", "local[", "k8s://", "mesos://")
 
 
-def connect(target: str | None = None, *, database: str | Path | None = None, read_only: bool = False) -> Backend:
+def connect(target: str | None = None, *, database: str | Path | None = None, read_only: bool = False,
+            threads: int | None = None) -> Backend:
     """The backend ``target`` names (see the module docstring). ``database`` is the DuckDB
-    file to use when ``target`` is None or ``"duckdb"``."""
+    file to use when ``target`` is None or ``"duckdb"``; ``threads``, DuckDB's worker threads
+    (default: one per core; a service running many small statements does best with 1)."""
     text = (target or "duckdb").strip()
     lower = text.lower()
     if lower == "duckdb" or lower.startswith("duckdb:"):
         from .duckdb import DuckDBBackend
 
         path = text[len("duckdb:"):] if lower.startswith("duckdb:") else None
-        return DuckDBBackend(path or database or ":memory:", read_only=read_only)
+        return DuckDBBackend(path or database or ":memory:", read_only=read_only, threads=threads)
     if lower.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresBackend
 

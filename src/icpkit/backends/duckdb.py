@@ -51,7 +51,8 @@ class DuckDBBackend:
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, database: str | Path = ":memory:", *, read_only: bool = False) -> None:
+    def __init__(self, database: str | Path = ":memory:", *, read_only: bool = False,
+                 threads: int | None = None) -> None:
         self.database = str(database)
         try:
             self.con = duckdb.connect(self.database, read_only=read_only)
@@ -61,6 +62,8 @@ class DuckDBBackend:
         self.con.execute("SET TimeZone='UTC'")  # timestamps without an offset are UTC
         self.con.execute("SET enable_progress_bar=true")
         self.con.execute("SET enable_progress_bar_print=false")
+        if threads is not None:  # a service's small statements: scheduling them on workers costs more than they do
+            self.con.execute(f"SET threads={int(threads)}")
         if self.database == ":memory:":
             # Where a query beyond memory spills: a folder of the system's temporary files (made
             # when needed, removed on close), not DuckDB's default .tmp in the working directory.
@@ -351,6 +354,10 @@ class DuckDBBackend:
                 raise _wrap_stored(exc) from None
 
         def insert_many(head: str, kinds: list[str], rows: list[list[Any]], tail: str) -> None:
+            if len(rows) * len(kinds) <= _LISTED_VALUES:  # a few rows: as parameters (no Arrow table to register)
+                row = "(" + ", ".join(["?"] * len(kinds)) + ")"
+                execute(f"{head} VALUES {', '.join([row] * len(rows))}{tail}", [v for r in rows for v in r])
+                return
             batch = pa.table([pa.array([r[i] for r in rows], type=_ARROW_KINDS[k]) for i, k in enumerate(kinds)],
                              names=[f"c{i}" for i in range(len(kinds))])
             name = f"icp_rows_{uuid.uuid4().hex[:12]}"
@@ -363,7 +370,7 @@ class DuckDBBackend:
                 self.con.unregister(name)
 
         return Rows(execute, insert_many, "?", lambda: self._run("BEGIN TRANSACTION"),
-                    lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"))
+                    lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"), single_writer=True)
 
     def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
         table, k = _table_sql(target), quote_ident(key)
@@ -405,6 +412,9 @@ class DuckDBBackend:
 
 
 #: Arrow types of the stored rows' column kinds (see :mod:`.rows`).
+#: Stored rows inserted as one list of parameters up to this many values, else as an Arrow
+#: table: registering a table costs DuckDB ~0.7 ms more than a few rows of parameters.
+_LISTED_VALUES = 100
 _ARROW_KINDS = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
                 "time": pa.timestamp("us")}
 

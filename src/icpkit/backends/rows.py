@@ -101,13 +101,19 @@ def _q(name: str) -> str:
 class Rows:
     """Keyed rows on one connection. ``execute(sql, params)`` runs one statement (its
     parameters written as ``placeholder``) and returns its rows; ``insert_many(head, kinds,
-    rows, tail)`` runs ``head SELECT <the rows, columns of those kinds> tail`` in one
+    rows, tail)`` runs ``head`` with the rows (columns of those kinds) and ``tail`` in one
     statement; ``begin``/``commit``/``rollback`` bracket a transaction. One thread at a time uses the connection (a lock),
-    and a transaction holds it until it ends."""
+    and a transaction holds it until it ends.
+
+    ``single_writer``: no other connection writes this database (DuckDB's file has one
+    writer), so what a transaction read stays true until it ends and what this process
+    wrote last is what is stored; with PostgreSQL other servers may write."""
 
     def __init__(self, execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
                  insert_many: Callable[[str, Sequence[str], Sequence[Sequence[Any]], str], None], placeholder: str,
-                 begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None]) -> None:
+                 begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None], *,
+                 single_writer: bool = False) -> None:
+        self.single_writer = single_writer
         self._execute, self._insert_many = execute, insert_many
         self._ph = placeholder
         self._begin, self._commit, self._rollback = begin, commit, rollback

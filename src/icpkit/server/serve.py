@@ -22,7 +22,9 @@ def open_service(workspace: Workspace, settings: Settings | None = None) -> Iter
     if settings.database_url:
         backend = connect(settings.database_url)
     else:
-        backend = connect("duckdb", database=workspace.ensure().database)
+        # One thread: DuckDB spends more scheduling a stored score's small statements on
+        # worker threads than running them (half the CPU of a store, measured).
+        backend = connect("duckdb", database=workspace.ensure().database, threads=1)
     try:
         service = Service(Store(backend.rows()), settings)
         try:

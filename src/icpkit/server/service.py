@@ -4,19 +4,21 @@ publish, roll back, diff). The HTTP layer (:mod:`.app`) only parses and renders;
 pages can call the same functions.
 
 Scoring goes through the one-record :class:`~icpkit.scoring.record.Scorer`, so a stored
-score is exactly what ``icp score`` gives for that record (ABM tiers, which rank a whole
-population, are left to bulk runs: ``abm_tier`` is None here).
+score is exactly what ``icp score`` gives for that record; ABM tiers rank it among the
+stored accounts.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -111,6 +113,38 @@ class _AbmSplit:
         return self.ranked.get(domain, "C") if tier == self.tier else None
 
 
+@dataclass(frozen=True)
+class _Top:
+    """The ``n`` best stored accounts of an ABM ``tier``, best first, as ``(-fit_score,
+    domain)`` (the stored order: ties by domain), and whether they are all of that tier's."""
+
+    tier: str
+    n: int
+    best: tuple[tuple[float, str], ...]
+    whole: bool
+
+    def after(self, saved: Iterable[tuple[str, str | None, float | None]]) -> _Top | None:
+        """The top once ``saved`` (domain, tier, fit score) were stored; None when that
+        cannot be told without reading the store (an account of the top fell, and the one
+        after the top is not known)."""
+        best, whole = list(self.best), self.whole
+        for domain, tier, score in saved:
+            entry = None if tier != self.tier or score is None else (-score, domain)
+            old = next((e for e in best if e[1] == domain), None)
+            if old is not None:
+                if old == entry:
+                    continue
+                if not whole:
+                    return None
+                best.remove(old)
+            if entry is not None:
+                bisect.insort(best, entry)
+                if len(best) > self.n:
+                    best.pop()
+                    whole = False
+        return _Top(self.tier, self.n, tuple(best), whole)
+
+
 @dataclass
 class _Stored:
     """One request's scores waiting to be stored."""
@@ -197,6 +231,9 @@ class Service:
         self._active_read = -ACTIVE_TTL_S
         self._batcher = _Batcher(self._store_batch)
         self._index: tuple[AccountIndex, int, float] | None = None  # the index, the store's write count, when
+        #: The ABM tier's best stored accounts, kept up to date by this process's stores
+        #: when it is the store's only writer (no query per stored batch)
+        self._top: _Top | None = None
         self._keys: dict[str, dict[str, Any]] = {}
         self._keys_read = 0.0
 
@@ -311,7 +348,7 @@ class Service:
         all in one transaction (a failure leaves the previous version and scores)."""
         profile = self.load_version(version)
         scorer = Scorer(profile)
-        with self._lock, self.store.transaction():
+        with self._lock, self._rescoring(), self.store.transaction():
             if self.store.active_version() == version:
                 raise ConflictError(f"profile version {version} is already the active one")
             self.store.publish(version, action, by)
@@ -388,6 +425,8 @@ class Service:
                     item.results = [jsonable(r) for r in self._score_with(scorer, item.records, item.when)]
             pairs = [(r, res) for item in batch for r, res in zip(item.records, item.results, strict=True)]
             self._save(scorer, pairs, version, batch[-1].when)
+            if self._top is not None:
+                self._top = self._top.after((r["domain"], r.get("tier"), r.get("fit_score")) for _, r in pairs)
             abm = scorer.profile.abm
             split = self._abm(scorer) if abm is not None and any(r.get("tier") == abm.tier for _, r in pairs) else None
         if split is not None:
@@ -429,8 +468,15 @@ class Service:
         abm = scorer.profile.abm
         if abm is None or not scorer.profile.criteria:
             return None
-        ranked = self.store.ranked(abm.tier, abm.a + abm.b)
-        return _AbmSplit(abm.tier, {d: "A" if i < abm.a else "B" for i, d in enumerate(ranked)})
+        n = abm.a + abm.b
+        with self._lock:  # (stores hold it: the top read is the one stored)
+            top = self._top
+            if top is None or (top.tier, top.n) != (abm.tier, n):
+                found = self.store.ranked(abm.tier, n)
+                top = _Top(abm.tier, n, tuple((-score, domain) for domain, score in found), len(found) < n)
+                if self.store.rows.single_writer:
+                    self._top = top
+        return _AbmSplit(abm.tier, {d: "A" if i < abm.a else "B" for i, (_, d) in enumerate(top.best)})
 
     def _batches(self) -> Any:
         after: str | None = None
@@ -440,6 +486,15 @@ class Service:
                 return
             yield [json.loads(a["record"]) for a in page]
             after = page[-1]["domain"]
+
+    @contextmanager
+    def _rescoring(self) -> Iterator[None]:
+        """Around a rescoring (under the lock): the ABM top is read again after it, whether
+        it is stored or rolled back."""
+        try:
+            yield
+        finally:
+            self._top = None
 
     def _rescore(self, scorer: Scorer, version: int, domains: Sequence[str] | None = None) -> tuple[int, int]:
         when = now()
@@ -483,7 +538,7 @@ class Service:
         so that a stream of event batches is stored at the speed of the store and an account
         is rescored once for all the events that arrived meanwhile; marks are stored with
         the events, so after a restart it finishes what was marked."""
-        with self._lock, self.store.transaction():
+        with self._lock, self._rescoring(), self.store.transaction():
             domains = self.store.pending(limit)
             version = self.store.active_version()
             done = 0

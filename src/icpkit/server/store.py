@@ -168,6 +168,10 @@ class Store:
                              "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
                              "changes": seqs.get(domain, 0)})
                 current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
+            if self.rows.single_writer:  # the accounts read above are all there are: new ones need no upsert (3x
+                latest = {r["domain"]: r for r in rows}  # faster on DuckDB); an account twice in a batch: its last
+                self.rows.insert(ACCOUNTS.name, [r for d, r in latest.items() if d not in before])
+                rows = [r for d, r in latest.items() if d in before]
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
             self.accounts_written += 1
             self.rows.insert(TIER_CHANGES.name, changes)
@@ -196,11 +200,11 @@ class Store:
         where = [("domain", "in", list(domains))] if domains is not None else []
         return self.rows.select(ACCOUNTS.name, where, columns=["domain", "record"], order=[("domain", False)])
 
-    def ranked(self, tier: str, n: int) -> list[str]:
-        """The ``n`` best-scored accounts of ``tier`` (ties by domain)."""
-        found = self.rows.select(ACCOUNTS.name, [("tier", "=", tier)], columns=["domain"],
+    def ranked(self, tier: str, n: int) -> list[tuple[str, float]]:
+        """The ``n`` best-scored accounts of ``tier`` (ties by domain), with their fit scores."""
+        found = self.rows.select(ACCOUNTS.name, [("tier", "=", tier)], columns=["domain", "fit_score"],
                                  order=[("fit_score", True), ("domain", False)], limit=n)
-        return [r["domain"] for r in found]
+        return [(r["domain"], r["fit_score"]) for r in found]
 
     def tier_changes(self, domain: str) -> list[dict[str, Any]]:
         return self.rows.select(TIER_CHANGES.name, [("domain", "=", domain)], order=[("seq", False)])
