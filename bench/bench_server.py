@@ -586,13 +586,32 @@ async def send_events(server: Server, domains: list[str], connections: int, seco
 
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - t0
+    cpu = meter.done()
+    backlog, drained = await asyncio.to_thread(drain, server)
     fifths = [0] * 5  # events/s in each fifth of the run: does the rate hold as events pile up?
     for t, n in ends:
         fifths[min(4, int(5 * t / elapsed))] += n
     return {"connections": connections, "batch": batch, "seconds": elapsed, "batches": len(lat), "failed": failed,
             "events_added": added, "rescored": rescored, "events_per_s": added / elapsed,
             "batches_per_s": len(lat) / elapsed, "events_per_s_by_fifth": [n / (elapsed / 5) for n in fifths],
-            **summary(lat), **meter.done()}
+            "backlog_at_end": backlog, "drained_s": drained, **summary(lat), **cpu}
+
+
+def drain(server: Server, limit_s: float = 120.0) -> tuple[int, float | None]:
+    """The accounts still marked for rescoring when the load stops, and the seconds the
+    server's rescoring thread then takes to clear them (None: not within ``limit_s``)."""
+    import httpx
+
+    started = time.perf_counter()
+    backlog = None
+    with httpx.Client(base_url=server.url, timeout=30) as h:
+        while time.perf_counter() - started < limit_s:
+            pending = h.get("/v1/health").json()["rescore_pending"]
+            backlog = pending if backlog is None else backlog
+            if not pending:
+                return backlog, time.perf_counter() - started
+            time.sleep(0.1)
+    return backlog or 0, None
 
 
 async def store_accounts(server: Server, n: int) -> tuple[list[str], float]:
@@ -624,11 +643,14 @@ def event_phases(args: argparse.Namespace, pg_url: Callable[[], tuple[str, Calla
             out[store] = res
             print(f"  {res['events_per_s']:8,.0f} events/s  {res['batches_per_s']:5.1f} batches/s  "
                   f"({res['batches']} batches, {res['events_added']:,} events, {res['rescored']:,} accounts "
-                  f"rescored, {res['failed']} failed); a batch: p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} "
+                  f"marked for rescoring, {res['failed']} failed); a batch: p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} "
                   f"ms  |  cpu: server {res['server_cpu_pct']:.0f}% client {res['client_cpu_pct']:.0f}% "
                   f"machine {res['machine_busy_pct']:.0f}%")
             print("  events/s in each fifth of the run: "
                   + ", ".join(f"{x:,.0f}" for x in res["events_per_s_by_fifth"]), flush=True)
+            drained = "not within 120 s" if res["drained_s"] is None else f"in {res['drained_s']:.1f} s"
+            print(f"  rescoring backlog when the load stopped: {res['backlog_at_end']:,} accounts, cleared {drained}",
+                  flush=True)
         finally:
             server.stop()
             drop()

@@ -45,6 +45,7 @@ def test_events_rescore_the_accounts_they_touch_exactly_as_the_scorer(api: Live)
         assert r.json() == {"received": 5, "added": 5, "duplicates": 0, "rescoring": 1}  # initech is not stored
         acme = settled(c, "acme.com")
         assert c.get("/v1/accounts/globex.com").json()["result"]["intent_score"] == 0
+        assert c.get("/v1/health").json()["rescore_pending"] == 0  # the backlog, for monitoring
     at = datetime.fromisoformat(acme["result"]["scored_at"])
     expected = icpkit.Scorer(INTENT).score({"domain": "acme.com"}, events=events, as_of=at, scored_at=at)
     for key in ("intent_score", "buying_group", "buying_group_people", "intent_reasons"):

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
+import math
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -591,7 +592,13 @@ class PostgresBackend:
             return cur.fetchall() if cur.description else []
 
         def insert_many(head: str, kinds: list[str], rows: list[list[Any]], tail: str) -> None:
-            arrays = ", ".join(f"%s::{_PG_KINDS[k]}[]" for k in kinds)
+            if all(math.isfinite(v) for r in rows for v, k in zip(r, kinds) if k == "float" and v is not None):
+                # one JSON text, parsed by the server: a third of psycopg's CPU for one array per column
+                picks = ", ".join(f"(r->>{i})::{_PG_KINDS[k]}" for i, k in enumerate(kinds))
+                self._run(f"{head} SELECT {picks} FROM json_array_elements(%s::json) AS r{tail}",
+                          [json.dumps(rows, default=str, separators=(",", ":"))])
+                return
+            arrays = ", ".join(f"%s::{_PG_KINDS[k]}[]" for k in kinds)  # (JSON has no NaN nor infinity)
             self._run(f"{head} SELECT * FROM unnest({arrays}){tail}", [[r[i] for r in rows] for i in range(len(kinds))])
 
         return Rows(execute, insert_many, "%s", lambda: self._run("BEGIN"), lambda: self._run("COMMIT"),

@@ -238,6 +238,10 @@ class Store:
         return [r["domain"] for r in self.rows.select(PENDING.name, columns=["domain"], order=[("since", False)],
                                                       limit=limit)]
 
+    def pending_count(self) -> int:
+        """Accounts marked for rescoring and not rescored yet (the rescoring's backlog)."""
+        return self.rows.count(PENDING.name)[None]
+
     def is_pending(self, domain: str) -> bool:
         return bool(self.rows.select(PENDING.name, [("domain", "=", domain)], columns=["domain"]))
 
