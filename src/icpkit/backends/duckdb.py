@@ -411,10 +411,10 @@ class DuckDBBackend:
             "FROM duckdb_views() WHERE starts_with(view_name, '__splink__')").fetchall())
 
 
-#: Arrow types of the stored rows' column kinds (see :mod:`.rows`).
 #: Stored rows inserted as one list of parameters up to this many values, else as an Arrow
 #: table: registering a table costs DuckDB ~0.7 ms more than a few rows of parameters.
 _LISTED_VALUES = 100
+#: Arrow types of the stored rows' column kinds (see :mod:`.rows`).
 _ARROW_KINDS = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
                 "time": pa.timestamp("us")}
 

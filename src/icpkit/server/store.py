@@ -168,8 +168,10 @@ class Store:
                              "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
                              "changes": seqs.get(domain, 0)})
                 current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
-            if self.rows.single_writer:  # the accounts read above are all there are: new ones need no upsert (3x
-                latest = {r["domain"]: r for r in rows}  # faster on DuckDB); an account twice in a batch: its last
+            if self.rows.single_writer:
+                # The accounts read above are all there are, so new ones are inserted, not
+                # upserted (3x faster on DuckDB); an account twice in a batch keeps its last row.
+                latest = {r["domain"]: r for r in rows}
                 self.rows.insert(ACCOUNTS.name, [r for d, r in latest.items() if d not in before])
                 rows = [r for d, r in latest.items() if d in before]
             self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
