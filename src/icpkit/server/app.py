@@ -282,8 +282,11 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
 
     @app.get("/v1/health")
     async def health() -> dict[str, Any]:
-        return {"ok": True, "version": __version__, "active_profile": service.store.active_version(),
-                "rescore_pending": service.store.pending_count()}
+        def read() -> dict[str, Any]:
+            return {"ok": True, "version": __version__, "active_profile": service.store.active_version(),
+                    "rescore_pending": service.store.pending_count()}
+
+        return await asyncio.to_thread(read)
 
     @app.post("/v1/score")
     async def score(body: ScoreBody, request: Request, who: Reader, idem: IdemKey = None,
