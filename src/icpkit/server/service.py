@@ -37,6 +37,8 @@ from .outbound import check_url
 from .settings import Settings
 from .store import Store, dumps, now
 
+#: The columns of a stored event that scoring reads.
+_SCORED_EVENT = ("event_id", "domain", "email", "type", "occurred_at")
 #: Bins of the score histogram in a preview: [0, 10), [10, 20) ... [90, 100].
 HISTOGRAM_BINS = 10
 #: Accounts listed by name in a preview's tier changes.
@@ -440,7 +442,7 @@ class Service:
         events = None
         if scorer.profile.intent is not None or scorer.profile.triggers:
             domains = [d for d in (_domain_of(scorer, r) for r in records) if d]
-            events = [_as_event(e) for e in self.store.events(domains)] if domains else []
+            events = self.store.events(domains, columns=_SCORED_EVENT) if domains else []
         results = scorer.score_many(records, events=events, scored_at=when or now())
         for r in results:
             r.pop("abm_tier", None)
@@ -717,7 +719,3 @@ def _domain_of(scorer: Scorer, record: Mapping[str, Any]) -> str | None:
     header = scorer.columns(record.keys()).get("domain")
     return rv.account_domain(rv.as_text(record[header])) if header and record.get(header) is not None else None
 
-
-def _as_event(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"event_id": row["event_id"], "domain": row["domain"], "email": row["email"], "type": row["type"],
-            "occurred_at": row["occurred_at"]}

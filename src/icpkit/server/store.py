@@ -251,8 +251,9 @@ class Store:
         if domains:
             self.rows.delete(PENDING.name, [("domain", "in", list(domains))])
 
-    def events(self, domains: Sequence[str], *, limit: int | None = None) -> list[dict[str, Any]]:
-        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
+    def events(self, domains: Sequence[str], *, limit: int | None = None,
+               columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))], columns=columns,
                                 order=[("occurred_at", True), ("event_id", False)], limit=limit)
 
     # -- webhooks and their outbox ----------------------------------------------------------
