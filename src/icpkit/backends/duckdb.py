@@ -354,10 +354,6 @@ class DuckDBBackend:
                 raise _wrap_stored(exc) from None
 
         def insert_many(head: str, kinds: list[str], rows: list[list[Any]], tail: str) -> None:
-            if len(rows) * len(kinds) <= _LISTED_VALUES:  # a few rows: as parameters (no Arrow table to register)
-                row = "(" + ", ".join(["?"] * len(kinds)) + ")"
-                execute(f"{head} VALUES {', '.join([row] * len(rows))}{tail}", [v for r in rows for v in r])
-                return
             batch = pa.table([pa.array([r[i] for r in rows], type=_ARROW_KINDS[k]) for i, k in enumerate(kinds)],
                              names=[f"c{i}" for i in range(len(kinds))])
             name = f"icp_rows_{uuid.uuid4().hex[:12]}"
@@ -370,7 +366,8 @@ class DuckDBBackend:
                 self.con.unregister(name)
 
         return Rows(execute, insert_many, "?", lambda: self._run("BEGIN TRANSACTION"),
-                    lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"), single_writer=True)
+                    lambda: self._run("COMMIT"), lambda: self._run("ROLLBACK"), single_writer=True,
+                    listed_values=_LISTED_VALUES)
 
     def append(self, target: TableName, expr: ir.Table, *, key: str) -> int:
         table, k = _table_sql(target), quote_ident(key)

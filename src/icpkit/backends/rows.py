@@ -107,13 +107,16 @@ class Rows:
 
     ``single_writer``: no other connection writes this database (DuckDB's file has one
     writer), so what a transaction read stays true until it ends and what this process
-    wrote last is what is stored; with PostgreSQL other servers may write."""
+    wrote last is what is stored; with PostgreSQL other servers may write. Rows are inserted
+    as one list of parameters (``VALUES``) while they hold at most ``listed_values`` values
+    (one row always), else through ``insert_many``."""
 
     def __init__(self, execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
                  insert_many: Callable[[str, Sequence[str], Sequence[Sequence[Any]], str], None], placeholder: str,
                  begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None], *,
-                 single_writer: bool = False) -> None:
+                 single_writer: bool = False, listed_values: int = 0) -> None:
         self.single_writer = single_writer
+        self._listed_values = listed_values
         self._execute, self._insert_many = execute, insert_many
         self._ph = placeholder
         self._begin, self._commit, self._rollback = begin, commit, rollback
@@ -236,8 +239,9 @@ class Rows:
                     by_key[key] = p
             params = list(by_key.values())
         with self._lock:
-            if len(params) == 1:
-                self._execute(f"{head} VALUES ({values}){tail}", params[0])
+            if len(params) == 1 or len(params) * len(cols) <= self._listed_values:
+                listed = ", ".join([f"({values})"] * len(params))
+                self._execute(f"{head} VALUES {listed}{tail}", [v for p in params for v in p])
             else:
                 self._insert_many(head, [t.columns[c] for c in cols], params, tail)
 

@@ -152,7 +152,8 @@ class Store:
             counted = [d for d, a in before.items() if a["changes"] is None]  # stored before the column was
             seqs = {d: a["changes"] or 0 for d, a in before.items()} | self._last_seq(counted)
             current = dict(before)
-            rows, changes = [], []
+            rows: dict[str, dict[str, Any]] = {}  # an account twice in a batch: its last row
+            changes = []
             for record, result in scored:
                 domain = result["domain"]
                 old = current.get(domain)
@@ -162,19 +163,18 @@ class Store:
                     changes.append({"domain": domain, "seq": seqs[domain], "from_tier": old["tier"] if old else None,
                                     "to_tier": result.get("tier"), "fit_score": result.get("fit_score"),
                                     "profile_version": version, "at": when})
-                rows.append({"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
+                rows[domain] = {"domain": domain, "record": dumps(record), "fit_score": result.get("fit_score"),
                              "tier": result.get("tier"), "route": result.get("route"), "result": dumps(result),
                              "profile_version": version, "scored_at": when,
                              "changed_at": when if moved else old["changed_at"],  # type: ignore[index]
-                             "changes": seqs.get(domain, 0)})
-                current[domain] = {"tier": result.get("tier"), "changed_at": rows[-1]["changed_at"]}
-            if self.rows.single_writer:
-                # The accounts read above are all there are, so new ones are inserted, not
-                # upserted (3x faster on DuckDB); an account twice in a batch keeps its last row.
-                latest = {r["domain"]: r for r in rows}
-                self.rows.insert(ACCOUNTS.name, [r for d, r in latest.items() if d not in before])
-                rows = [r for d, r in latest.items() if d in before]
-            self.rows.insert(ACCOUNTS.name, rows, on_conflict="replace")
+                             "changes": seqs.get(domain, 0)}
+                current[domain] = {"tier": result.get("tier"), "changed_at": rows[domain]["changed_at"]}
+            upserted = list(rows.values())
+            if self.rows.single_writer:  # the accounts read above are all there are: new ones are
+                # inserted, not upserted (3x faster on DuckDB)
+                self.rows.insert(ACCOUNTS.name, [r for d, r in rows.items() if d not in before])
+                upserted = [r for d, r in rows.items() if d in before]
+            self.rows.insert(ACCOUNTS.name, upserted, on_conflict="replace")
             self.accounts_written += 1
             self.rows.insert(TIER_CHANGES.name, changes)
         return changes, {d: {**a, "result": json.loads(a["result"])} for d, a in before.items()}
