@@ -602,7 +602,7 @@ class PostgresBackend:
             self._run(f"{head} SELECT * FROM unnest({arrays}){tail}", [[r[i] for r in rows] for i in range(len(kinds))])
 
         return Rows(execute, insert_many, "%s", lambda: self._run("BEGIN"), lambda: self._run("COMMIT"),
-                    lambda: self._run("ROLLBACK"))
+                    lambda: self._run("ROLLBACK"), analyze=True)
 
 
 # ---------------------------------------------------------------------------- helpers

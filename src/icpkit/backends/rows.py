@@ -94,6 +94,10 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+#: Rows inserted into a table before :class:`Rows` (with ``analyze``) first analyses it.
+_ANALYZE_FROM = 1000
+
+
 def _q(name: str) -> str:
     return '"' + check_name(name) + '"'
 
@@ -109,13 +113,20 @@ class Rows:
     writer), so what a transaction read stays true until it ends and what this process
     wrote last is what is stored; with PostgreSQL other servers may write. Rows are inserted
     as one list of parameters (``VALUES``) while they hold at most ``listed_values`` values
-    (one row always), else through ``insert_many``."""
+    (one row always), else through ``insert_many``.
+
+    ``analyze``: the database plans queries from statistics it refreshes only now and then
+    (PostgreSQL: autovacuum, a minute or more apart), so a table growing from empty is read
+    by a full scan where its index would do. Each table is analysed again when the rows
+    inserted into it through this object reach 1,000, then each time they double."""
 
     def __init__(self, execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
                  insert_many: Callable[[str, Sequence[str], Sequence[Sequence[Any]], str], None], placeholder: str,
                  begin: Callable[[], None], commit: Callable[[], None], rollback: Callable[[], None], *,
-                 single_writer: bool = False, listed_values: int = 0) -> None:
+                 single_writer: bool = False, listed_values: int = 0, analyze: bool = False) -> None:
         self.single_writer = single_writer
+        self._analyze = analyze
+        self._inserted: dict[str, tuple[int, int]] = {}  # table -> (rows inserted, rows at which to analyse)
         self._listed_values = listed_values
         self._execute, self._insert_many = execute, insert_many
         self._ph = placeholder
@@ -244,6 +255,16 @@ class Rows:
                 self._execute(f"{head} VALUES {listed}{tail}", [v for p in params for v in p])
             else:
                 self._insert_many(head, [t.columns[c] for c in cols], params, tail)
+            if self._analyze:
+                self._grown(t.name, len(params))
+
+    def _grown(self, table: str, rows: int) -> None:
+        done, next_at = self._inserted.get(table, (0, _ANALYZE_FROM))
+        done += rows
+        if done >= next_at:
+            self._execute(f"ANALYZE {_q(table)}", ())
+            next_at = 2 * done
+        self._inserted[table] = (done, next_at)
 
     def update(self, table: str, where: Where, values: Mapping[str, Any]) -> int:
         """Set ``values`` on the rows matching ``where``; the number of rows changed."""
