@@ -56,6 +56,11 @@ def test_kinds_round_trip_and_conflicts(rows: Rows) -> None:
     assert {r["id"]: r["n"] for r in rows.select("t_items")} == {"a": 1, "b": 2, "c": 3}  # the first copy
     rows.insert("t_items", [{"id": "a", "n": 5}, {"id": "d", "n": 6}, {"id": "d", "n": 8}], on_conflict="replace")
     assert {r["id"]: r["n"] for r in rows.select("t_items")} == {"a": 5, "b": 2, "c": 3, "d": 8}  # the last copy
+    rows.insert("t_items", [{"id": "a", "n": 0, "x": 2.5}, {"id": "e", "n": 1}], on_conflict="replace", keep=["n"])
+    assert {r["id"]: (r["n"], r["x"]) for r in rows.select("t_items", [("id", "in", ["a", "e"])])} == {
+        "a": (5, 2.5), "e": (1, None)}  # a kept column is left as stored, and set on a new row
+    with pytest.raises(ValueError):
+        rows.insert("t_items", [{"id": "a"}], on_conflict="replace", keep=["nope"])
 
 
 # DuckDB: a few rows go as parameters, many as one table; PostgreSQL: as one JSON text, or

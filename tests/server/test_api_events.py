@@ -6,8 +6,12 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import icpkit
+from icpkit.server.serve import open_service, publish_at_start
+from icpkit.server.settings import Settings
+from icpkit.workspace import Workspace
 from tests.server.conftest import ROOT, Live
 from tests.server.test_api_auth import error_of
 from tests.server.test_api_scoring import publish
@@ -98,3 +102,38 @@ def test_eight_writers_at_once_lose_nothing(api: Live) -> None:
     assert failures == []
     stored = api.service.store.events([f"a{i}.com" for i in range(20)])
     assert len(stored) == len({e["event_id"] for e in stored}) == 8 * 5 * 40
+
+
+def test_events_stored_while_their_account_is_scored_are_scored_in_the_next_round(
+        store_settings: tuple[Workspace, dict[str, Any]]) -> None:
+    """The rescoring leaves the store free while it scores (event batches are not held up
+    by it), so an event may be stored meanwhile: its account's mark then stays, and the
+    next round scores it."""
+    workspace, values = store_settings
+    first, later = event(1, "acme.com", "pricing_page_view"), event(2, "acme.com", "demo_request", person=1)
+    with open_service(workspace, Settings(**values)) as service:  # (no server: no rescoring thread)
+        publish_at_start(service, INTENT)
+        service.score([{"domain": "acme.com"}])
+        service.add_events([first])
+        scorer = service.active()
+        score_many = scorer.score_many
+
+        def scoring_while_an_event_arrives(*args: Any, **kwargs: Any) -> Any:
+            del scorer.score_many  # once
+            writer = threading.Thread(target=service.add_events, args=([later],))
+            writer.start()
+            writer.join(timeout=20)
+            assert not writer.is_alive(), "the event waited for the rescoring"
+            return score_many(*args, **kwargs)
+
+        scorer.score_many = scoring_while_an_event_arrives  # type: ignore[method-assign]
+        assert service.rescore_pending() == 1
+        assert service.store.is_pending("acme.com")
+        assert service.rescore_pending() == 1
+        assert not service.store.is_pending("acme.com") and service.rescore_pending() == 0
+        result = service.account("acme.com")["result"]
+    at = datetime.fromisoformat(result["scored_at"])
+    expected = icpkit.Scorer(INTENT).score({"domain": "acme.com"}, events=[first, later], as_of=at, scored_at=at)
+    assert result["intent_score"] == expected["intent_score"]
+    assert expected["intent_score"] != icpkit.Scorer(INTENT).score(
+        {"domain": "acme.com"}, events=[first], as_of=at, scored_at=at)["intent_score"]

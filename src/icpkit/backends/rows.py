@@ -217,9 +217,10 @@ class Rows:
     # -- writing --------------------------------------------------------------------------
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]], *,
-               on_conflict: Literal["error", "ignore", "replace"] = "error") -> None:
+               on_conflict: Literal["error", "ignore", "replace"] = "error", keep: Sequence[str] = ()) -> None:
         """Insert ``rows`` (dicts of column -> value; missing columns are NULL). On a key
-        that exists: an error, nothing (``ignore``), or its other columns replaced."""
+        that exists: an error, nothing (``ignore``), or its other columns replaced, but
+        for those in ``keep``."""
         if not rows:
             return
         t = self._table(table)
@@ -230,7 +231,8 @@ class Rows:
         tail = ""
         if on_conflict != "error":
             keys = ", ".join(_q(c) for c in t.key)
-            rest = [c for c in cols if c not in t.key]
+            kept = {t.column(c) and c for c in keep}  # (a name that is not a column is refused)
+            rest = [c for c in cols if c not in t.key and c not in kept]
             if on_conflict == "ignore" or not rest:
                 tail = f" ON CONFLICT ({keys}) DO NOTHING"
             else:

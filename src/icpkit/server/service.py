@@ -498,14 +498,11 @@ class Service:
         finally:
             self._top = None
 
-    def _rescore(self, scorer: Scorer, version: int, domains: Sequence[str] | None = None) -> tuple[int, int]:
+    def _rescore(self, scorer: Scorer, version: int) -> tuple[int, int]:
+        """Rescore every stored account; (accounts rescored, tier changes)."""
         when = now()
         done = moved = 0
-        batches = self._batches() if domains is None else [
-            [json.loads(a["record"]) for a in self.store.account_records(domains)]]
-        for batch in batches:
-            if not batch:
-                continue
+        for batch in self._batches():
             results = [jsonable(r) for r in self._score_with(scorer, batch, when)]
             moved += self._save(scorer, list(zip(batch, results)), version, when)
             done += len(batch)
@@ -535,19 +532,28 @@ class Service:
         return {"received": len(rows), "added": added, "duplicates": len(rows) - added, "rescoring": marked}
 
     def rescore_pending(self, limit: int = PENDING_BATCH) -> int:
-        """Rescore (up to ``limit``) accounts marked by new events, and clear their marks, in
-        one transaction; how many were rescored. The server runs it on a thread of its own,
-        so that a stream of event batches is stored at the speed of the store and an account
-        is rescored once for all the events that arrived meanwhile; marks are stored with
-        the events, so after a restart it finishes what was marked."""
-        with self._lock, self._rescoring(), self.store.transaction():
-            domains = self.store.pending(limit)
-            version = self.store.active_version()
-            done = 0
-            if domains and version is not None:
-                done = self._rescore(self.active(), version, domains)[0]
-            self.store.clear_pending(domains)
-        return done
+        """Rescore (up to ``limit``) accounts marked by new events and clear their marks;
+        how many were rescored. The server runs it on a thread of its own, so that a stream
+        of event batches is stored at the speed of the store and an account is rescored
+        once for all the events that arrived meanwhile. The store is free for those
+        batches while the accounts are scored: a mark touched meanwhile stays for the next
+        round. Marks are stored with the events, so after a restart it finishes what was
+        marked."""
+        with self._lock, self._rescoring():
+            with self.store.transaction():
+                domains = self.store.take_pending(limit)
+                version = self.store.active_version()
+                records = [json.loads(a["record"]) for a in self.store.account_records(domains)] \
+                    if domains and version is not None else []
+            pairs = []
+            if records:
+                scorer, when = self.active(), now()
+                pairs = list(zip(records, (jsonable(r) for r in self._score_with(scorer, records, when))))
+            with self.store.transaction():
+                if pairs:
+                    self._save(scorer, pairs, version, when)
+                self.store.clear_pending(domains)
+        return len(pairs)
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -582,13 +588,14 @@ class Service:
 
     def account(self, domain: str) -> dict[str, Any]:
         key = rv.account_domain(domain) or domain
+        pending = self.store.is_pending(key)  # (read first: a rescoring stored after it is in the row read next)
         row = self.store.account(key)
         if row is None:
             raise NotFoundError(f"no account '{key}'", where="domain")
         events = self.store.events([key], limit=self.settings.account_events_max)
         split = self._abm()
         return {**_account_summary(row), "abm_tier": split.of(key, row["tier"]) if split else None,
-                "rescore_pending": self.store.is_pending(key),
+                "rescore_pending": pending,
                 "record": json.loads(row["record"]),
                 "recent_events": [jsonable({k: e[k] for k in ("event_id", "type", "email", "occurred_at")})
                                   for e in events],

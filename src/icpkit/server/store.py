@@ -57,6 +57,8 @@ MIGRATIONS: list[list[Any]] = [
     # the ABM split read by index
     [AddColumn(ACCOUNTS.name, "changes", "int"), AddIndex(ACCOUNTS.name, ("tier", "fit_score", "domain"))],
     [PENDING, AddIndex(EVENTS.name, ("domain", "occurred_at"))],
+    # a mark set again while its account is being rescored (see Store.take_pending)
+    [AddColumn(PENDING.name, "touched", "bool")],
 ]
 
 
@@ -230,15 +232,25 @@ class Store:
         return len(fresh)
 
     def mark_pending(self, domains: Sequence[str]) -> int:
-        """Mark the stored accounts among ``domains`` for rescoring; how many there were."""
+        """Mark the stored accounts among ``domains`` for rescoring; how many there were. A
+        mark already there keeps its place in the queue and is *touched*: taken for
+        rescoring before these events were stored, it stays until they are scored too."""
         known = [a["domain"] for a in self.rows.select(ACCOUNTS.name, [("domain", "in", list(domains))],
                                                        columns=["domain"])]
-        self.rows.insert(PENDING.name, [{"domain": d, "since": now()} for d in known], on_conflict="ignore")
+        self.rows.insert(PENDING.name, [{"domain": d, "since": now(), "touched": True} for d in known],
+                         on_conflict="replace", keep=["since"])
         return len(known)
 
-    def pending(self, limit: int) -> list[str]:
-        return [r["domain"] for r in self.rows.select(PENDING.name, columns=["domain"], order=[("since", False)],
-                                                      limit=limit)]
+    def take_pending(self, limit: int) -> list[str]:
+        """The accounts marked longest ago (up to ``limit``), their marks untouched from now
+        on: the events they have are the ones to score. :meth:`clear_pending` then clears
+        the marks that stayed untouched."""
+        with self.transaction():
+            taken = [r["domain"] for r in self.rows.select(PENDING.name, columns=["domain"],
+                                                           order=[("since", False)], limit=limit)]
+            if taken:
+                self.rows.update(PENDING.name, [("domain", "in", taken)], {"touched": False})
+        return taken
 
     def pending_count(self) -> int:
         """Accounts marked for rescoring and not rescored yet (the rescoring's backlog)."""
@@ -248,8 +260,9 @@ class Store:
         return bool(self.rows.select(PENDING.name, [("domain", "=", domain)], columns=["domain"]))
 
     def clear_pending(self, domains: Sequence[str]) -> None:
+        """Clear the marks of ``domains`` untouched since :meth:`take_pending` took them."""
         if domains:
-            self.rows.delete(PENDING.name, [("domain", "in", list(domains))])
+            self.rows.delete(PENDING.name, [("domain", "in", list(domains)), ("touched", "=", False)])
 
     def events(self, domains: Sequence[str], *, limit: int | None = None,
                columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
