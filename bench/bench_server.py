@@ -52,9 +52,13 @@ the client is what is measured.
    ``--event-connections`` clients send batches of ``--batch`` new events (a unique
    ``event_id``, one of those domains at random, one of the profile's four signal types,
    ``occurred_at`` in the last 30 days) for ``--event-seconds``. For each batch the server
-   checks the events, stores the new ones (a read of the ids, then an insert) and rescores
-   every known account the batch touches: it reads those accounts and *all* their stored
-   events, scores them with the Scorer and upserts the accounts, in one transaction.
+   checks the events, then in one transaction stores the new ones (a read of the ids, then
+   an insert) and marks the stored accounts they touch. Its rescoring thread meanwhile
+   takes the marked accounts 200 at a time, reads them and *all* their stored events,
+   scores them with the Scorer (the store free for event batches meanwhile) and stores
+   them. When the load stops, this process polls ``GET /v1/health`` until no account is
+   marked. The target's figure: the events stored over the time until every account they
+   touched was rescored (the load's seconds plus those the backlog took to clear).
 3. *Breakdown* (no HTTP, in this process, on each events store): ``Service.score`` of one
    stored record and ``Service.add_events`` of 1,000 events, with each store statement
    timed (the calls of ``backends.rows.Rows``' private statement functions are wrapped),
@@ -594,7 +598,10 @@ async def send_events(server: Server, domains: list[str], connections: int, seco
     return {"connections": connections, "batch": batch, "seconds": elapsed, "batches": len(lat), "failed": failed,
             "events_added": added, "rescored": rescored, "events_per_s": added / elapsed,
             "batches_per_s": len(lat) / elapsed, "events_per_s_by_fifth": [n / (elapsed / 5) for n in fifths],
-            "backlog_at_end": backlog, "drained_s": drained, **summary(lat), **cpu}
+            "backlog_at_end": backlog, "drained_s": drained,
+            # the events over the time until every account they touched was rescored
+            "rescored_events_per_s": None if drained is None else added / (elapsed + drained),
+            **summary(lat), **cpu}
 
 
 def drain(server: Server, limit_s: float = 120.0) -> tuple[int, float | None]:
@@ -651,6 +658,9 @@ def event_phases(args: argparse.Namespace, pg_url: Callable[[], tuple[str, Calla
             drained = "not within 120 s" if res["drained_s"] is None else f"in {res['drained_s']:.1f} s"
             print(f"  rescoring backlog when the load stopped: {res['backlog_at_end']:,} accounts, cleared {drained}",
                   flush=True)
+            if res["rescored_events_per_s"] is not None:
+                print(f"  {res['rescored_events_per_s']:8,.0f} events/s counting the time until every account they "
+                      "touched was rescored", flush=True)
         finally:
             server.stop()
             drop()
@@ -915,8 +925,10 @@ def main() -> None:
                   f"loop): {best:6,.0f}/s  p50 / in-process p50: {o['p50_ms'] / base['p50_ms']:,.0f}x at "
                   f"{args.rate:g}/s" + (f", {one['p50_ms'] / base['p50_ms']:,.0f}x one at a time" if one else ""))
     for store, res in results.get("events", {}).items():
-        met = res["events_per_s"] >= TARGET_EVENTS_PER_S
-        print(f"  events {store:13} {res['events_per_s']:9,.0f} events/s: {'met' if met else 'NOT met'}")
+        rescored = res["rescored_events_per_s"] or 0.0
+        met = rescored >= TARGET_EVENTS_PER_S
+        print(f"  events {store:13} {rescored:9,.0f} events/s stored and rescored: {'met' if met else 'NOT met'} "
+              f"({res['events_per_s']:,.0f}/s stored while the load ran)")
     path = OUT / ("server-results-quick.json" if q else "server-results.json")
     path.write_text(json.dumps(results, indent=2, default=str))
     print(f"Figures in {rel(path)} ({results['wall_s']:.0f} s in all; load {results['load_end']:.1f} at the end)")
