@@ -84,6 +84,7 @@ class Store:
         self.rows = rows
         self._hooks: list[dict[str, Any]] | None = None
         self._hooks_read = 0.0
+        self._domains: set[str] | None = None  # the stored accounts' domains, when this process is the only writer
         rows.migrate("server", MIGRATIONS)
 
     def transaction(self) -> Any:
@@ -148,9 +149,13 @@ class Store:
             return [], {}
         domains = [r["domain"] for _, r in scored]
         with self.transaction():
+            if self.rows.single_writer:  # no other writer: only the accounts this process stored can be there
+                if self._domains is None:
+                    self._domains = {a["domain"] for a in self.rows.select(ACCOUNTS.name, columns=["domain"])}
+                domains = [d for d in domains if d in self._domains]
             before = {a["domain"]: a for a in self.rows.select(
                 ACCOUNTS.name, [("domain", "in", domains)], columns=["domain", "tier", "changed_at", "result",
-                                                                     "changes"])}
+                                                                     "changes"])} if domains else {}
             counted = [d for d, a in before.items() if a["changes"] is None]  # stored before the column was
             seqs = {d: a["changes"] or 0 for d, a in before.items()} | self._last_seq(counted)
             current = dict(before)
@@ -179,6 +184,8 @@ class Store:
             self.rows.insert(ACCOUNTS.name, upserted, on_conflict="replace")
             self.accounts_written += 1
             self.rows.insert(TIER_CHANGES.name, changes)
+            if self._domains is not None:  # (a rollback leaves extra domains: they cost a read, nothing more)
+                self._domains.update(rows)
         return changes, {d: {**a, "result": json.loads(a["result"])} for d, a in before.items()}
 
     def _last_seq(self, domains: Sequence[str]) -> dict[str, int]:
