@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icpkit.errors import DataError, IcpError, MissingColumnError
+from icpkit.intent.record import event_rows
+from icpkit.io.record import from_micros
 from icpkit.profile.load import load_profile
 from icpkit.profile.model import Profile
 from icpkit.scoring.record import Scorer
@@ -276,6 +278,28 @@ def test_intent_agrees_with_the_reference_evaluator(data: st.DataObject) -> None
         assert row["buying_group"] == exp.buying_group
         if exp.buying_group:
             assert row["buying_group_people"] == exp.people
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_events_as_the_server_stores_them_score_as_the_events_given(data: st.DataObject) -> None:
+    """The server hands its stored events over as tuples, read without checking them again
+    (``events_stored``): the same scores as the events themselves, in the same order."""
+    profile, as_of, events, _ = data.draw(scenarios())
+    try:
+        rows = event_rows(events)
+    except DataError:
+        return
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:  # stored once per id, the first copy
+        first.setdefault(r["event_id"], r)
+    stored = sorted(first.values(), key=lambda r: (-r["occurred_at"], r["event_id"]))  # as the store reads them
+    given = [{**r, "occurred_at": from_micros(r["occurred_at"])} for r in stored]
+    records = [{"domain": d} for d in ACCOUNTS]
+    s = Scorer(profile)
+    want = s.score_many(records, events=given, as_of=as_of, scored_at=as_of)
+    tuples = [(r["domain"], r["email"], r["type"], r["occurred_at"]) for r in given]
+    assert s.score_many(records, events=tuples, as_of=as_of, scored_at=as_of, events_stored=True) == want
 
 
 def test_importing_the_scorer_loads_no_engine() -> None:

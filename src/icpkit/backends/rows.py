@@ -287,9 +287,10 @@ class Rows:
     # -- reading --------------------------------------------------------------------------
 
     def select(self, table: str, where: Where = (), *, columns: Sequence[str] | None = None,
-               order: Sequence[tuple[str, bool]] = (), limit: int | None = None) -> list[dict[str, Any]]:
+               order: Sequence[tuple[str, bool]] = (), limit: int | None = None, tuples: bool = False) -> list[Any]:
         """Rows of ``table`` matching every ``(column, operator, value)`` of ``where``
-        (operators: ``= != < <= > >= in``, ``not in``, ``null``: True for IS NULL), ordered by ``(column, descending)`` pairs."""
+        (operators: ``= != < <= > >= in``, ``not in``, ``null``: True for IS NULL), ordered
+        by ``(column, descending)`` pairs: dicts, or tuples of the ``columns``."""
         t = self._table(table)
         cols = list(columns or t.columns)
         names = ", ".join(t.column(c) for c in cols)
@@ -301,7 +302,7 @@ class Rows:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             found = self._execute(sql, params)
-        return [dict(zip(cols, r)) for r in found]
+        return found if tuples else [dict(zip(cols, r)) for r in found]
 
     def count(self, table: str, where: Where = (), *, by: str | None = None) -> dict[Any, int]:
         """Rows matching ``where``, counted per value of ``by`` (or all under the key None)."""

@@ -179,6 +179,24 @@ class EventsIndex:
         _raise_bad(bad)
 
 
+    @classmethod
+    def stored(cls, events: Iterable[tuple[str | None, str | None, str, datetime]], until: int,
+               types: frozenset[str] | None, people: bool = False) -> EventsIndex:
+        """Events as :func:`event_rows` made them and a store kept them, one per id, as
+        ``(domain, email, type, occurred_at)`` tuples (``occurred_at`` naive UTC): read
+        without normalising or checking them again."""
+        index = cls(None, until, types)
+        by_domain, add_person, micros = index.by_domain, index.people, rv.micros
+        for domain, email, typ, when in events:
+            at = micros(when)
+            if at > until or (types is not None and typ not in types):
+                continue
+            by_domain[domain].append((email, typ, at))
+            if people and email is not None:
+                add_person[email].append(at)
+        return index
+
+
 def event_rows(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Events as they are stored: checked as :class:`EventsIndex` checks them (a bad one is a
     DataError naming its row and column), then one dict each, in order, with ``event_id``
@@ -345,7 +363,9 @@ class IntentScorer:
                          for p in profile.personas]
         self.engaged_window = _window(profile.committee.engaged_days if profile.committee else 30.0)
 
-    def read(self, events: Iterable[Mapping[str, Any]] | None, at: int) -> EventsIndex:
+    def read(self, events: Iterable[Any] | None, at: int, stored: bool = False) -> EventsIndex:
+        if stored:
+            return EventsIndex.stored(events or (), at, self.types, self.people)
         return EventsIndex(events, at, self.types, self.people)
 
     def features(self, events: list[Event], at: int) -> dict[str, float | None]:

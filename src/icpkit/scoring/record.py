@@ -110,15 +110,18 @@ class Scorer:
     def score_many(self, records: Iterable[Mapping[str, Any]], *,
                    events: Iterable[Mapping[str, Any]] | None = None,
                    contacts: Iterable[Mapping[str, Any]] | None = None, as_of: datetime | date | str | None = None,
-                   scored_at: datetime | None = None, explain: bool = False) -> list[dict[str, Any]]:
+                   scored_at: datetime | None = None, explain: bool = False,
+                   events_stored: bool = False) -> list[dict[str, Any]]:
         """Score a small batch, each record on its own (a domain may repeat); events and
         contacts are read once for the batch. A record without a domain is keyed by its
-        1-based position in the batch, as bulk scoring keys it by row number."""
+        1-based position in the batch, as bulk scoring keys it by row number.
+        ``events_stored``: the events are ``(domain, email, type, occurred_at)`` tuples
+        as the server stores them (checked, one per id), read without checking them again."""
         when = _instant(scored_at) or datetime.now(UTC).replace(tzinfo=None)
         at = rv.micros(_instant(as_of) or when)
         index = people = None
         if self._events is not None:
-            index = self._events.read(events, at)
+            index = self._events.read(events, at, events_stored)
             people = read_contacts(contacts, self._events.persona_fields) if self.profile.personas else None
         return [self._score(record, row, index, people, at, when, explain) for row, record in enumerate(records, 1)]
 

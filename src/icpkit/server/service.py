@@ -37,8 +37,6 @@ from .outbound import check_url
 from .settings import Settings
 from .store import Store, dumps, now
 
-#: The columns of a stored event that scoring reads.
-_SCORED_EVENT = ("event_id", "domain", "email", "type", "occurred_at")
 #: Bins of the score histogram in a preview: [0, 10), [10, 20) ... [90, 100].
 HISTOGRAM_BINS = 10
 #: Accounts listed by name in a preview's tier changes.
@@ -442,8 +440,8 @@ class Service:
         events = None
         if scorer.profile.intent is not None or scorer.profile.triggers:
             domains = [d for d in (_domain_of(scorer, r) for r in records) if d]
-            events = self.store.events(domains, columns=_SCORED_EVENT) if domains else []
-        results = scorer.score_many(records, events=events, scored_at=when or now())
+            events = self.store.scored_events(domains) if domains else []
+        results = scorer.score_many(records, events=events, scored_at=when or now(), events_stored=True)
         for r in results:
             r.pop("abm_tier", None)
         return results

@@ -271,10 +271,17 @@ class Store:
         if domains:
             self.rows.delete(PENDING.name, [("domain", "in", list(domains)), ("touched", "=", False)])
 
-    def events(self, domains: Sequence[str], *, limit: int | None = None,
-               columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))], columns=columns,
+    def events(self, domains: Sequence[str], *, limit: int | None = None) -> list[dict[str, Any]]:
+        """The events of ``domains``, the latest first."""
+        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
                                 order=[("occurred_at", True), ("event_id", False)], limit=limit)
+
+    def scored_events(self, domains: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The events of ``domains`` as scoring reads them (``Scorer.score_many(...,
+        events_stored=True)``): (domain, email, type, occurred_at) tuples, the latest first."""
+        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
+                                columns=["domain", "email", "type", "occurred_at"],
+                                order=[("occurred_at", True), ("event_id", False)], tuples=True)
 
     # -- webhooks and their outbox ----------------------------------------------------------
 
