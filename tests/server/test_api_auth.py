@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from icpkit.server.app import HEALTH_TTL_S
 from tests.server.conftest import Live
 from tests.server.test_api_scoring import ACME, SEED, publish
 
@@ -94,6 +97,21 @@ def test_the_rate_limit_is_per_key_with_retry_after(api: Live) -> None:
         assert int(r.headers["retry-after"]) >= 1
     with api.client(api.writer) as c:  # another key has its own allowance
         assert c.get("/v1/profiles").status_code == 200
+
+
+def test_health_needs_no_key_and_reads_the_store_at_most_once_a_fifth_of_a_second(api: Live) -> None:
+    reads = []
+    count = api.service.store.pending_count
+    api.service.store.pending_count = lambda: reads.append(1) or count()  # type: ignore[method-assign]
+    with api.client() as c:
+        started = time.monotonic()
+        answers = [c.get("/v1/health") for _ in range(200)]
+        took = time.monotonic() - started
+        assert {a.status_code for a in answers} == {200} and answers[-1].json()["rescore_pending"] == 0
+        assert len(reads) <= took / HEALTH_TTL_S + 1, (len(reads), took)
+        version = publish(api, SEED)
+        time.sleep(HEALTH_TTL_S)
+        assert c.get("/v1/health").json()["active_profile"] == version  # and it follows the store
 
 
 def test_an_idempotency_key_replays_the_first_response(api: Live) -> None:

@@ -144,6 +144,8 @@ class ProfileBody(_Body):
         return self.yaml if self.yaml is not None else json.dumps(self.profile)
 
 
+#: ``GET /v1/health`` needs no key: its answer is read from the store at most this often.
+HEALTH_TTL_S = 0.2
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 #: A profile is sent as YAML text (one of the YAML media types), or as JSON: ``ProfileBody``.
 _PROFILE_BODY = {"requestBody": {"required": True, "content": {
@@ -280,13 +282,21 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
             service.store.remember(who.key_id, idem, what, status, body)
         return Response(body, status_code=status, media_type="application/json")
 
+    health_read: list[Any] = [float("-inf"), None]  # (when, the answer)
+    health_lock = asyncio.Lock()
+
     @app.get("/v1/health")
     async def health() -> dict[str, Any]:
+        """Anyone may call it, so it reads the store at most once per HEALTH_TTL_S."""
         def read() -> dict[str, Any]:
             return {"ok": True, "version": __version__, "active_profile": service.store.active_version(),
                     "rescore_pending": service.store.pending_count()}
 
-        return await asyncio.to_thread(read)
+        async with health_lock:
+            if time.monotonic() - health_read[0] >= HEALTH_TTL_S:
+                health_read[1] = await asyncio.to_thread(read)
+                health_read[0] = time.monotonic()
+            return dict(health_read[1])
 
     @app.post("/v1/score")
     async def score(body: ScoreBody, request: Request, who: Reader, idem: IdemKey = None,
