@@ -57,7 +57,7 @@ the client is what is measured.
    takes the marked accounts 200 at a time, reads them and *all* their stored events,
    scores them with the Scorer (the store free for event batches meanwhile) and stores
    them. When the load stops, this process polls ``GET /v1/health`` until no account is
-   marked. The target's figure: the events stored over the time until every account they
+   marked (its answer may be up to 0.2 s old). The target's figure: the events stored over the time until every account they
    touched was rescored (the load's seconds plus those the backlog took to clear).
 3. *Breakdown* (no HTTP, in this process, on each events store): ``Service.score`` of one
    stored record and ``Service.add_events`` of 1,000 events, with each store statement

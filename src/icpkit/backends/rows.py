@@ -231,8 +231,9 @@ class Rows:
         tail = ""
         if on_conflict != "error":
             keys = ", ".join(_q(c) for c in t.key)
-            kept = {t.column(c) and c for c in keep}  # (a name that is not a column is refused)
-            rest = [c for c in cols if c not in t.key and c not in kept]
+            for c in keep:
+                t.column(c)  # (refuses a name that is not a column)
+            rest = [c for c in cols if c not in t.key and c not in keep]
             if on_conflict == "ignore" or not rest:
                 tail = f" ON CONFLICT ({keys}) DO NOTHING"
             else:

@@ -178,7 +178,6 @@ class EventsIndex:
             _check_columns(shapes)
         _raise_bad(bad)
 
-
     @classmethod
     def stored(cls, events: Iterable[tuple[str | None, str | None, str, datetime]], until: int,
                types: frozenset[str] | None, people: bool = False) -> EventsIndex:
