@@ -238,7 +238,9 @@ class Rows:
                 tail = f" ON CONFLICT ({keys}) DO NOTHING"
             else:
                 sets = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in rest)
-                tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+                stored, given = (", ".join(f"{p}{_q(c)}" for c in rest) for p in (f"{_q(t.name)}.", "EXCLUDED."))
+                # a row already so is left alone (PostgreSQL writes a new version of every row it updates)
+                tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE ROW({stored}) IS DISTINCT FROM ROW({given})"
         for row in rows:
             unknown = set(row) - set(cols)
             if unknown:
