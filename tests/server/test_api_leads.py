@@ -106,3 +106,31 @@ def test_filters_and_cursor_pages(api: Live) -> None:
         assert c.get("/v1/accounts", params={"changed_since": "2999-01-01T00:00:00Z"}).json()["accounts"] == []
         assert len(c.get("/v1/accounts", params={"changed_since": "2000-01-01T00:00:00+02:00"}).json()["accounts"]) \
             == 25
+
+
+def test_the_matching_index_follows_new_and_renamed_accounts_but_not_rescores(api: Live) -> None:
+    """Leads are matched by an index of the stored accounts, built once: a stream of
+    events rescoring them (or a CRM sync storing them unchanged) does not build it again,
+    a new account or a new name does, at once."""
+    publish(api, SEED)
+    reads = []
+    records = api.service.store.account_records
+    api.service.store.account_records = lambda *a: reads.append(1) or records(*a)  # type: ignore[method-assign]
+
+    def matched(c, company: str) -> str | None:
+        r = c.post("/v1/leads", json={"leads": [{"email": "x@gmail.com", "company": company}]})
+        assert r.status_code == 200, r.text
+        return r.json()["results"][0]["domain"]
+
+    with api.client(api.writer) as c:
+        c.post("/v1/score", json={"accounts": [dict(ACME, name="Acme Corp")]})
+        assert matched(c, "Acme Corp") == "acme.com" and len(reads) == 1
+        for _ in range(3):  # stored again, same name and country
+            assert c.post("/v1/score", json={"accounts": [dict(ACME, name="Acme Corp", employees="201-500")]}
+                          ).status_code == 200
+            assert matched(c, "Acme Corp") == "acme.com"
+        assert len(reads) == 1
+        c.post("/v1/score", json={"accounts": [dict(ACME, domain="globex.com", name="Globex")]})
+        assert matched(c, "Globex") == "globex.com" and len(reads) == 2
+        c.post("/v1/score", json={"accounts": [dict(ACME, name="Acme Rockets")]})
+        assert matched(c, "Acme Rockets") == "acme.com" and matched(c, "Acme Corp") is None and len(reads) == 3

@@ -54,8 +54,8 @@ PENDING_POLL_S = 1.0
 ACTIVE_TTL_S = 1.0
 #: Accounts scored per batch when a publication rescores every account.
 RESCORE_BATCH = 2000
-#: The stored accounts' matching index is rebuilt when this process stored accounts since,
-#: or after this many seconds (another server process may have stored some).
+#: The stored accounts' matching index is rebuilt when this process stored an account new to
+#: it (or renamed, or moved), or after this many seconds (another server may have stored some).
 MATCH_INDEX_TTL_S = 30.0
 
 
@@ -230,7 +230,9 @@ class Service:
         self._active: int | None = None
         self._active_read = -ACTIVE_TTL_S
         self._batcher = _Batcher(self._store_batch)
-        self._index: tuple[AccountIndex, int, float] | None = None  # the index, the store's write count, when
+        self._index: tuple[AccountIndex, float] | None = None  # the stored accounts' matching index, when built
+        self._indexed: dict[str, tuple[Any, str | None]] = {}  # domain -> (name, country) as indexed
+        self._match_columns: dict[tuple[str, ...], tuple[str | None, str | None]] = {}  # headers -> name, country
         #: The ABM tier's best stored accounts, kept up to date by this process's stores
         #: when it is the store's only writer (no query per stored batch)
         self._top: _Top | None = None
@@ -454,6 +456,10 @@ class Service:
             raised = alerts.detect(scorer.profile, before, [r for _, r in scored])
             queued = alerts.deliveries(self.store, raised)
             self.store.enqueue(queued)
+        with self._lock:  # an account new to the matching index, or renamed or moved: build it again
+            if self._index is not None and any(self._indexed.get(r["domain"]) != self._match_fields(record)
+                                               for record, r in scored):
+                self._index = None
         if queued and self.on_alerts is not None:
             self.on_alerts()
         return len(changes)
@@ -643,30 +649,30 @@ class Service:
         return self._accounts_index().match(lead)
 
     def _accounts_index(self) -> AccountIndex:
-        """The stored accounts indexed for matching: built on first use and again once this
-        process stored accounts, or :data:`MATCH_INDEX_TTL_S` later."""
+        """The stored accounts indexed for matching: built on first use, again once this
+        process stored an account new to it or with another name or country (rescoring
+        changes neither), and :data:`MATCH_INDEX_TTL_S` later."""
         with self._lock:
-            written = self.store.accounts_written
-            if self._index is not None and self._index[1] == written \
-                    and time.monotonic() - self._index[2] < MATCH_INDEX_TTL_S:
+            if self._index is not None and time.monotonic() - self._index[1] < MATCH_INDEX_TTL_S:
                 return self._index[0]
-            domains, names, countries = [], [], []
-            mappings: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
-            for row in self.store.account_records():
-                record = json.loads(row["record"])
-                headers = tuple(k for k in record if isinstance(k, str))
-                if headers not in mappings:
-                    cols = canonical_mapping(list(headers)).columns
-                    mappings[headers] = (resolve_column("name", list(headers), cols),
-                                         resolve_column("country", list(headers), cols))
-                name_col, country_col = mappings[headers]
-                domains.append(row["domain"])
-                names.append(record.get(name_col) if name_col else None)
-                countries.append(rv.normalize_country(str(record[country_col]))
-                                 if country_col and record.get(country_col) is not None else None)
-            index = AccountIndex(domains, names, countries)
-            self._index = (index, written, time.monotonic())
+            indexed = {row["domain"]: self._match_fields(json.loads(row["record"]))
+                       for row in self.store.account_records()}
+            index = AccountIndex(list(indexed), [n for n, _ in indexed.values()], [c for _, c in indexed.values()])
+            self._index, self._indexed = (index, time.monotonic()), indexed
             return index
+
+    def _match_fields(self, record: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """The name and the country (ISO code) of a stored account's record, as matching reads them."""
+        headers = tuple(k for k in record if isinstance(k, str))
+        columns = self._match_columns.get(headers)
+        if columns is None:
+            mapping = canonical_mapping(list(headers)).columns
+            columns = self._match_columns[headers] = (resolve_column("name", list(headers), mapping),
+                                                      resolve_column("country", list(headers), mapping))
+        name_col, country_col = columns
+        country = record.get(country_col) if country_col else None
+        return (record.get(name_col) if name_col else None,
+                rv.normalize_country(str(country)) if country is not None else None)
 
     def _score_lead(self, scorer: Scorer, lead: Mapping[str, Any], person: Mapping[str, Any]) -> dict[str, Any] | None:
         record = {k: v for k, v in lead.items() if k not in ("email", "title", "seniority", "department")}

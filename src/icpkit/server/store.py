@@ -77,9 +77,6 @@ def dumps(value: Any) -> str:
 class Store:
     """The server's tables on one backend's :class:`~icpkit.backends.rows.Rows`."""
 
-    #: How many times this process stored accounts (readers compare it to see a change).
-    accounts_written = 0
-
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
         self._hooks: list[dict[str, Any]] | None = None
@@ -182,7 +179,6 @@ class Store:
                 self.rows.insert(ACCOUNTS.name, [r for d, r in rows.items() if d not in before])
                 upserted = [r for d, r in rows.items() if d in before]
             self.rows.insert(ACCOUNTS.name, upserted, on_conflict="replace")
-            self.accounts_written += 1
             self.rows.insert(TIER_CHANGES.name, changes)
             if self._domains is not None:  # (a rollback leaves extra domains: they cost a read, nothing more)
                 self._domains.update(rows)
