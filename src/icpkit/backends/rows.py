@@ -239,7 +239,8 @@ class Rows:
             else:
                 sets = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in rest)
                 stored, given = (", ".join(f"{p}{_q(c)}" for c in rest) for p in (f"{_q(t.name)}.", "EXCLUDED."))
-                # a row already so is left alone (PostgreSQL writes a new version of every row it updates)
+                # a row that holds these values already is left alone (PostgreSQL writes a new version of
+                # every row it updates)
                 tail = f" ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE ROW({stored}) IS DISTINCT FROM ROW({given})"
         for row in rows:
             unknown = set(row) - set(cols)
