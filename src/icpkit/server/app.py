@@ -289,14 +289,14 @@ def create_app(service: Service, *, deliver: bool = True) -> FastAPI:
     async def health() -> dict[str, Any]:
         """Anyone may call it, so it reads the store at most once per HEALTH_TTL_S."""
         def read() -> dict[str, Any]:
-            return {"ok": True, "version": __version__, "active_profile": service.store.active_version(),
+            return {"ok": True, "version": __version__, "active_profile": service.active_version(),
                     "rescore_pending": service.store.pending_count()}
 
         async with health_lock:
             if time.monotonic() - health_read[0] >= HEALTH_TTL_S:
                 health_read[1] = await asyncio.to_thread(read)
                 health_read[0] = time.monotonic()
-            return dict(health_read[1])
+            return health_read[1]
 
     @app.post("/v1/score")
     async def score(body: ScoreBody, request: Request, who: Reader, idem: IdemKey = None,

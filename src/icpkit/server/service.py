@@ -442,7 +442,7 @@ class Service:
         events = None
         if scorer.profile.intent is not None or scorer.profile.triggers:
             domains = [d for d in (_domain_of(scorer, r) for r in records) if d]
-            events = self.store.scored_events(domains) if domains else []
+            events = self.store.events(domains, scored=True) if domains else []
         results = scorer.score_many(records, events=events, scored_at=when or now(), events_stored=True)
         for r in results:
             r.pop("abm_tier", None)

@@ -267,17 +267,13 @@ class Store:
         if domains:
             self.rows.delete(PENDING.name, [("domain", "in", list(domains)), ("touched", "=", False)])
 
-    def events(self, domains: Sequence[str], *, limit: int | None = None) -> list[dict[str, Any]]:
-        """The events of ``domains``, the latest first."""
+    def events(self, domains: Sequence[str], *, limit: int | None = None, scored: bool = False) -> list[Any]:
+        """The events of ``domains``, the latest first: dicts of every column or, ``scored``,
+        as scoring reads them (``Scorer.score_many(..., events_stored=True)``):
+        (domain, email, type, occurred_at) tuples."""
         return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
-                                order=[("occurred_at", True), ("event_id", False)], limit=limit)
-
-    def scored_events(self, domains: Sequence[str]) -> list[tuple[Any, ...]]:
-        """The events of ``domains`` as scoring reads them (``Scorer.score_many(...,
-        events_stored=True)``): (domain, email, type, occurred_at) tuples, the latest first."""
-        return self.rows.select(EVENTS.name, [("domain", "in", list(domains))],
-                                columns=["domain", "email", "type", "occurred_at"],
-                                order=[("occurred_at", True), ("event_id", False)], tuples=True)
+                                columns=["domain", "email", "type", "occurred_at"] if scored else None,
+                                order=[("occurred_at", True), ("event_id", False)], limit=limit, tuples=scored)
 
     # -- webhooks and their outbox ----------------------------------------------------------
 
